@@ -1,0 +1,327 @@
+/**
+ * Actions: what `step` asks the application to do, and how the actions of several steps merge.
+ *
+ * A list of actions is always in this order, and the application carries it out in this order:
+ *
+ * 1. `setTimer`        — (re)arm the node's single timer.
+ * 2. `saveHardState`   — durably store the term and the vote.
+ * 3. `appendLog`       — durably truncate the stored log after the anchor, then append.
+ * 4. `commitAdvanced`  — entries up to `commitIndex` are committed: apply them.
+ * 5. `broadcast`       — send a message to every peer.
+ * 6. `send`            — send a message to one peer (ascending by `to`).
+ * 7. `installSnapshot` — transfer the local snapshot to a peer (ascending by `to`).
+ * 8. `rejected`, `invalidEvent`, `fatal` — outcomes to report; nothing to carry out.
+ *
+ * The persistence rule: every storage action (`saveHardState`, `appendLog`) must be durable before
+ * any message after it in the same list is sent. Because storage actions always come first, "finish
+ * the storage actions, then send" is enough.
+ */
+import { containsPosition, spliceSuffix, type LogEntries } from './log.js';
+import { appendEntriesCall, isCall, type Message } from './messages.js';
+
+/** Which wait the timer needs: the role decides. */
+export type TimerWait = 'heartbeat' | 'election' | 'follower';
+
+/**
+ * (Re)arm the node's one timer, cancelling any armed one, and step `{type: 'timeout'}` when it
+ * fires. `heartbeat` (leader): short, well below the followers' wait. `election` (candidate):
+ * randomised, to break split votes. `follower`: long, longer than the heartbeat interval.
+ */
+export interface SetTimer {
+  readonly type: 'setTimer';
+  readonly wait: TimerWait;
+}
+
+/** Durably store `term` and `votedFor` (they are what a restart needs, with the log). */
+export interface SaveHardState {
+  readonly type: 'saveHardState';
+  readonly term: number;
+  readonly votedFor: string | null;
+}
+
+/**
+ * Durably truncate the stored log after `entries.prevIndex`, then append the entries
+ * `(entries.prevIndex, entries.lastIndex]`. The anchor may lie anywhere in the stored log (a
+ * follower overwriting a divergent tail). The application stores command payloads by index: for a
+ * leader's own proposals it has them; for a follower they arrive with the AppendEntries message.
+ */
+export interface AppendLog {
+  readonly type: 'appendLog';
+  readonly entries: LogEntries;
+}
+
+/** Entries up to `commitIndex` are committed: apply the ones not applied yet, in index order. */
+export interface CommitAdvanced {
+  readonly type: 'commitAdvanced';
+  readonly commitIndex: number;
+}
+
+/** Send `message` to every peer (every member of the latest configuration but this node). */
+export interface Broadcast {
+  readonly type: 'broadcast';
+  readonly message: Message;
+}
+
+/** Send `message` to the peer `to`. Sending may fail, be delayed or reordered: Raft copes. */
+export interface Send {
+  readonly type: 'send';
+  readonly to: string;
+  readonly message: Message;
+}
+
+/** Transfer this node's snapshot to `to`; the receiver reports it installed (membership & snapshots). */
+export interface InstallSnapshot {
+  readonly type: 'installSnapshot';
+  readonly to: string;
+}
+
+/** Why a request was refused. */
+export type RejectReason = 'notLeader' | 'alreadyInCluster' | 'noVoters';
+
+/**
+ * A request the node could not take. `request` names it, `reason` says why, `leaderHint` is the
+ * node believed to lead (null when unknown) and `count` is how many commands a refused proposal
+ * carried (0 for other requests). Nothing changed in the state.
+ */
+export interface Rejected {
+  readonly type: 'rejected';
+  readonly request: 'propose' | 'heartbeat' | 'createCluster';
+  readonly reason: RejectReason;
+  readonly leaderHint: string | null;
+  readonly count: number;
+}
+
+/** The event was malformed; `reason` names the first problem found. The state is unchanged. */
+export interface InvalidEvent {
+  readonly type: 'invalidEvent';
+  readonly reason: string;
+}
+
+/**
+ * The node found its persistent state inconsistent with the cluster (noraft's
+ * `LocalSnapshotMismatch`) and halted: it ignores every later event. Take it out of service; it
+ * may rejoin only as a new, empty member.
+ */
+export interface Fatal {
+  readonly type: 'fatal';
+  readonly reason: string;
+}
+
+/** Anything `step` can ask for or report. */
+export type Action =
+  | SetTimer
+  | SaveHardState
+  | AppendLog
+  | CommitAdvanced
+  | Broadcast
+  | Send
+  | InstallSnapshot
+  | Rejected
+  | InvalidEvent
+  | Fatal;
+
+/** A list of actions in the canonical order above. */
+export type Actions = readonly Action[];
+
+/** The empty action list (shared; never modify). */
+export const NO_ACTIONS: Actions = Object.freeze([]);
+
+/** The three timer actions (shared constants). */
+export const TIMER_HEARTBEAT: SetTimer = Object.freeze({ type: 'setTimer', wait: 'heartbeat' });
+export const TIMER_ELECTION: SetTimer = Object.freeze({ type: 'setTimer', wait: 'election' });
+export const TIMER_FOLLOWER: SetTimer = Object.freeze({ type: 'setTimer', wait: 'follower' });
+
+/** Constructors, one literal shape per action type. */
+export function saveHardState(term: number, votedFor: string | null): SaveHardState {
+  return { type: 'saveHardState', term, votedFor };
+}
+export function appendLog(entries: LogEntries): AppendLog {
+  return { type: 'appendLog', entries };
+}
+export function commitAdvanced(commitIndex: number): CommitAdvanced {
+  return { type: 'commitAdvanced', commitIndex };
+}
+export function broadcast(message: Message): Broadcast {
+  return { type: 'broadcast', message };
+}
+export function send(to: string, message: Message): Send {
+  return { type: 'send', to, message };
+}
+export function installSnapshot(to: string): InstallSnapshot {
+  return { type: 'installSnapshot', to };
+}
+export function rejected(
+  request: Rejected['request'],
+  reason: RejectReason,
+  leaderHint: string | null,
+  count: number,
+): Rejected {
+  return { type: 'rejected', request, reason, leaderHint, count };
+}
+export function invalidEvent(reason: string): InvalidEvent {
+  return { type: 'invalidEvent', reason };
+}
+export function fatal(reason: string): Fatal {
+  return { type: 'fatal', reason };
+}
+
+/** The rank of each action type in the canonical order. */
+const RANK: { readonly [K in Action['type']]: number } = {
+  setTimer: 0,
+  saveHardState: 1,
+  appendLog: 2,
+  commitAdvanced: 3,
+  broadcast: 4,
+  send: 5,
+  installSnapshot: 6,
+  rejected: 7,
+  invalidEvent: 7,
+  fatal: 7,
+};
+
+/**
+ * Merge the actions of a later step (`later`) into those of an earlier one (`earlier`), as if the
+ * application had not yet carried out `earlier`. This is Raft pipelining: N proposals stepped back
+ * to back merge into one `appendLog` and one message per peer.
+ *
+ * Rules: the later timer and hard state win; log appends join (the later run replaces the earlier
+ * one from its anchor on); the highest commit index wins; a later message to the same destination
+ * replaces the earlier one, except that two AppendEntries merge into one carrying both runs of
+ * entries with the later term and commit index; snapshot transfers are deduplicated; reports are
+ * kept in order. When `later` raises the term (a `saveHardState` with a higher term), calls of
+ * `earlier` from older terms are dropped: they are stale. Neither input is modified. Inputs that
+ * are not in canonical order give a result in canonical order, but which duplicates coalesce is
+ * then unspecified.
+ */
+export function mergeActions(earlier: Actions, later: Actions): Actions {
+  if (later.length === 0) return earlier;
+  if (earlier.length === 0) return later;
+  let out = earlier.slice();
+  const raisedTo = termSavedBy(later);
+  if (raisedTo > 0) out = out.filter((a) => !isStaleCall(a, raisedTo));
+  for (let i = 0; i < later.length; i++) foldAction(out, later[i]!);
+  return out;
+}
+
+/**
+ * Merge any number of action lists, in order. `mergeAll([a, b, c])` equals
+ * `mergeActions(mergeActions(a, b), c)`.
+ */
+export function mergeAll(lists: readonly Actions[]): Actions {
+  let acc: Actions = NO_ACTIONS;
+  for (const l of lists) acc = mergeActions(acc, l);
+  return acc;
+}
+
+function termSavedBy(actions: Actions): number {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    if (a.type === 'saveHardState') return a.term;
+  }
+  return 0;
+}
+
+function isStaleCall(a: Action, term: number): boolean {
+  return (a.type === 'broadcast' || a.type === 'send') && isCall(a.message) && a.message.term < term;
+}
+
+/** Fold one action into a canonical list owned by the caller (the list is modified in place). */
+function foldAction(out: Action[], a: Action): void {
+  switch (a.type) {
+    case 'setTimer':
+    case 'saveHardState': {
+      const k = findType(out, a.type);
+      if (k >= 0) out[k] = a;
+      else insertByRank(out, a);
+      return;
+    }
+    case 'commitAdvanced': {
+      const k = findType(out, a.type);
+      if (k < 0) insertByRank(out, a);
+      else if ((out[k] as CommitAdvanced).commitIndex < a.commitIndex) out[k] = a;
+      return;
+    }
+    case 'appendLog': {
+      const k = findLastType(out, 'appendLog');
+      if (k < 0) {
+        insertByRank(out, a);
+        return;
+      }
+      const joined = joinAppends((out[k] as AppendLog).entries, a.entries);
+      if (joined === null) out.splice(k + 1, 0, a);
+      else out[k] = joined === a.entries ? a : appendLog(joined);
+      return;
+    }
+    case 'broadcast': {
+      const k = findType(out, a.type);
+      if (k < 0) insertByRank(out, a);
+      else out[k] = broadcast(mergeMessages((out[k] as Broadcast).message, a.message));
+      return;
+    }
+    case 'send': {
+      for (let k = 0; k < out.length; k++) {
+        const o = out[k]!;
+        if (o.type === 'send' && o.to === a.to) {
+          out[k] = send(a.to, mergeMessages(o.message, a.message));
+          return;
+        }
+      }
+      insertByRank(out, a);
+      return;
+    }
+    case 'installSnapshot': {
+      for (const o of out) if (o.type === 'installSnapshot' && o.to === a.to) return;
+      insertByRank(out, a);
+      return;
+    }
+    default:
+      out.push(a);
+  }
+}
+
+function findType(out: readonly Action[], type: Action['type']): number {
+  for (let k = 0; k < out.length; k++) if (out[k]!.type === type) return k;
+  return -1;
+}
+
+function findLastType(out: readonly Action[], type: Action['type']): number {
+  for (let k = out.length - 1; k >= 0; k--) if (out[k]!.type === type) return k;
+  return -1;
+}
+
+function insertByRank(out: Action[], a: Action): void {
+  const r = RANK[a.type];
+  const to = a.type === 'send' || a.type === 'installSnapshot' ? a.to : '';
+  let k = out.length;
+  while (k > 0) {
+    const o = out[k - 1]!;
+    const ro = RANK[o.type];
+    if (ro < r) break;
+    if (ro === r && (r === 7 || (to !== '' && (o as Send | InstallSnapshot).to < to))) break;
+    k--;
+  }
+  out.splice(k, 0, a);
+}
+
+/**
+ * The single storage run equivalent to writing `first` and then `second`, or null when `second`
+ * starts after the end of `first` (a gap: the two must stay separate actions, in order).
+ */
+function joinAppends(first: LogEntries, second: LogEntries): LogEntries | null {
+  if (second.prevIndex <= first.prevIndex) return second;
+  if (second.prevIndex > first.lastIndex) return null;
+  return spliceSuffix(first, second);
+}
+
+/**
+ * The message that replaces `older` when `newer` goes to the same destination: `newer`, except that
+ * two AppendEntries merge — the later term and commit index, and the older entries extended by the
+ * newer ones when the older run holds the newer anchor.
+ */
+export function mergeMessages(older: Message, newer: Message): Message {
+  if (older.type !== 'appendEntries' || newer.type !== 'appendEntries') return newer;
+  const o = older.entries;
+  const n = newer.entries;
+  if (!containsPosition(o, n.prevTerm, n.prevIndex) || n.prevIndex < o.prevIndex) return newer;
+  return appendEntriesCall(newer.from, newer.term, newer.commitIndex, spliceSuffix(o, n));
+}

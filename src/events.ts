@@ -1,0 +1,40 @@
+/**
+ * The events `step` accepts: the four Raft messages, and the application's requests.
+ */
+import type { Message } from './messages.js';
+
+/**
+ * Form a new cluster from this fresh node, with `voters` as the voting members (this node need not
+ * be one of them). Only a node with an empty log and no configuration may do this; the others
+ * learn the configuration from the leader's first AppendEntries. A single voter becomes leader at
+ * once.
+ */
+export interface CreateCluster {
+  readonly type: 'createCluster';
+  readonly voters: readonly string[];
+}
+
+/**
+ * Propose `count` commands (default 1) on the leader, in one event. They take consecutive indices
+ * after the leader's last one, in its current term: see `proposalPositions`.
+ */
+export interface Propose {
+  readonly type: 'propose';
+  readonly count?: number;
+}
+
+/** Send a heartbeat now (leader only); useful as a read barrier. */
+export interface Heartbeat {
+  readonly type: 'heartbeat';
+}
+
+/** The timer armed by the last `setTimer` action fired. */
+export interface Timeout {
+  readonly type: 'timeout';
+}
+
+/** Requests from the application. */
+export type Request = CreateCluster | Propose | Heartbeat | Timeout;
+
+/** Anything `step` accepts. */
+export type RaftEvent = Request | Message;

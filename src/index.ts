@@ -1,0 +1,78 @@
+/**
+ * raftstep — Raft consensus as a pure reducer: `step(state, event) => [state, actions]`.
+ *
+ * The application owns the network, the disk and the clock; raftstep says, through actions, what to
+ * persist, what to send and when to arm the timer.
+ */
+export { step, stepAll } from './step.js';
+export { startNode, restartNode, createCluster, type PersistedState } from './node.js';
+export { commitStatus, proposeCommands, type CommitStatus, type Proposal } from './proposals.js';
+export {
+  latestConfig,
+  latestConfigIndex,
+  configAt,
+  peersOf,
+  leaderHint,
+  followerMatchIndex,
+  type RaftState,
+  type Role,
+  type StepResult,
+} from './state.js';
+export type { RaftEvent, Request, CreateCluster, Propose, Heartbeat, Timeout } from './events.js';
+export {
+  mergeActions,
+  mergeAll,
+  mergeMessages,
+  NO_ACTIONS,
+  type Action,
+  type Actions,
+  type AppendLog,
+  type Broadcast,
+  type CommitAdvanced,
+  type Fatal,
+  type InstallSnapshot,
+  type InvalidEvent,
+  type Rejected,
+  type RejectReason,
+  type SaveHardState,
+  type Send,
+  type SetTimer,
+  type TimerWait,
+} from './actions.js';
+export {
+  truncateAppendEntries,
+  stripAppendEntriesPrefix,
+  isCall,
+  type Message,
+  type RequestVote,
+  type RequestVoteReply,
+  type AppendEntries,
+  type AppendEntriesReply,
+} from './messages.js';
+export {
+  appendSuffix,
+  containsPosition,
+  emptyEntries,
+  entryAt,
+  entryCount,
+  listEntries,
+  termAt,
+  type LogEntries,
+  type LogEntry,
+  type LogPosition,
+  type TermStart,
+  type ConfigEntry,
+} from './log.js';
+export {
+  makeConfig,
+  toJointConsensus,
+  allMembers,
+  isJoint,
+  isVoter,
+  isMember,
+  configsEqual,
+  EMPTY_CONFIG,
+  type ClusterConfig,
+} from './config.js';
+export { METRIC_NAMES, ZERO_METRICS, type Metrics, type MetricName } from './metrics.js';
+export { validateEvent, validateLogEntries, validateConfig } from './validate.js';

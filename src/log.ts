@@ -1,0 +1,290 @@
+/**
+ * The compressed Raft log.
+ *
+ * raftstep never stores command payloads. A run of log entries is described by its anchor (the
+ * position just before the first entry), its last position, the indices where a new term starts
+ * (the entry a new leader appends at the start of its term) and the indices that hold cluster
+ * configurations. Every other index in the run holds a command whose payload the application keeps,
+ * keyed by log index. The size of a run therefore grows with the number of leader changes and
+ * configuration changes, never with the number of commands.
+ *
+ * All functions here are pure and return new objects; inputs are never modified.
+ */
+import type { ClusterConfig } from './config.js';
+
+/** A log position: the term of an entry and its index. Index 0 with term 0 is "before the first entry". */
+export interface LogPosition {
+  readonly term: number;
+  readonly index: number;
+}
+
+/** The entry at `index` starts term `term` (a new leader's first entry, Raft's no-op entry). */
+export interface TermStart {
+  readonly index: number;
+  readonly term: number;
+}
+
+/** The entry at `index` holds the cluster configuration `config`. */
+export interface ConfigEntry {
+  readonly index: number;
+  readonly config: ClusterConfig;
+}
+
+/**
+ * A contiguous run of log entries `(prevIndex, lastIndex]`, anchored at `(prevTerm, prevIndex)`.
+ *
+ * Contract: `prevIndex <= lastIndex`; `termStarts` and `configs` are sorted by index, strictly
+ * inside `(prevIndex, lastIndex]`; term starts have strictly increasing terms above `prevTerm`;
+ * `lastTerm` is the term of the last term start, or `prevTerm` when there is none. An empty run
+ * (`prevIndex === lastIndex`) is an anchor only: as a message it is a heartbeat or a probe, as a
+ * storage action it means "truncate after the anchor".
+ */
+export interface LogEntries {
+  readonly prevTerm: number;
+  readonly prevIndex: number;
+  readonly lastTerm: number;
+  readonly lastIndex: number;
+  readonly termStarts: readonly TermStart[];
+  readonly configs: readonly ConfigEntry[];
+}
+
+/** What one log entry is. Commands carry no payload: the application keeps it by index. */
+export type LogEntry =
+  | { readonly kind: 'command'; readonly term: number }
+  | { readonly kind: 'termStart'; readonly term: number }
+  | { readonly kind: 'config'; readonly term: number; readonly config: ClusterConfig };
+
+const NO_TERM_STARTS: readonly TermStart[] = Object.freeze([]);
+const NO_CONFIGS: readonly ConfigEntry[] = Object.freeze([]);
+
+/** The one constructor of {@link LogEntries}; every run is built here so all share one shape. */
+export function makeEntries(
+  prevTerm: number,
+  prevIndex: number,
+  lastTerm: number,
+  lastIndex: number,
+  termStarts: readonly TermStart[],
+  configs: readonly ConfigEntry[],
+): LogEntries {
+  return {
+    prevTerm,
+    prevIndex,
+    lastTerm,
+    lastIndex,
+    termStarts: termStarts.length === 0 ? NO_TERM_STARTS : termStarts,
+    configs: configs.length === 0 ? NO_CONFIGS : configs,
+  };
+}
+
+/** An empty run anchored at `(term, index)`. */
+export function emptyEntries(term: number, index: number): LogEntries {
+  return makeEntries(term, index, term, index, NO_TERM_STARTS, NO_CONFIGS);
+}
+
+/** `count` commands appended to a run, in its last term. `count` must be a positive integer. */
+export function appendCommands(log: LogEntries, count: number): LogEntries {
+  return makeEntries(
+    log.prevTerm,
+    log.prevIndex,
+    log.lastTerm,
+    log.lastIndex + count,
+    log.termStarts,
+    log.configs,
+  );
+}
+
+/** A run of `count` fresh commands right after `(term, index)` — what a proposal replicates. */
+export function commandsAfter(term: number, index: number, count: number): LogEntries {
+  return makeEntries(term, index, term, index + count, NO_TERM_STARTS, NO_CONFIGS);
+}
+
+/** The run with a term-start entry for `term` appended. `term` must exceed `log.lastTerm`. */
+export function appendTermStart(log: LogEntries, term: number): LogEntries {
+  const index = log.lastIndex + 1;
+  return makeEntries(
+    log.prevTerm,
+    log.prevIndex,
+    term,
+    index,
+    log.termStarts.concat({ index, term }),
+    log.configs,
+  );
+}
+
+/** The run with a configuration entry appended. */
+export function appendConfig(log: LogEntries, config: ClusterConfig): LogEntries {
+  const index = log.lastIndex + 1;
+  return makeEntries(
+    log.prevTerm,
+    log.prevIndex,
+    log.lastTerm,
+    index,
+    log.termStarts,
+    log.configs.concat({ index, config }),
+  );
+}
+
+/** Number of entries in the run. */
+export function entryCount(log: LogEntries): number {
+  return log.lastIndex - log.prevIndex;
+}
+
+/**
+ * The term of the entry at `index`, or -1 when `index` is outside `[prevIndex, lastIndex]`.
+ * The anchor itself counts: `termAt(log, log.prevIndex) === log.prevTerm`.
+ */
+export function termAt(log: LogEntries, index: number): number {
+  if (index < log.prevIndex || index > log.lastIndex) return -1;
+  const starts = log.termStarts;
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const s = starts[i]!;
+    if (s.index <= index) return s.term;
+  }
+  return log.prevTerm;
+}
+
+/** True when the run holds `(term, index)`; the anchor counts as held. */
+export function containsPosition(log: LogEntries, term: number, index: number): boolean {
+  if (index === log.lastIndex) return term === log.lastTerm;
+  return termAt(log, index) === term;
+}
+
+/** True when `index` lies in `[prevIndex, lastIndex]`. */
+export function containsIndex(log: LogEntries, index: number): boolean {
+  return index >= log.prevIndex && index <= log.lastIndex;
+}
+
+/** The entry at `index`, or null outside `(prevIndex, lastIndex]`. */
+export function entryAt(log: LogEntries, index: number): LogEntry | null {
+  if (index <= log.prevIndex || index > log.lastIndex) return null;
+  const term = termAt(log, index);
+  for (const s of log.termStarts) if (s.index === index) return { kind: 'termStart', term };
+  for (const c of log.configs) if (c.index === index) return { kind: 'config', term, config: c.config };
+  return { kind: 'command', term };
+}
+
+/** Every entry of the run with its position, in index order (for tests, tools and small runs). */
+export function listEntries(log: LogEntries): Array<{ index: number } & LogEntry> {
+  const out: Array<{ index: number } & LogEntry> = [];
+  for (let i = log.prevIndex + 1; i <= log.lastIndex; i++) out.push({ index: i, ...entryAt(log, i)! });
+  return out;
+}
+
+/** Keep only the entries with index `<= index` (no-op when `index >= lastIndex`). `index` must be `>= prevIndex`. */
+export function truncateAfter(log: LogEntries, index: number): LogEntries {
+  if (index >= log.lastIndex) return log;
+  const lastTerm = termAt(log, index);
+  return makeEntries(
+    log.prevTerm,
+    log.prevIndex,
+    lastTerm,
+    index,
+    log.termStarts.filter((s) => s.index <= index),
+    log.configs.filter((c) => c.index <= index),
+  );
+}
+
+/**
+ * The part of the run after the position `(term, index)`, or null when the run does not hold that
+ * position. `since(log, log.lastTerm, log.lastIndex)` is an empty run at the end.
+ */
+export function since(log: LogEntries, term: number, index: number): LogEntries | null {
+  if (!containsPosition(log, term, index)) return null;
+  if (index === log.prevIndex) return log;
+  return makeEntries(
+    term,
+    index,
+    log.lastTerm,
+    log.lastIndex,
+    log.termStarts.filter((s) => s.index > index),
+    log.configs.filter((c) => c.index > index),
+  );
+}
+
+/**
+ * Replace everything after `suffix`'s anchor by `suffix` — without checking that the anchor is
+ * held. Callers check with {@link containsPosition} first (see {@link appendSuffix}).
+ */
+export function spliceSuffix(log: LogEntries, suffix: LogEntries): LogEntries {
+  if (suffix.prevIndex === log.lastIndex && suffix.termStarts.length === 0 && suffix.configs.length === 0) {
+    // The common case on every hot path: commands appended at the end.
+    return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, log.termStarts, log.configs);
+  }
+  const cut = suffix.prevIndex;
+  let termStarts = log.termStarts;
+  if (cut < log.lastIndex) termStarts = termStarts.filter((s) => s.index <= cut);
+  if (suffix.termStarts.length > 0) termStarts = termStarts.concat(suffix.termStarts);
+  let configs = log.configs;
+  if (cut < log.lastIndex) configs = configs.filter((c) => c.index <= cut);
+  if (suffix.configs.length > 0) configs = configs.concat(suffix.configs);
+  return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, termStarts, configs);
+}
+
+/**
+ * noraft's `append_suffix`: when the run holds `suffix`'s anchor, replace everything after it by
+ * `suffix` (an empty suffix truncates) and return the new run; otherwise return null. This is how an
+ * application replays its persisted `appendLog` actions to rebuild the log at restart.
+ */
+export function appendSuffix(log: LogEntries, suffix: LogEntries): LogEntries | null {
+  if (!containsPosition(log, suffix.prevTerm, suffix.prevIndex)) return null;
+  return spliceSuffix(log, suffix);
+}
+
+/**
+ * The part of `remote` (entries sent by a leader) that `local` does not already hold.
+ *
+ * Precondition: `local` holds `remote`'s anchor but not its last position. Returns the suffix of
+ * `remote` after the last position both runs share, found by walking `remote`'s term starts.
+ */
+export function stripCommonPrefix(remote: LogEntries, local: LogEntries): LogEntries {
+  if (remote.prevIndex === local.lastIndex && remote.prevTerm === local.lastTerm) return remote;
+  const fromLocalEnd = since(remote, local.lastTerm, local.lastIndex);
+  if (fromLocalEnd !== null) return fromLocalEnd;
+  if (remote.termStarts.length === 0) return remote;
+  let commonTerm = remote.prevTerm;
+  let commonIndex = remote.prevIndex;
+  for (const s of remote.termStarts) {
+    if (containsPosition(local, s.term, s.index)) {
+      commonTerm = s.term;
+      commonIndex = s.index;
+      continue;
+    }
+    // The run of term `commonTerm` may continue in both logs up to just before this term start.
+    if (s.index - 1 > commonIndex && containsPosition(local, commonTerm, s.index - 1)) {
+      commonIndex = s.index - 1;
+    }
+    break;
+  }
+  return since(remote, commonTerm, commonIndex) ?? remote;
+}
+
+/**
+ * Remove the first `n` entries of a run (its anchor moves forward). `n <= 0` returns the run;
+ * `n >= entryCount` returns the empty run at its last position.
+ */
+export function dropFirst(log: LogEntries, n: number): LogEntries {
+  if (n <= 0) return log;
+  const index = Math.min(log.prevIndex + n, log.lastIndex);
+  return since(log, termAt(log, index), index)!;
+}
+
+/** Keep at most the first `n` entries of a run (`n >= 0`). */
+export function keepFirst(log: LogEntries, n: number): LogEntries {
+  return truncateAfter(log, log.prevIndex + Math.max(0, n));
+}
+
+/** The position of the anchor. */
+export function prevPosition(log: LogEntries): LogPosition {
+  return { term: log.prevTerm, index: log.prevIndex };
+}
+
+/** The position of the last entry (the anchor when the run is empty). */
+export function lastPosition(log: LogEntries): LogPosition {
+  return { term: log.lastTerm, index: log.lastIndex };
+}
+
+/** Lexicographic comparison of positions `(t1, i1)` and `(t2, i2)`: Raft's "at least as up to date". */
+export function comparePositions(t1: number, i1: number, t2: number, i2: number): number {
+  if (t1 !== t2) return t1 < t2 ? -1 : 1;
+  return i1 === i2 ? 0 : i1 < i2 ? -1 : 1;
+}

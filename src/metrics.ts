@@ -1,0 +1,80 @@
+/**
+ * noraft's node metrics: eighteen counters, kept in the state. They start at zero when a node is
+ * started or restarted, survive role changes, are not persisted, and saturate at
+ * `Number.MAX_SAFE_INTEGER`.
+ */
+
+/** The counters. Each names the event it counts; see {@link bump} for how they change. */
+export interface Metrics {
+  /** Messages whose `from` is this node, ignored. */
+  readonly selfMessagesIgnored: number;
+  /** Messages with a higher term that made this node adopt that term. */
+  readonly termAdvancesFromMessages: number;
+  /** Vote requests from an older term, answered with a refusal carrying the current term. */
+  readonly requestVoteCallsRejectedByOldTerm: number;
+  /** Vote requests silently refused because the candidate's log is behind this node's. */
+  readonly requestVoteCallsRejectedByLog: number;
+  /** Vote requests silently refused because this node voted for (or follows) someone else this term. */
+  readonly requestVoteCallsRejectedByExistingVote: number;
+  /** Granted votes from an older term, ignored. */
+  readonly requestVoteRepliesIgnoredFromOldTerms: number;
+  /** Vote replies that arrived while this node was not a candidate, ignored. */
+  readonly requestVoteRepliesIgnoredWhileNotCandidate: number;
+  /** AppendEntries calls from an older term, answered with this node's term. */
+  readonly appendEntriesCallsRejectedByOldTerm: number;
+  /** AppendEntries calls of the current term received by the leader itself (cannot happen in correct Raft). */
+  readonly sameTermAppendEntriesCallsReceivedByLeader: number;
+  /** Divergent tails found (and truncated) by this node as a follower. */
+  readonly logDivergencesDetectedByFollower: number;
+  /** AppendEntries replies from an older term, ignored. */
+  readonly appendEntriesRepliesIgnoredFromOldTerms: number;
+  /** AppendEntries replies that arrived while this node was not leader, ignored. */
+  readonly appendEntriesRepliesIgnoredWhileNotLeader: number;
+  /** AppendEntries replies from nodes the leader does not track, ignored. */
+  readonly appendEntriesRepliesIgnoredFromUnknownNodes: number;
+  /** AppendEntries replies behind the follower's known match index (delayed or reordered), ignored. */
+  readonly appendEntriesRepliesIgnoredBehindMatchIndex: number;
+  /** AppendEntries replies claiming a log longer than the leader's, ignored. */
+  readonly appendEntriesRepliesAheadOfLeader: number;
+  /** Follower tails found divergent by this node as leader (a probe was sent). */
+  readonly logDivergencesDetectedByLeader: number;
+  /** Elections this node started as a voter. */
+  readonly electionsStarted: number;
+  /** Times this node became leader. */
+  readonly leadershipsStarted: number;
+}
+
+/** The name of one counter. */
+export type MetricName = keyof Metrics;
+
+/** Every counter at zero. */
+export const ZERO_METRICS: Metrics = Object.freeze({
+  selfMessagesIgnored: 0,
+  termAdvancesFromMessages: 0,
+  requestVoteCallsRejectedByOldTerm: 0,
+  requestVoteCallsRejectedByLog: 0,
+  requestVoteCallsRejectedByExistingVote: 0,
+  requestVoteRepliesIgnoredFromOldTerms: 0,
+  requestVoteRepliesIgnoredWhileNotCandidate: 0,
+  appendEntriesCallsRejectedByOldTerm: 0,
+  sameTermAppendEntriesCallsReceivedByLeader: 0,
+  logDivergencesDetectedByFollower: 0,
+  appendEntriesRepliesIgnoredFromOldTerms: 0,
+  appendEntriesRepliesIgnoredWhileNotLeader: 0,
+  appendEntriesRepliesIgnoredFromUnknownNodes: 0,
+  appendEntriesRepliesIgnoredBehindMatchIndex: 0,
+  appendEntriesRepliesAheadOfLeader: 0,
+  logDivergencesDetectedByLeader: 0,
+  electionsStarted: 0,
+  leadershipsStarted: 0,
+});
+
+/** The names of all eighteen counters, in declaration order. */
+export const METRIC_NAMES: readonly MetricName[] = Object.freeze(Object.keys(ZERO_METRICS) as MetricName[]);
+
+/** `metrics` with counter `name` raised by one (saturating). Never modifies its input. */
+export function bump(metrics: Metrics, name: MetricName): Metrics {
+  const v = metrics[name];
+  if (v >= Number.MAX_SAFE_INTEGER) return metrics;
+  return { ...metrics, [name]: v + 1 };
+}

@@ -1,0 +1,65 @@
+/**
+ * Majority arithmetic: which log index a majority of voters holds, and whether a set of votes wins
+ * an election. During joint consensus both the old and the new voter sets must agree.
+ */
+import { majorityOf, type ClusterConfig } from './config.js';
+
+/**
+ * The highest index held by a majority of one voter set.
+ *
+ * `slots[k]` says where the k-th voter's match index is: `-1` for the leader itself (whose index is
+ * `selfIndex`), otherwise a position in `match`. Returns `Infinity` for an empty voter set, so that
+ * an empty set never limits a joint result. Allocation-free: clusters are small, and counting for
+ * each candidate value is cheaper than sorting a copy.
+ */
+export function majorityIndex(slots: readonly number[], match: readonly number[], selfIndex: number): number {
+  const n = slots.length;
+  if (n === 0) return Infinity;
+  const need = (n >> 1) + 1;
+  let best = 0;
+  for (let i = 0; i < n; i++) {
+    const si = slots[i]!;
+    const v = si < 0 ? selfIndex : match[si]!;
+    if (v <= best) continue;
+    let atLeast = 0;
+    for (let j = 0; j < n; j++) {
+      const sj = slots[j]!;
+      if ((sj < 0 ? selfIndex : match[sj]!) >= v) atLeast++;
+    }
+    if (atLeast >= need) best = v;
+  }
+  return best;
+}
+
+/** The highest index held by a majority of `voters` and, when joint, of `newVoters` too. */
+export function jointMajorityIndex(
+  voterSlots: readonly number[],
+  newVoterSlots: readonly number[],
+  match: readonly number[],
+  selfIndex: number,
+): number {
+  const a = majorityIndex(voterSlots, match, selfIndex);
+  if (newVoterSlots.length === 0) return a === Infinity ? 0 : a;
+  const b = majorityIndex(newVoterSlots, match, selfIndex);
+  const m = a < b ? a : b;
+  return m === Infinity ? 0 : m;
+}
+
+/**
+ * True when `granted` (the nodes that voted for a candidate, itself included) holds a majority of
+ * the voters and, during joint consensus, a majority of the new voters. Votes from nodes outside
+ * the configuration are ignored.
+ */
+export function hasVoteMajority(config: ClusterConfig, granted: readonly string[]): boolean {
+  if (config.voters.length === 0) return false;
+  return (
+    countIn(config.voters, granted) >= majorityOf(config.voters) &&
+    countIn(config.newVoters, granted) >= majorityOf(config.newVoters)
+  );
+}
+
+function countIn(set: readonly string[], granted: readonly string[]): number {
+  let n = 0;
+  for (const id of set) if (granted.includes(id)) n++;
+  return n;
+}

@@ -1,0 +1,99 @@
+/**
+ * The reducer. `step` only checks the event and dispatches it to the module that owns the rule.
+ */
+import { NO_ACTIONS, fatal, invalidEvent, mergeActions, type Actions } from './actions.js';
+import { becomeFollower, onRequestVote, onRequestVoteReply, startElection } from './election.js';
+import type { RaftEvent } from './events.js';
+import type { Message } from './messages.js';
+import { bump } from './metrics.js';
+import { createCluster } from './node.js';
+import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
+import { withMetrics, type RaftState, type StepResult } from './state.js';
+import { validateEvent } from './validate.js';
+
+/**
+ * Apply one event to a node: `step(state, event) => [nextState, actions]`.
+ *
+ * Pure and total: it reads only its arguments, never modifies them, and never throws. An event
+ * that changes nothing returns the same state object. A malformed event (see `validateEvent`)
+ * returns the same state and one `invalidEvent` action naming the problem. A halted node (after a
+ * `fatal` action) returns the same state and the `fatal` action again, whatever the event.
+ *
+ * The application carries out the returned actions in order (see `Action`): storage first, then
+ * messages. The actions of several steps may be merged with `mergeActions` before carrying them out.
+ */
+export function step(state: RaftState, event: RaftEvent): StepResult {
+  try {
+    if (state.halted !== null) return [state, [fatal(state.halted)]];
+    const problem = validateEvent(event);
+    if (problem !== null) return [state, [invalidEvent(problem)]];
+    return dispatch(state, event);
+  } catch (err) {
+    // Unreachable for well-formed states; kept so that `step` stays total even when handed a value
+    // that is not a RaftState.
+    return [state, [invalidEvent(`state or event rejected: ${err instanceof Error ? err.message : String(err)}`)]];
+  }
+}
+
+function dispatch(s: RaftState, e: RaftEvent): StepResult {
+  switch (e.type) {
+    case 'appendEntries':
+    case 'appendEntriesReply':
+    case 'requestVote':
+    case 'requestVoteReply':
+      return onMessage(s, e);
+    case 'propose': {
+      const count = e.count ?? 1;
+      if (s.log.lastIndex + count > Number.MAX_SAFE_INTEGER) {
+        return [s, [invalidEvent('count would take the log index past Number.MAX_SAFE_INTEGER')]];
+      }
+      return propose(s, count);
+    }
+    case 'heartbeat':
+      return heartbeat(s);
+    case 'timeout':
+      return s.role === 'leader' ? heartbeat(s) : startElection(s);
+    case 'createCluster':
+      return createCluster(s, e.voters);
+  }
+}
+
+/** Messages: ignore our own, adopt a higher term (stepping down), then let the rule's module decide. */
+function onMessage(s: RaftState, m: Message): StepResult {
+  if (m.from === s.id) return [withMetrics(s, bump(s.metrics, 'selfMessagesIgnored')), NO_ACTIONS];
+  if (m.term > s.term) {
+    const [follower, stepDown] = becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), m.term);
+    const [next, actions] = handle(follower, m);
+    return [next, mergeActions(stepDown, actions)];
+  }
+  return handle(s, m);
+}
+
+function handle(s: RaftState, m: Message): StepResult {
+  switch (m.type) {
+    case 'appendEntries':
+      return onAppendEntries(s, m);
+    case 'appendEntriesReply':
+      return onAppendEntriesReply(s, m);
+    case 'requestVote':
+      return onRequestVote(s, m);
+    case 'requestVoteReply':
+      return onRequestVoteReply(s, m);
+  }
+}
+
+/**
+ * Step a list of events in order and merge their actions: the state after the last event and the
+ * actions the application must carry out for all of them. Stepping N proposals this way yields one
+ * `appendLog` and one message per peer (pipelining).
+ */
+export function stepAll(state: RaftState, events: readonly RaftEvent[]): StepResult {
+  let s = state;
+  let actions: Actions = NO_ACTIONS;
+  for (const e of events) {
+    const [next, a] = step(s, e);
+    s = next;
+    actions = mergeActions(actions, a);
+  }
+  return [s, actions];
+}
