@@ -196,11 +196,43 @@ const RANK: { readonly [K in Action['type']]: number } = {
 export function mergeActions(earlier: Actions, later: Actions): Actions {
   if (later.length === 0) return earlier;
   if (earlier.length === 0) return later;
+  if (earlier.length === 3 && later.length === 3) {
+    const pipelined = mergeBackToBackProposals(earlier, later);
+    if (pipelined !== null) return pipelined;
+  }
   let out = earlier.slice();
   const raisedTo = termSavedBy(later);
   if (raisedTo > 0) out = out.filter((a) => !isStaleCall(a, raisedTo));
   for (let i = 0; i < later.length; i++) foldAction(out, later[i]!);
   return out;
+}
+
+/**
+ * The fast path of pipelining: two leader proposals stepped back to back, each
+ * `[setTimer, appendLog(e), broadcast(appendEntries(e))]` with the second run starting where the
+ * first ends, merge into one run shared by the append and the broadcast. The result is exactly what
+ * the general rules give; null when the lists do not have that shape.
+ */
+function mergeBackToBackProposals(earlier: Actions, later: Actions): Actions | null {
+  const t = later[0]!;
+  const a1 = earlier[1]!;
+  const a2 = later[1]!;
+  const b1 = earlier[2]!;
+  const b2 = later[2]!;
+  if (earlier[0]!.type !== 'setTimer' || t.type !== 'setTimer') return null;
+  if (a1.type !== 'appendLog' || a2.type !== 'appendLog' || b1.type !== 'broadcast' || b2.type !== 'broadcast') {
+    return null;
+  }
+  const m1 = b1.message;
+  const m2 = b2.message;
+  if (m1.type !== 'appendEntries' || m2.type !== 'appendEntries' || m1.term !== m2.term) return null;
+  const e1 = a1.entries;
+  const e2 = a2.entries;
+  if (m1.entries !== e1 || m2.entries !== e2 || e2.prevIndex !== e1.lastIndex || e2.prevTerm !== e1.lastTerm) {
+    return null;
+  }
+  const joined = spliceSuffix(e1, e2);
+  return [t, appendLog(joined), broadcast(appendEntriesCall(m2.from, m2.term, m2.commitIndex, joined))];
 }
 
 /**
@@ -322,6 +354,6 @@ export function mergeMessages(older: Message, newer: Message): Message {
   if (older.type !== 'appendEntries' || newer.type !== 'appendEntries') return newer;
   const o = older.entries;
   const n = newer.entries;
-  if (!containsPosition(o, n.prevTerm, n.prevIndex) || n.prevIndex < o.prevIndex) return newer;
+  if (!containsPosition(o, n.prevTerm, n.prevIndex)) return newer;
   return appendEntriesCall(newer.from, newer.term, newer.commitIndex, spliceSuffix(o, n));
 }

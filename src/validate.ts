@@ -15,7 +15,7 @@ export function isNodeId(x: unknown): x is string {
 
 /** True for a non-negative safe integer: a term, an index or a count. */
 export function isNatural(x: unknown): x is number {
-  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Math.floor(x) === x;
 }
 
 type Obj = Record<string, unknown>;
@@ -27,14 +27,33 @@ function isObject(x: unknown): x is Obj {
 /** The problem with `event`, or null when it is a well-formed event. */
 export function validateEvent(event: unknown): string | null {
   if (!isObject(event)) return 'event must be an object';
+  // Messages are checked field by field with plain property reads: this runs on every hot path.
   switch (event.type) {
-    case 'appendEntries':
-      return checkFields(event, 'from', 'term') ?? checkNatural(event, 'commitIndex') ?? checkAppendEntries(event);
+    case 'appendEntries': {
+      const e = event as { from: unknown; term: unknown; commitIndex: unknown; entries: unknown };
+      if (!isNodeId(e.from)) return 'from must be a non-empty string';
+      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+      if (!isNatural(e.commitIndex)) return 'commitIndex must be a non-negative safe integer';
+      const problem = validateLogEntries(e.entries, 'entries.');
+      if (problem !== null) return problem;
+      return (e.entries as { lastTerm: number }).lastTerm > e.term ? 'entries.lastTerm must not exceed term' : null;
+    }
     case 'appendEntriesReply':
-    case 'requestVote':
-      return checkFields(event, 'from', 'term') ?? checkLastPosition(event);
-    case 'requestVoteReply':
-      return checkFields(event, 'from', 'term') ?? (typeof event.granted === 'boolean' ? null : 'granted must be a boolean');
+    case 'requestVote': {
+      const e = event as { from: unknown; term: unknown; lastTerm: unknown; lastIndex: unknown };
+      if (!isNodeId(e.from)) return 'from must be a non-empty string';
+      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+      if (!isNatural(e.lastTerm)) return 'lastTerm must be a non-negative safe integer';
+      if (!isNatural(e.lastIndex)) return 'lastIndex must be a non-negative safe integer';
+      if (e.lastTerm > e.term) return 'lastTerm must not exceed term';
+      return checkAnchor(e.lastTerm, e.lastIndex, '');
+    }
+    case 'requestVoteReply': {
+      const e = event as { from: unknown; term: unknown; granted: unknown };
+      if (!isNodeId(e.from)) return 'from must be a non-empty string';
+      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+      return typeof e.granted === 'boolean' ? null : 'granted must be a boolean';
+    }
     case 'propose':
       if (event.count === undefined) return null;
       return isNatural(event.count) && event.count > 0 ? null : 'count must be a positive safe integer';
@@ -48,27 +67,8 @@ export function validateEvent(event: unknown): string | null {
   }
 }
 
-function checkFields(m: Obj, fromKey: 'from', termKey: 'term'): string | null {
-  if (!isNodeId(m[fromKey])) return `${fromKey} must be a non-empty string`;
-  return checkNatural(m, termKey);
-}
-
 function checkNatural(o: Obj, key: string, where = ''): string | null {
   return isNatural(o[key]) ? null : `${where}${key} must be a non-negative safe integer`;
-}
-
-function checkLastPosition(m: Obj): string | null {
-  const problem = checkNatural(m, 'lastTerm') ?? checkNatural(m, 'lastIndex');
-  if (problem !== null) return problem;
-  if ((m.lastTerm as number) > (m.term as number)) return 'lastTerm must not exceed term';
-  return checkAnchor(m.lastTerm as number, m.lastIndex as number, '');
-}
-
-function checkAppendEntries(m: Obj): string | null {
-  const problem = validateLogEntries(m.entries, 'entries.');
-  if (problem !== null) return problem;
-  if (((m.entries as Obj).lastTerm as number) > (m.term as number)) return 'entries.lastTerm must not exceed term';
-  return null;
 }
 
 function checkAnchor(term: number, index: number, where: string): string | null {
@@ -81,21 +81,21 @@ function checkAnchor(term: number, index: number, where: string): string | null 
  */
 export function validateLogEntries(x: unknown, where = ''): string | null {
   if (!isObject(x)) return `${where.slice(0, -1) || 'entries'} must be an object`;
-  const p =
-    checkNatural(x, 'prevTerm', where) ??
-    checkNatural(x, 'prevIndex', where) ??
-    checkNatural(x, 'lastTerm', where) ??
-    checkNatural(x, 'lastIndex', where);
-  if (p !== null) return p;
-  const prevTerm = x.prevTerm as number;
-  const prevIndex = x.prevIndex as number;
-  const lastTerm = x.lastTerm as number;
-  const lastIndex = x.lastIndex as number;
+  const e = x as { prevTerm: unknown; prevIndex: unknown; lastTerm: unknown; lastIndex: unknown; termStarts: unknown };
+  const prevTerm = e.prevTerm;
+  const prevIndex = e.prevIndex;
+  const lastTerm = e.lastTerm;
+  const lastIndex = e.lastIndex;
+  if (!isNatural(prevTerm)) return `${where}prevTerm must be a non-negative safe integer`;
+  if (!isNatural(prevIndex)) return `${where}prevIndex must be a non-negative safe integer`;
+  if (!isNatural(lastTerm)) return `${where}lastTerm must be a non-negative safe integer`;
+  if (!isNatural(lastIndex)) return `${where}lastIndex must be a non-negative safe integer`;
   if (prevIndex > lastIndex) return `${where}prevIndex must not exceed lastIndex`;
   const anchor = checkAnchor(prevTerm, prevIndex, where);
   if (anchor !== null) return anchor;
-  const starts = x.termStarts;
+  const starts = e.termStarts;
   if (!Array.isArray(starts)) return `${where}termStarts must be an array`;
+  if (starts.length === 0 && prevTerm === lastTerm) return checkConfigs(x, prevIndex, lastIndex, where);
   let index = prevIndex;
   let term = prevTerm;
   for (let i = 0; i < starts.length; i++) {
@@ -112,9 +112,13 @@ export function validateLogEntries(x: unknown, where = ''): string | null {
     term = s.term as number;
   }
   if (term !== lastTerm) return `${where}lastTerm must be the term of the last term start (or prevTerm)`;
+  return checkConfigs(x, prevIndex, lastIndex, where);
+}
+
+function checkConfigs(x: Obj, prevIndex: number, lastIndex: number, where: string): string | null {
   const configs = x.configs;
   if (!Array.isArray(configs)) return `${where}configs must be an array`;
-  index = prevIndex;
+  let index = prevIndex;
   for (let i = 0; i < configs.length; i++) {
     const c: unknown = configs[i];
     const at = `${where}configs[${i}].`;

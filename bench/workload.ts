@@ -1,0 +1,157 @@
+/**
+ * The throughput workload of `shared/bench-workload.md`, on which noraft was measured.
+ *
+ * Everything runs in one process: messages are handed over as in-memory objects through one global
+ * FIFO queue; storage actions count as instantly durable; timer actions are ignored.
+ */
+import { mergeActions, startNode, step, type Actions, type Message, type RaftState } from '../src/index.js';
+
+/** The counts the brief's table fixes, so that the benchmark cannot get faster by doing less. */
+export interface Counts {
+  messages: number;
+  appendActions: number;
+  broadcasts: number;
+  sends: number;
+}
+
+/** A k-node cluster in one process, with the global FIFO queue of the workload. */
+export class Cluster {
+  readonly nodes: RaftState[];
+  readonly ids: string[];
+  private readonly index = new Map<string, number>();
+  private readonly peers: number[][];
+  // The FIFO queue: parallel arrays of destination and message, reused, with a moving head and tail.
+  private readonly qDest: number[] = [];
+  private readonly qMsg: Message[] = [];
+  private head = 0;
+  private tail = 0;
+  counts: Counts = { messages: 0, appendActions: 0, broadcasts: 0, sends: 0 };
+
+  constructor(readonly k: number) {
+    this.ids = Array.from({ length: k }, (_, i) => String(i));
+    this.ids.forEach((id, i) => this.index.set(id, i));
+    this.nodes = this.ids.map((id) => startNode(id));
+    this.peers = this.ids.map((_, i) => this.ids.map((__, j) => j).filter((j) => j !== i));
+  }
+
+  /** Setup (not timed): node 0 forms the cluster with every node as voter; run until quiescent. */
+  form(): void {
+    const [s, actions] = step(this.nodes[0]!, { type: 'createCluster', voters: this.ids });
+    this.nodes[0] = s;
+    this.enqueue(0, actions);
+    this.runUntilQuiescent();
+    const leader = this.nodes[0]!;
+    if (leader.role !== 'leader' || leader.term !== 1 || leader.commitIndex !== 2) {
+      throw new Error(`setup failed: node 0 is ${leader.role} in term ${leader.term}, commit ${leader.commitIndex}`);
+    }
+    this.resetCounts();
+  }
+
+  resetCounts(): void {
+    this.counts = { messages: 0, appendActions: 0, broadcasts: 0, sends: 0 };
+  }
+
+  /** Push a node's actions onto the queue, counting them. */
+  enqueue(from: number, actions: Actions): void {
+    const c = this.counts;
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      switch (a.type) {
+        case 'appendLog':
+          c.appendActions++;
+          break;
+        case 'broadcast': {
+          c.broadcasts++;
+          const ps = this.peers[from]!;
+          for (let j = 0; j < ps.length; j++) this.push(ps[j]!, a.message);
+          break;
+        }
+        case 'send':
+          c.sends++;
+          this.push(this.index.get(a.to)!, a.message);
+          break;
+        case 'invalidEvent':
+        case 'fatal':
+        case 'rejected':
+          throw new Error(`unexpected action ${JSON.stringify(a)}`);
+        default:
+          break;
+      }
+    }
+  }
+
+  private push(to: number, m: Message): void {
+    this.qDest[this.tail] = to;
+    this.qMsg[this.tail] = m;
+    this.tail++;
+  }
+
+  /** Pop the front, step its destination, push what it produced; stop when the queue is empty. */
+  runUntilQuiescent(): void {
+    const nodes = this.nodes;
+    while (this.head < this.tail) {
+      const to = this.qDest[this.head]!;
+      const m = this.qMsg[this.head]!;
+      this.head++;
+      const [s, actions] = step(nodes[to]!, m);
+      nodes[to] = s;
+      this.counts.messages++;
+      this.enqueue(to, actions);
+    }
+    this.head = 0;
+    this.tail = 0;
+  }
+
+  /** One round: the leader proposes `b` commands back to back (merged), then the cluster runs until quiet. */
+  roundPerCommand(b: number): void {
+    let leader = this.nodes[0]!;
+    let merged: Actions = [];
+    for (let i = 0; i < b; i++) {
+      const [s, actions] = step(leader, PROPOSE_ONE);
+      leader = s;
+      merged = mergeActions(merged, actions);
+    }
+    this.nodes[0] = leader;
+    this.enqueue(0, merged);
+    this.runUntilQuiescent();
+    this.assertCommitted(leader.log.lastIndex);
+  }
+
+  /** One round: the leader proposes `b` commands in one event, then the cluster runs until quiet. */
+  roundMulti(b: number): void {
+    const [s, actions] = step(this.nodes[0]!, { type: 'propose', count: b });
+    this.nodes[0] = s;
+    this.enqueue(0, actions);
+    this.runUntilQuiescent();
+    this.assertCommitted(s.log.lastIndex);
+  }
+
+  private assertCommitted(index: number): void {
+    if (this.nodes[0]!.commitIndex !== index) {
+      throw new Error(`round did not commit: commit ${this.nodes[0]!.commitIndex}, last proposed ${index}`);
+    }
+  }
+
+  /** Verification (not timed): commit index 2 + n; after a heartbeat every node agrees; term still 1. */
+  verify(expectedCommit: number): void {
+    const leader = this.nodes[0]!;
+    if (leader.commitIndex !== expectedCommit) throw new Error(`commit ${leader.commitIndex} != ${expectedCommit}`);
+    const [s, actions] = step(leader, { type: 'heartbeat' });
+    this.nodes[0] = s;
+    this.enqueue(0, actions);
+    this.runUntilQuiescent();
+    for (const n of this.nodes) {
+      if (n.commitIndex !== s.commitIndex || n.log.lastIndex !== s.log.lastIndex || n.term !== 1) {
+        throw new Error(`node ${n.id} disagrees: commit ${n.commitIndex}, last ${n.log.lastIndex}, term ${n.term}`);
+      }
+    }
+  }
+}
+
+const PROPOSE_ONE = Object.freeze({ type: 'propose' as const });
+
+/** The counts the brief expects for `n` commands in batches of `b` on `k` nodes. */
+export function expectedCounts(k: number, n: number, b: number): Counts {
+  const rounds = Math.ceil(n / b);
+  return { messages: 2 * (k - 1) * rounds, appendActions: k * rounds, broadcasts: rounds, sends: (k - 1) * rounds };
+}
