@@ -5,19 +5,20 @@
  *
  * 1. `setTimer`        — (re)arm the node's single timer.
  * 2. `saveHardState`   — durably store the term and the vote.
- * 3. `appendLog`       — durably truncate the stored log after the anchor, then append.
- * 4. `commitAdvanced`  — entries up to `commitIndex` are committed: apply them.
- * 5. `broadcast`       — send a message to every peer.
- * 6. `send`            — send a message to one peer (ascending by `to`).
- * 7. `installSnapshot` — transfer the local snapshot to a peer (ascending by `to`).
- * 8. `rejected`, `invalidEvent`, `fatal` — outcomes to report; nothing to carry out.
+ * 3. `compactLog`      — durably drop the stored log entries a snapshot now covers.
+ * 4. `appendLog`       — durably truncate the stored log after the anchor, then append.
+ * 5. `commitAdvanced`  — entries up to `commitIndex` are committed: apply them.
+ * 6. `broadcast`       — send a message to every peer.
+ * 7. `send`            — send a message to one peer (ascending by `to`).
+ * 8. `installSnapshot` — transfer the local snapshot to a peer (ascending by `to`).
+ * 9. `rejected`, `invalidEvent`, `fatal` — outcomes to report; nothing to carry out.
  *
- * The persistence rule: every storage action (`saveHardState`, `appendLog`) must be durable before
+ * The persistence rule: every storage action (`saveHardState`, `compactLog`, `appendLog`) must be durable before
  * any message after it in the same list is sent. Because storage actions always come first, "finish
  * the storage actions, then send" is enough.
  */
-import { containsPosition, spliceSuffix, type LogEntries } from './log.js';
-import { appendEntriesCall, isCall, type Message } from './messages.js';
+import { comparePositions, containsPosition, emptyEntries, since, spliceSuffix, type LogEntries } from './log.js';
+import { appendEntriesCall, appendEntriesReply, isCall, requestVote, type Message } from './messages.js';
 
 /** Which wait the timer needs: the role decides. */
 export type TimerWait = 'heartbeat' | 'election' | 'follower';
@@ -37,6 +38,18 @@ export interface SaveHardState {
   readonly type: 'saveHardState';
   readonly term: number;
   readonly votedFor: string | null;
+}
+
+/**
+ * The node installed a snapshot covering the log up to `(term, index)` (it asked for nothing else:
+ * the application saved or received the snapshot itself). Durably record the new log start: drop
+ * the stored entries up to `index` and their payloads — or every stored entry, when the stored log
+ * did not hold `(term, index)` (a snapshot from a leader, beyond or off this node's log).
+ */
+export interface CompactLog {
+  readonly type: 'compactLog';
+  readonly term: number;
+  readonly index: number;
 }
 
 /**
@@ -69,14 +82,27 @@ export interface Send {
   readonly message: Message;
 }
 
-/** Transfer this node's snapshot to `to`; the receiver reports it installed (membership & snapshots). */
+/**
+ * Transfer this node's latest snapshot (its position `log.prevTerm`/`log.prevIndex`, its
+ * configuration `snapshotConfig`, and the state machine saved there) to `to`, which is too far
+ * behind to catch up from the log. The receiver installs it, then steps `snapshotInstalled`. The
+ * leader is not told: the follower's next AppendEntries reply carries its new position.
+ */
 export interface InstallSnapshot {
   readonly type: 'installSnapshot';
   readonly to: string;
 }
 
 /** Why a request was refused. */
-export type RejectReason = 'notLeader' | 'alreadyInCluster' | 'noVoters';
+export type RejectReason =
+  | 'notLeader'
+  | 'alreadyInCluster'
+  | 'noVoters'
+  | 'changeInProgress'
+  | 'votersMismatch'
+  | 'snapshotFromFutureTerm'
+  | 'snapshotNotCommitted'
+  | 'snapshotMismatch';
 
 /**
  * A request the node could not take. `request` names it, `reason` says why, `leaderHint` is the
@@ -85,7 +111,7 @@ export type RejectReason = 'notLeader' | 'alreadyInCluster' | 'noVoters';
  */
 export interface Rejected {
   readonly type: 'rejected';
-  readonly request: 'propose' | 'heartbeat' | 'createCluster';
+  readonly request: 'propose' | 'heartbeat' | 'createCluster' | 'proposeConfig' | 'snapshotInstalled';
   readonly reason: RejectReason;
   readonly leaderHint: string | null;
   readonly count: number;
@@ -111,6 +137,7 @@ export interface Fatal {
 export type Action =
   | SetTimer
   | SaveHardState
+  | CompactLog
   | AppendLog
   | CommitAdvanced
   | Broadcast
@@ -134,6 +161,9 @@ export const TIMER_FOLLOWER: SetTimer = Object.freeze({ type: 'setTimer', wait: 
 /** Constructors, one literal shape per action type. */
 export function saveHardState(term: number, votedFor: string | null): SaveHardState {
   return { type: 'saveHardState', term, votedFor };
+}
+export function compactLog(term: number, index: number): CompactLog {
+  return { type: 'compactLog', term, index };
 }
 export function appendLog(entries: LogEntries): AppendLog {
   return { type: 'appendLog', entries };
@@ -169,14 +199,15 @@ export function fatal(reason: string): Fatal {
 const RANK: { readonly [K in Action['type']]: number } = {
   setTimer: 0,
   saveHardState: 1,
-  appendLog: 2,
-  commitAdvanced: 3,
-  broadcast: 4,
-  send: 5,
-  installSnapshot: 6,
-  rejected: 7,
-  invalidEvent: 7,
-  fatal: 7,
+  compactLog: 2,
+  appendLog: 3,
+  commitAdvanced: 4,
+  broadcast: 5,
+  send: 6,
+  installSnapshot: 7,
+  rejected: 8,
+  invalidEvent: 8,
+  fatal: 8,
 };
 
 /**
@@ -189,7 +220,9 @@ const RANK: { readonly [K in Action['type']]: number } = {
  * replaces the earlier one, except that two AppendEntries merge into one carrying both runs of
  * entries with the later term and commit index; snapshot transfers are deduplicated; reports are
  * kept in order. When `later` raises the term (a `saveHardState` with a higher term), calls of
- * `earlier` from older terms are dropped: they are stale. Neither input is modified. Inputs that
+ * `earlier` from older terms are dropped: they are stale. When `later` compacts the log
+ * (`compactLog`), `earlier`'s appends and messages are rebased onto the snapshot: entries it covers
+ * are dropped, and positions behind it are raised to it. Neither input is modified. Inputs that
  * are not in canonical order give a result in canonical order, but which duplicates coalesce is
  * then unspecified.
  */
@@ -203,6 +236,8 @@ export function mergeActions(earlier: Actions, later: Actions): Actions {
   let out = earlier.slice();
   const raisedTo = termSavedBy(later);
   if (raisedTo > 0) out = out.filter((a) => !isStaleCall(a, raisedTo));
+  const compaction = findType(later, 'compactLog');
+  if (compaction >= 0) out = rebaseOnSnapshot(out, later[compaction] as CompactLog);
   for (let i = 0; i < later.length; i++) foldAction(out, later[i]!);
   return out;
 }
@@ -267,6 +302,12 @@ function foldAction(out: Action[], a: Action): void {
       else insertByRank(out, a);
       return;
     }
+    case 'compactLog': {
+      const k = findType(out, a.type);
+      if (k < 0) insertByRank(out, a);
+      else if ((out[k] as CompactLog).index < a.index) out[k] = a;
+      return;
+    }
     case 'commitAdvanced': {
       const k = findType(out, a.type);
       if (k < 0) insertByRank(out, a);
@@ -329,10 +370,56 @@ function insertByRank(out: Action[], a: Action): void {
     const o = out[k - 1]!;
     const ro = RANK[o.type];
     if (ro < r) break;
-    if (ro === r && (r === 7 || (to !== '' && (o as Send | InstallSnapshot).to < to))) break;
+    if (ro === r && (r === 8 || (to !== '' && (o as Send | InstallSnapshot).to < to))) break;
     k--;
   }
   out.splice(k, 0, a);
+}
+
+/**
+ * `actions` rebased onto a snapshot at `(term, index)` (noraft's pending-action rebase): appends
+ * keep only what lies after the snapshot (and disappear when nothing does); AppendEntries calls
+ * carry only entries after it (possibly none, anchored at it); vote requests and AppendEntries
+ * replies behind it report it as their last position. Message terms do not change.
+ */
+function rebaseOnSnapshot(actions: Action[], snap: CompactLog): Action[] {
+  const out: Action[] = [];
+  for (const a of actions) {
+    if (a.type === 'appendLog') {
+      const e = rebaseEntries(a.entries, snap);
+      if (e === a.entries) out.push(a);
+      else if (e.lastIndex > e.prevIndex) out.push(appendLog(e));
+    } else if (a.type === 'broadcast' || a.type === 'send') {
+      const m = rebaseMessage(a.message, snap);
+      out.push(m === a.message ? a : a.type === 'broadcast' ? broadcast(m) : send(a.to, m));
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+function rebaseEntries(e: LogEntries, snap: CompactLog): LogEntries {
+  if (snap.index < e.prevIndex) return e;
+  return since(e, snap.term, snap.index) ?? emptyEntries(snap.term, snap.index);
+}
+
+function rebaseMessage(m: Message, snap: CompactLog): Message {
+  switch (m.type) {
+    case 'appendEntries': {
+      const e = rebaseEntries(m.entries, snap);
+      return e === m.entries ? m : appendEntriesCall(m.from, m.term, m.commitIndex, e);
+    }
+    case 'requestVote':
+    case 'appendEntriesReply':
+      // A message from an older term than the snapshot is stale anyway; leave it as it was sent.
+      if (snap.term > m.term || comparePositions(m.lastTerm, m.lastIndex, snap.term, snap.index) >= 0) return m;
+      return m.type === 'requestVote'
+        ? requestVote(m.from, m.term, snap.term, snap.index)
+        : appendEntriesReply(m.from, m.term, snap.term, snap.index);
+    default:
+      return m;
+  }
 }
 
 /**

@@ -90,12 +90,29 @@ export function toJointConsensus(
   };
 }
 
-/** Structural equality of two configurations. */
-export function configsEqual(a: ClusterConfig, b: ClusterConfig): boolean {
-  return sameList(a.voters, b.voters) && sameList(a.newVoters, b.newVoters) && sameList(a.nonVoters, b.nonVoters);
+/**
+ * `config` with `adding` made non-voters and `removing` taken out of the non-voters: a change that
+ * needs no joint phase. Ids that are voters cannot become non-voters this way (demote through a
+ * joint change that removes them, then add them back): they are left out of `adding`.
+ */
+export function withNonVoters(
+  config: ClusterConfig,
+  adding: readonly string[],
+  removing: readonly string[],
+): ClusterConfig {
+  const nonVoters = sortedUnique([...config.nonVoters, ...adding]).filter(
+    (id) => !removing.includes(id) && !config.voters.includes(id) && !config.newVoters.includes(id),
+  );
+  return { voters: config.voters, newVoters: config.newVoters, nonVoters };
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+/** Structural equality of two configurations. */
+export function configsEqual(a: ClusterConfig, b: ClusterConfig): boolean {
+  return sameIds(a.voters, b.voters) && sameIds(a.newVoters, b.newVoters) && sameIds(a.nonVoters, b.nonVoters);
+}
+
+/** True when two sorted id lists are equal. */
+export function sameIds(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

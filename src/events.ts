@@ -1,6 +1,7 @@
 /**
  * The events `step` accepts: the four Raft messages, and the application's requests.
  */
+import type { ClusterConfig } from './config.js';
 import type { Message } from './messages.js';
 
 /**
@@ -33,8 +34,31 @@ export interface Timeout {
   readonly type: 'timeout';
 }
 
+/**
+ * Propose the next cluster configuration (leader only; see `membership.ts` for the rules). Build it
+ * with `toJointConsensus(latestConfig(state), adding, removing)` to change voters, or with
+ * `withNonVoters(latestConfig(state), adding, removing)` to change non-voters only.
+ */
+export interface ProposeConfig {
+  readonly type: 'proposeConfig';
+  readonly config: ClusterConfig;
+}
+
+/**
+ * The application installed a snapshot covering the log up to `(term, index)`, whose configuration
+ * is `config`: one it took itself at a committed index (local compaction; take the position and
+ * configuration from `positionAndConfigAt(state, index)`), or one a leader sent after an
+ * `installSnapshot` action. The node compacts its log (see `snapshot.ts`).
+ */
+export interface SnapshotInstalled {
+  readonly type: 'snapshotInstalled';
+  readonly term: number;
+  readonly index: number;
+  readonly config: ClusterConfig;
+}
+
 /** Requests from the application. */
-export type Request = CreateCluster | Propose | Heartbeat | Timeout;
+export type Request = CreateCluster | Propose | Heartbeat | Timeout | ProposeConfig | SnapshotInstalled;
 
 /** Anything `step` accepts. */
 export type RaftEvent = Request | Message;

@@ -11,6 +11,7 @@ export {
   latestConfig,
   latestConfigIndex,
   configAt,
+  positionAndConfigAt,
   peersOf,
   leaderHint,
   followerMatchIndex,
@@ -18,7 +19,16 @@ export {
   type Role,
   type StepResult,
 } from './state.js';
-export type { RaftEvent, Request, CreateCluster, Propose, Heartbeat, Timeout } from './events.js';
+export type {
+  RaftEvent,
+  Request,
+  CreateCluster,
+  Propose,
+  Heartbeat,
+  Timeout,
+  ProposeConfig,
+  SnapshotInstalled,
+} from './events.js';
 export {
   mergeActions,
   mergeAll,
@@ -29,6 +39,7 @@ export {
   type AppendLog,
   type Broadcast,
   type CommitAdvanced,
+  type CompactLog,
   type Fatal,
   type InstallSnapshot,
   type InvalidEvent,
@@ -66,6 +77,7 @@ export {
 export {
   makeConfig,
   toJointConsensus,
+  withNonVoters,
   allMembers,
   isJoint,
   isVoter,

@@ -1,12 +1,43 @@
 /**
- * Membership changes through joint consensus (Raft §6), with non-voters.
+ * Membership changes through joint consensus (Raft §6 of the paper, §4.3 of the thesis), with
+ * non-voters.
  *
- * A change of voters goes through a joint configuration, in which elections and commits need a
- * majority of both the old and the new voters; once the joint entry commits, the leader appends the
- * final configuration by itself.
+ * Rules:
+ * - A configuration takes effect on a node as soon as it is in its log, committed or not.
+ * - Changing the voters goes through a joint configuration (`newVoters` not empty): while it is the
+ *   latest, elections and commits need a majority of the old voters and of the new voters. When the
+ *   joint entry commits, the leader appends the final configuration (the new voters) by itself.
+ * - Non-voters are added and removed without a joint phase; promoting one to voter is a joint
+ *   change (`toJointConsensus` moves it out of `nonVoters`).
+ * - One change at a time: a proposal is refused while the latest configuration is joint or not yet
+ *   committed (stricter than noraft, which only waits for the final entry to be appended; this is
+ *   etcd's rule and it keeps at most one uncommitted configuration in any log), and when it does
+ *   not start from the current voters.
+ * - A leader that is not a voter of the final configuration keeps leading until that configuration
+ *   commits, then steps down (see `commit.ts`); a node that is not a voter never campaigns (see
+ *   `election.ts`).
  */
+import { rejected } from './actions.js';
+import { isJoint, sameIds, type ClusterConfig } from './config.js';
 import { appendConfigEntry } from './replication.js';
-import { latestConfig, type RaftState, type StepResult } from './state.js';
+import { latestConfig, latestConfigIndex, leaderHint, type RaftState, type StepResult } from './state.js';
+
+/**
+ * Propose `config` as the next configuration (leader only). To change voters, pass a joint
+ * configuration built with `toJointConsensus(latestConfig(state), adding, removing)`; to change
+ * non-voters only, pass the current voters with the new `nonVoters`. Refused, with a `rejected`
+ * action and no change, when this node does not lead (`notLeader`), while another change is in
+ * progress (`changeInProgress`), or when `config.voters` are not the current voters (`votersMismatch`).
+ */
+export function proposeConfig(s: RaftState, config: ClusterConfig): StepResult {
+  if (s.role !== 'leader') return [s, [rejected('proposeConfig', 'notLeader', leaderHint(s), 0)]];
+  const current = latestConfig(s);
+  if (isJoint(current) || latestConfigIndex(s) > s.commitIndex) {
+    return [s, [rejected('proposeConfig', 'changeInProgress', s.id, 0)]];
+  }
+  if (!sameIds(config.voters, current.voters)) return [s, [rejected('proposeConfig', 'votersMismatch', s.id, 0)]];
+  return appendConfigEntry(s, config);
+}
 
 /** The joint configuration has committed: append the final one (the new voters only). */
 export function finalizeJointConsensus(s: RaftState): StepResult {

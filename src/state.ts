@@ -3,7 +3,7 @@
  */
 import type { Actions } from './actions.js';
 import { allMembers, type ClusterConfig } from './config.js';
-import type { LogEntries } from './log.js';
+import { termAt, type LogEntries } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { LeaderProgress } from './progress.js';
 
@@ -151,6 +151,20 @@ export function configAt(s: RaftState, index: number): ClusterConfig | null {
   const configs = s.log.configs;
   for (let i = configs.length - 1; i >= 0; i--) if (configs[i]!.index <= index) return configs[i]!.config;
   return s.snapshotConfig;
+}
+
+/**
+ * The position of the entry at `index` and the configuration in effect there: what a snapshot
+ * taken at `index` must record (local compaction: save the state machine at a committed `index`,
+ * then step `{type: 'snapshotInstalled', ...positionAndConfigAt(state, index)}`). null when `index`
+ * is outside `[snapshot index, last index]`.
+ */
+export function positionAndConfigAt(
+  s: RaftState,
+  index: number,
+): { term: number; index: number; config: ClusterConfig } | null {
+  const config = configAt(s, index);
+  return config === null ? null : { term: termAt(s.log, index), index, config };
 }
 
 /** Every member of the latest configuration except this node, sorted: who a broadcast goes to. */

@@ -7,7 +7,9 @@ import type { RaftEvent } from './events.js';
 import type { Message } from './messages.js';
 import { bump } from './metrics.js';
 import { createCluster } from './node.js';
+import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
+import { onSnapshotInstalled } from './snapshot.js';
 import { withMetrics, type RaftState, type StepResult } from './state.js';
 import { validateEvent } from './validate.js';
 
@@ -55,6 +57,10 @@ function dispatch(s: RaftState, e: RaftEvent): StepResult {
       return s.role === 'leader' ? heartbeat(s) : startElection(s);
     case 'createCluster':
       return createCluster(s, e.voters);
+    case 'proposeConfig':
+      return proposeConfig(s, e.config);
+    case 'snapshotInstalled':
+      return onSnapshotInstalled(s, e.term, e.index, e.config);
   }
 }
 

@@ -62,6 +62,14 @@ export function validateEvent(event: unknown): string | null {
       return null;
     case 'createCluster':
       return checkIdList(event.voters, 'voters');
+    case 'proposeConfig':
+      return validateConfig(event.config, 'config.');
+    case 'snapshotInstalled': {
+      const e = event as { term: unknown; index: unknown; config: unknown };
+      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+      if (!isNatural(e.index)) return 'index must be a non-negative safe integer';
+      return checkAnchor(e.term, e.index, '') ?? validateConfig(e.config, 'config.');
+    }
     default:
       return typeof event.type === 'string' ? `unknown event type "${event.type}"` : 'event.type must be a string';
   }
