@@ -12,25 +12,42 @@ import { isJoint } from './config.js';
 import { becomeFollower } from './election.js';
 import { termAt } from './log.js';
 import { finalizeJointConsensus } from './membership.js';
+import type { LeaderProgress } from './progress.js';
 import { jointMajorityIndex } from './quorum.js';
 import { latestConfig, latestConfigIndex, withCommitIndex, type RaftState, type StepResult } from './state.js';
 
+/**
+ * The commit index a leader with replication `progress` may adopt: the highest index held by a
+ * majority, when that entry is of the current term; otherwise its current commit index.
+ */
+export function majorityCommitIndex(s: RaftState, p: LeaderProgress): number {
+  const index = jointMajorityIndex(p.voterSlots, p.newVoterSlots, p.match, s.log.lastIndex);
+  return index > s.commitIndex && termAt(s.log, index) === s.term ? index : s.commitIndex;
+}
+
 /** Advance the leader's commit index to what a majority holds, when that entry is of the current term. */
 export function advanceCommit(s: RaftState): StepResult {
-  const p = s.progress!;
-  const index = jointMajorityIndex(p.voterSlots, p.newVoterSlots, p.match, s.log.lastIndex);
-  if (index <= s.commitIndex || termAt(s.log, index) !== s.term) return [s, NO_ACTIONS];
-  const next = withCommitIndex(s, index);
+  const index = majorityCommitIndex(s, s.progress!);
+  return index === s.commitIndex ? [s, NO_ACTIONS] : commitUpTo(withCommitIndex(s, index));
+}
+
+/**
+ * Announce the leader's new commit index (already set in `s`) and act on a configuration it
+ * commits: a joint configuration is followed by the final one, and a leader that is no longer a
+ * voter steps down.
+ */
+export function commitUpTo(s: RaftState): StepResult {
+  const index = s.commitIndex;
   const announce = [commitAdvanced(index)];
-  if (index < latestConfigIndex(next)) return [next, announce];
-  const config = latestConfig(next);
+  if (index < latestConfigIndex(s)) return [s, announce];
+  const config = latestConfig(s);
   if (isJoint(config)) {
-    const [final, actions] = finalizeJointConsensus(next);
+    const [final, actions] = finalizeJointConsensus(s);
     return [final, mergeActions(announce, actions)];
   }
   if (!config.voters.includes(s.id)) {
-    const [follower, actions] = becomeFollower(next, next.term);
+    const [follower, actions] = becomeFollower(s, s.term);
     return [follower, mergeActions(announce, actions)];
   }
-  return [next, announce];
+  return [s, announce];
 }

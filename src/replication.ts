@@ -27,7 +27,7 @@ import {
   send,
   type Action,
 } from './actions.js';
-import { advanceCommit } from './commit.js';
+import { advanceCommit, commitUpTo, majorityCommitIndex } from './commit.js';
 import { isSoloVoter, type ClusterConfig } from './config.js';
 import {
   appendCommands,
@@ -53,7 +53,6 @@ import {
   leaderHint,
   makeState,
   withMetrics,
-  withProgress,
   type RaftState,
   type StepResult,
 } from './state.js';
@@ -162,19 +161,16 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
     const known = m.commitIndex < log.lastIndex ? m.commitIndex : log.lastIndex;
     if (known > commitIndex) commitIndex = known;
   }
-  const next = makeState(
-    s.id,
-    'follower',
-    s.term,
-    m.from,
-    commitIndex,
-    log,
-    s.snapshotConfig,
-    null,
-    null,
-    metrics,
-    s.halted,
-  );
+  // A duplicate, or a heartbeat that changes nothing, keeps the same state object (contract 2).
+  const unchanged =
+    s.role === 'follower' &&
+    s.votedFor === m.from &&
+    commitIndex === s.commitIndex &&
+    log === local &&
+    metrics === s.metrics;
+  const next = unchanged
+    ? s
+    : makeState(s.id, 'follower', s.term, m.from, commitIndex, log, s.snapshotConfig, null, null, metrics, s.halted);
   const actions: Action[] = [TIMER_FOLLOWER];
   if (s.votedFor !== m.from) actions.push(saveHardState(s.term, m.from));
   if (append !== null) actions.push(append);
@@ -221,8 +217,22 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
   let next = s;
   let actions: readonly Action[] = NO_ACTIONS;
   if (m.lastIndex > matched) {
-    next = withProgress(s, withMatch(progress, k, m.lastIndex));
-    if (m.lastIndex > s.commitIndex) [next, actions] = advanceCommit(next);
+    const advanced = withMatch(progress, k, m.lastIndex);
+    const commitIndex = m.lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
+    next = makeState(
+      s.id,
+      s.role,
+      s.term,
+      s.votedFor,
+      commitIndex,
+      log,
+      s.snapshotConfig,
+      s.votes,
+      advanced,
+      s.metrics,
+      s.halted,
+    );
+    if (commitIndex > s.commitIndex) [next, actions] = commitUpTo(next);
   }
   if (upToDate || next.role !== 'leader') return [next, actions];
   const rest = since(next.log, m.lastTerm, m.lastIndex)!;

@@ -96,23 +96,6 @@ export function withCommitIndex(s: RaftState, commitIndex: number): RaftState {
   );
 }
 
-/** `state` with new leader progress. */
-export function withProgress(s: RaftState, progress: LeaderProgress): RaftState {
-  return makeState(
-    s.id,
-    s.role,
-    s.term,
-    s.votedFor,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    s.votes,
-    progress,
-    s.metrics,
-    s.halted,
-  );
-}
-
 /** `state` with new metrics. */
 export function withMetrics(s: RaftState, metrics: Metrics): RaftState {
   return makeState(
