@@ -1,10 +1,10 @@
 /**
  * Bringing a node to life: a fresh start, a restart from persisted state, and forming a cluster.
  */
-import { TIMER_FOLLOWER, appendLog, mergeActions, rejected } from './actions.js';
+import { TIMER_FOLLOWER, appendLog, mergeActions, rejected, type AppendLog, type CompactLog } from './actions.js';
 import { EMPTY_CONFIG, makeConfig, type ClusterConfig } from './config.js';
 import { startElection } from './election.js';
-import { appendConfig, emptyEntries, makeEntries, type LogEntries } from './log.js';
+import { appendConfig, appendSuffix, emptyEntries, makeEntries, since, type LogEntries } from './log.js';
 import { ZERO_METRICS } from './metrics.js';
 import { latestConfig, leaderHint, makeState, withLog, type RaftState, type StepResult } from './state.js';
 import { isNatural, isNodeId, validateConfig, validateLogEntries } from './validate.js';
@@ -62,6 +62,19 @@ export function restartNode(persisted: PersistedState): StepResult {
     null,
   );
   return [state, [TIMER_FOLLOWER]];
+}
+
+/**
+ * The log an application's storage holds after carrying out one storage action on it: an
+ * `appendLog` replaces everything after its anchor, a `compactLog` drops what the snapshot covers
+ * (everything, when the log does not hold the snapshot position). Replaying every storage action a
+ * node returned, from `emptyEntries(0, 0)`, gives the `log` that `restartNode` needs. An `appendLog`
+ * whose anchor the log does not hold cannot come from a correct node and leaves the log unchanged.
+ */
+export function applyToStoredLog(log: LogEntries, action: AppendLog | CompactLog): LogEntries {
+  if (action.type === 'appendLog') return appendSuffix(log, action.entries) ?? log;
+  if (action.index < log.prevIndex) return log;
+  return since(log, action.term, action.index) ?? emptyEntries(action.term, action.index);
 }
 
 function checkPersisted(p: PersistedState): string | null {
