@@ -5,7 +5,7 @@
  * persist, what to send and when to arm the timer.
  */
 export { step, stepAll } from './step.js';
-export { startNode, restartNode, createCluster, applyToStoredLog, type PersistedState } from './node.js';
+export { startNode, restartNode, applyToStoredLog, type PersistedState } from './node.js';
 export { commitStatus, proposeCommands, type CommitStatus, type Proposal } from './proposals.js';
 export {
   latestConfig,
