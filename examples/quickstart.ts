@@ -86,7 +86,9 @@ class Host {
         this.net.push(this.envelope(a.to, a.message));
         return;
       case 'rejected':
-        say(`  ${this.id} refused a ${a.request} (${a.reason}); it believes the leader is ${a.leaderHint ?? 'unknown'}`);
+        say(
+          `  ${this.id} refused a ${a.request} (${a.reason}); it believes the leader is ${a.leaderHint ?? 'unknown'}`,
+        );
         return;
       default:
         say(`  ${this.id}: ${JSON.stringify(a)}`);

@@ -83,14 +83,7 @@ export function emptyEntries(term: number, index: number): LogEntries {
 
 /** `count` commands appended to a run, in its last term. `count` must be a positive integer. */
 export function appendCommands(log: LogEntries, count: number): LogEntries {
-  return makeEntries(
-    log.prevTerm,
-    log.prevIndex,
-    log.lastTerm,
-    log.lastIndex + count,
-    log.termStarts,
-    log.configs,
-  );
+  return makeEntries(log.prevTerm, log.prevIndex, log.lastTerm, log.lastIndex + count, log.termStarts, log.configs);
 }
 
 /** A run of `count` fresh commands right after `(term, index)` — what a proposal replicates. */
@@ -101,14 +94,7 @@ export function commandsAfter(term: number, index: number, count: number): LogEn
 /** The run with a term-start entry for `term` appended. `term` must exceed `log.lastTerm`. */
 export function appendTermStart(log: LogEntries, term: number): LogEntries {
   const index = log.lastIndex + 1;
-  return makeEntries(
-    log.prevTerm,
-    log.prevIndex,
-    term,
-    index,
-    log.termStarts.concat({ index, term }),
-    log.configs,
-  );
+  return makeEntries(log.prevTerm, log.prevIndex, term, index, log.termStarts.concat({ index, term }), log.configs);
 }
 
 /** The run with a configuration entry appended. */

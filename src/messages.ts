@@ -70,7 +70,12 @@ export function appendEntriesCall(from: string, term: number, commitIndex: numbe
 }
 
 /** The one constructor of {@link AppendEntriesReply}. */
-export function appendEntriesReply(from: string, term: number, lastTerm: number, lastIndex: number): AppendEntriesReply {
+export function appendEntriesReply(
+  from: string,
+  term: number,
+  lastTerm: number,
+  lastIndex: number,
+): AppendEntriesReply {
   return { type: 'appendEntriesReply', from, term, lastTerm, lastIndex };
 }
 

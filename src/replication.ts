@@ -48,14 +48,7 @@ import {
 import { appendEntriesCall, appendEntriesReply, type AppendEntries, type AppendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
 import { progressFor, slotOf, withMatch, type LeaderProgress } from './progress.js';
-import {
-  latestConfig,
-  leaderHint,
-  makeState,
-  withMetrics,
-  type RaftState,
-  type StepResult,
-} from './state.js';
+import { latestConfig, leaderHint, makeState, withMetrics, type RaftState, type StepResult } from './state.js';
 
 /**
  * Propose `count` commands on the leader. They take the indices `lastIndex + 1 .. lastIndex + count`
@@ -81,7 +74,14 @@ export function appendTermStart(s: RaftState): StepResult {
  */
 export function appendConfigEntry(s: RaftState, config: ClusterConfig): StepResult {
   const log = appendConfig(s.log, config);
-  const entries = makeEntries(s.log.lastTerm, s.log.lastIndex, s.log.lastTerm, log.lastIndex, [], log.configs.slice(-1));
+  const entries = makeEntries(
+    s.log.lastTerm,
+    s.log.lastIndex,
+    s.log.lastTerm,
+    log.lastIndex,
+    [],
+    log.configs.slice(-1),
+  );
   return leaderAppend(s, log, entries, progressFor(config, s.id, s.progress));
 }
 

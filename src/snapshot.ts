@@ -47,6 +47,9 @@ export function onSnapshotInstalled(s: RaftState, term: number, index: number, c
   return [next, [compactLog(term, index)]];
 }
 
-function refuse(s: RaftState, reason: 'snapshotFromFutureTerm' | 'snapshotNotCommitted' | 'snapshotMismatch'): StepResult {
+function refuse(
+  s: RaftState,
+  reason: 'snapshotFromFutureTerm' | 'snapshotNotCommitted' | 'snapshotMismatch',
+): StepResult {
   return [s, [rejected('snapshotInstalled', reason, leaderHint(s), 0)]];
 }

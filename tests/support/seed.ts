@@ -3,7 +3,7 @@
  * failure can be replayed: `FC_SEED=<seed> npx jest <file>` (fast-check also prints the failing
  * `path`; set FC_PATH=<path> to replay only the shrunk counterexample).
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 const fromEnv = process.env.FC_SEED;
 /** The run's base seed: FC_SEED when set, else derived from the clock (printed). */
