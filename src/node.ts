@@ -68,11 +68,23 @@ export function restartNode(persisted: PersistedState): StepResult {
  * The log an application's storage holds after carrying out one storage action on it: an
  * `appendLog` replaces everything after its anchor, a `compactLog` drops what the snapshot covers
  * (everything, when the log does not hold the snapshot position). Replaying every storage action a
- * node returned, from `emptyEntries(0, 0)`, gives the `log` that `restartNode` needs. An `appendLog`
- * whose anchor the log does not hold cannot come from a correct node and leaves the log unchanged.
+ * node returned, from `emptyEntries(0, 0)`, gives the `log` that `restartNode` needs.
+ *
+ * Throws an `Error` when an `appendLog`'s anchor is not in `log`: the stored log lost or skipped a
+ * write the node relied on, and carrying on would hide a storage bug.
  */
 export function applyToStoredLog(log: LogEntries, action: AppendLog | CompactLog): LogEntries {
-  if (action.type === 'appendLog') return appendSuffix(log, action.entries) ?? log;
+  if (action.type === 'appendLog') {
+    const next = appendSuffix(log, action.entries);
+    if (next === null) {
+      const e = action.entries;
+      throw new Error(
+        `applyToStoredLog: the stored log (${log.prevTerm},${log.prevIndex})..(${log.lastTerm},${log.lastIndex}) ` +
+          `does not hold the append's anchor (${e.prevTerm},${e.prevIndex})`,
+      );
+    }
+    return next;
+  }
   if (action.index < log.prevIndex) return log;
   return since(log, action.term, action.index) ?? emptyEntries(action.term, action.index);
 }

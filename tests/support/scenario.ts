@@ -1,0 +1,316 @@
+/**
+ * Scenario files: data-driven tests in the spirit of etcd raft's testdata, one rule of Raft per file.
+ *
+ * A file is a list of commands. Under each command, after a `----` line, comes the output it must
+ * produce; a blank line ends the block. Lines starting with `#` (outside output blocks) are
+ * comments. Output never contains blank lines; a command with nothing to say prints `ok`.
+ *
+ *   start a b c               fresh nodes (startNode)
+ *   create a voters=a,b,c     step createCluster on a
+ *   timeout a                 step a timeout (whether or not a timer is armed)
+ *   heartbeat a               step a heartbeat request
+ *   propose a [count=N]       step one propose event (N commands)
+ *   stepall a EV EV ...       step several events back to back with stepAll and carry out the
+ *                             merged actions once. EV: propose, heartbeat, timeout, or a
+ *                             hand-built message `x->a MESSAGE`; events are separated by spaces,
+ *                             a message by `;` from its neighbours
+ *   send a->b MESSAGE         hand a hand-built message (scenario notation) to b at once
+ *   deliver [a->b] [N] [quiet]  deliver queued messages (optionally only matching ones, a->* and
+ *                             *->b work too), FIFO, at most N, until none is left; each delivered
+ *                             message is printed with the receiver's actions indented below it
+ *                             (quiet: print only how many were delivered)
+ *   drop [a->b]               drop queued messages
+ *   dup [a->b]                queue a second copy of the matching messages, at the back
+ *   reorder [a->b]            reverse the order of the matching queued messages (prints the queue)
+ *   truncate a->b N           cut matching queued AppendEntries to at most N entries (flow control)
+ *   queue                     print the queued messages
+ *   stop a                    crash a: its timer and its queued messages (both ways) are lost
+ *   restart a [snapshot=(t,i)] [voters=..]   restart a from its disk (crashing it first if it runs);
+ *                             snapshot= compacts the stored log at that position first
+ *   isolate a [b..] / heal    partition nodes off (queued messages to and from them are dropped, and
+ *                             new ones are lost) / reconnect everyone
+ *   status [a..]              role, term, votedFor, commit index, last position, armed timer, votes
+ *                             (candidate) and match indices (leader)
+ *   log a [b..]               the log in the state and what the disk holds
+ *   commit-status a (t,i) ..  commitStatus of positions on a
+ *   metrics a [b..]           the non-zero metrics counters
+ *
+ * The step output lists the actions in order (see scenario-notation.ts), then any messages lost on
+ * the way out, then `role X -> Y` when the role changed.
+ */
+import { Cluster, parseFilter, type Filter } from './scenario-cluster.js';
+import { parseIds, parseMessage, parsePos } from './scenario-notation.js';
+import type { RaftEvent } from '../../src/index.js';
+
+/** One item of a scenario file: a verbatim text line (comment or blank), or a command with its block. */
+export type Item =
+  | { readonly kind: 'text'; readonly line: string }
+  | { readonly kind: 'command'; readonly line: string; readonly lineNo: number; readonly expected: readonly string[] };
+
+/** Split a scenario file into items. */
+export function parseScenario(text: string): Item[] {
+  const lines = text.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n');
+  const items: Item[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i]!;
+    if (line.trim() === '' || line.startsWith('#')) {
+      items.push({ kind: 'text', line });
+      i++;
+      continue;
+    }
+    const lineNo = i + 1;
+    i++;
+    const expected: string[] = [];
+    if (lines[i] === '----') {
+      i++;
+      while (i < lines.length && lines[i]!.trim() !== '') expected.push(lines[i++]!);
+    }
+    items.push({ kind: 'command', line: line.trim(), lineNo, expected });
+  }
+  return items;
+}
+
+/** Render items, with `outputs[k]` as the block of the k-th command. */
+export function renderScenario(items: readonly Item[], outputs: ReadonlyArray<readonly string[]>): string {
+  const out: string[] = [];
+  let k = 0;
+  items.forEach((item, j) => {
+    if (item.kind === 'text') {
+      out.push(item.line);
+      return;
+    }
+    out.push(item.line, '----', ...outputs[k++]!);
+    const next = items[j + 1];
+    if (next !== undefined && !(next.kind === 'text' && next.line.trim() === '')) out.push('');
+  });
+  return out.join('\n') + '\n';
+}
+
+/** The result of running a scenario file. */
+export interface ScenarioRun {
+  /** The file as it is (line endings normalised). */
+  readonly expected: string;
+  /** The file with every block replaced by what the commands printed. */
+  readonly actual: string;
+}
+
+/**
+ * Run a scenario. A command that cannot run (bad syntax, unknown node, a broken contract detected
+ * by the driver) throws an error naming the line.
+ */
+export function runScenario(text: string, name = 'scenario'): ScenarioRun {
+  const items = parseScenario(text);
+  const cluster = new Cluster();
+  const outputs: string[][] = [];
+  for (const item of items) {
+    if (item.kind !== 'command') continue;
+    let lines: string[];
+    try {
+      lines = runCommand(cluster, item.line);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`${name}:${item.lineNo}: ${item.line}\n  ${msg}`, { cause: err });
+    }
+    outputs.push(lines.length === 0 ? ['ok'] : lines);
+  }
+  return { expected: text.replace(/\r\n/g, '\n').replace(/\n*$/, '\n'), actual: renderScenario(items, outputs) };
+}
+
+/** Split `key=value` words off a command's arguments. */
+function options(args: readonly string[]): { words: string[]; opts: Map<string, string> } {
+  const words: string[] = [];
+  const opts = new Map<string, string>();
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    if (eq > 0) opts.set(a.slice(0, eq), a.slice(eq + 1));
+    else words.push(a);
+  }
+  return { words, opts };
+}
+
+function one(words: readonly string[], cmd: string): string {
+  if (words.length !== 1) throw new Error(`${cmd}: expected one node id`);
+  return words[0]!;
+}
+
+function noOptions(opts: Map<string, string>, cmd: string, allowed: readonly string[] = []): void {
+  for (const k of opts.keys()) if (!allowed.includes(k)) throw new Error(`${cmd}: unknown option ${k}=`);
+}
+
+/** Optional filter and count arguments of the network commands. */
+function filterAndCount(words: readonly string[]): { filter: Filter | null; count: number | null } {
+  let filter: Filter | null = null;
+  let count: number | null = null;
+  for (const w of words) {
+    if (/^\d+$/.test(w)) count = Number(w);
+    else filter = parseFilter(w);
+  }
+  return { filter, count };
+}
+
+function requestEvent(word: string): RaftEvent {
+  switch (word) {
+    case 'propose':
+    case 'heartbeat':
+    case 'timeout':
+      return { type: word };
+    default:
+      throw new Error(`stepall: unknown event "${word}" (propose, heartbeat or timeout)`);
+  }
+}
+
+function runCommand(c: Cluster, line: string): string[] {
+  const [cmd, ...args] = line.split(/\s+/);
+  if (cmd === 'send') {
+    const m = /^send\s+(\S+)->(\S+)\s+(.+)$/.exec(line);
+    if (m === null) throw new Error('send: expected send FROM->TO MESSAGE');
+    return c.inject({ from: m[1]!, to: m[2]!, message: parseMessage(m[1]!, m[3]!) });
+  }
+  const { words, opts } = options(args);
+  switch (cmd) {
+    case 'start':
+      noOptions(opts, cmd);
+      if (words.length === 0) throw new Error('start: expected node ids');
+      return c.start(words);
+    case 'create': {
+      noOptions(opts, cmd, ['voters']);
+      const voters = opts.get('voters');
+      if (voters === undefined) throw new Error('create: expected voters=...');
+      return c.stepNode(one(words, cmd), [{ type: 'createCluster', voters: parseIds(voters) }]);
+    }
+    case 'timeout':
+    case 'heartbeat':
+      noOptions(opts, cmd);
+      return c.stepNode(one(words, cmd), [{ type: cmd }]);
+    case 'propose': {
+      noOptions(opts, cmd, ['count']);
+      const count = opts.get('count');
+      const event: RaftEvent = count === undefined ? { type: 'propose' } : { type: 'propose', count: Number(count) };
+      return c.stepNode(one(words, cmd), [event]);
+    }
+    case 'stepall': {
+      const m = /^stepall\s+(\S+)\s+(.+)$/.exec(line);
+      if (m === null) throw new Error('stepall: expected a node id and events');
+      const id = m[1]!;
+      const events: RaftEvent[] = [];
+      for (const part of m[2]!.split(';').map((p) => p.trim())) {
+        const msg = /^(\S+)->(\S+)\s+(.+)$/.exec(part);
+        if (msg === null) {
+          events.push(...part.split(/\s+/).map(requestEvent));
+          continue;
+        }
+        if (msg[2] !== id) throw new Error(`stepall: message ${msg[1]}->${msg[2]} is not addressed to ${id}`);
+        events.push(parseMessage(msg[1]!, msg[3]!));
+      }
+      return c.stepNode(id, events);
+    }
+    case 'deliver': {
+      noOptions(opts, cmd);
+      const quiet = words.includes('quiet');
+      const { filter, count } = filterAndCount(words.filter((w) => w !== 'quiet'));
+      const lines = c.deliver(filter, count ?? Infinity);
+      if (!quiet) return lines;
+      return [`delivered ${lines.filter((l) => !l.startsWith(' ')).length} messages`];
+    }
+    case 'drop':
+    case 'dup':
+    case 'reorder': {
+      noOptions(opts, cmd);
+      const { filter, count } = filterAndCount(words);
+      if (count !== null) throw new Error(`${cmd}: takes no count`);
+      return cmd === 'drop' ? c.drop(filter) : cmd === 'dup' ? c.duplicate(filter) : c.reorder(filter);
+    }
+    case 'truncate': {
+      noOptions(opts, cmd);
+      const { filter, count } = filterAndCount(words);
+      if (count === null) throw new Error('truncate: expected a maximum entry count');
+      return c.truncate(filter, count);
+    }
+    case 'queue':
+      return c.showQueue();
+    case 'stop':
+      noOptions(opts, cmd);
+      return c.stop(one(words, cmd));
+    case 'restart': {
+      noOptions(opts, cmd, ['snapshot', 'voters']);
+      const snapshot = opts.get('snapshot');
+      const voters = opts.get('voters');
+      return c.restart(
+        one(words, cmd),
+        snapshot === undefined ? null : parsePos(snapshot),
+        voters === undefined ? null : parseIds(voters),
+      );
+    }
+    case 'isolate':
+      noOptions(opts, cmd);
+      return c.isolate(words);
+    case 'heal':
+      return c.heal();
+    case 'status':
+      return (words.length === 0 ? c.ids() : words).map((id) => c.status(id));
+    case 'log':
+      return words.flatMap((id) => c.log(id));
+    case 'commit-status': {
+      const [id, ...positions] = words;
+      if (id === undefined || positions.length === 0) throw new Error('commit-status: expected a node and positions');
+      return c.commitStatus(id, positions.map(parsePos));
+    }
+    case 'metrics':
+      return (words.length === 0 ? c.ids() : words).flatMap((id) => c.metrics(id));
+    default:
+      throw new Error(`unknown command "${cmd ?? ''}"`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small line diff for readable failures
+
+/** A unified-style diff of two texts (`-` expected, `+` actual) with `context` lines around changes. */
+export function lineDiff(expected: string, actual: string, context = 3): string {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  const n = a.length;
+  const m = b.length;
+  // LCS table, filled from the end.
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  type Op = { tag: ' ' | '-' | '+'; text: string; line: number };
+  const ops: Op[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ tag: ' ', text: a[i]!, line: i + 1 });
+      i++;
+      j++;
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      ops.push({ tag: '-', text: a[i]!, line: i + 1 });
+      i++;
+    } else {
+      ops.push({ tag: '+', text: b[j]!, line: i + 1 });
+      j++;
+    }
+  }
+  const show = new Array<boolean>(ops.length).fill(false);
+  ops.forEach((op, k) => {
+    if (op.tag === ' ') return;
+    for (let d = Math.max(0, k - context); d <= Math.min(ops.length - 1, k + context); d++) show[d] = true;
+  });
+  const out: string[] = [];
+  let gap = true;
+  ops.forEach((op, k) => {
+    if (!show[k]) {
+      gap = true;
+      return;
+    }
+    if (gap) out.push(`@@ near line ${op.line} of the file @@`);
+    gap = false;
+    out.push(`${op.tag} ${op.text}`);
+  });
+  return out.join('\n');
+}
