@@ -33,7 +33,16 @@ export function step(state: RaftState, event: RaftEvent): StepResult {
   } catch (err) {
     // Unreachable for well-formed states; kept so that `step` stays total even when handed a value
     // that is not a RaftState.
-    return [state, [invalidEvent(`state or event rejected: ${err instanceof Error ? err.message : String(err)}`)]];
+    return [state, [invalidEvent(`state or event rejected: ${describeError(err)}`)]];
+  }
+}
+
+/** The message of anything thrown, itself without throwing (a hostile getter may throw anything). */
+function describeError(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return 'an exception that cannot be described';
   }
 }
 

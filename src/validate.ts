@@ -75,6 +75,16 @@ export function validateEvent(event: unknown): string | null {
   }
 }
 
+/**
+ * True for a plain object (or one without prototype) with exactly `keys` own properties. The objects
+ * inside log runs and configurations are kept in the state as they arrive, so they may carry
+ * nothing else: no extra data, and nothing that is not JSON.
+ */
+function isRecordOf(o: Obj, keys: number): boolean {
+  const proto: unknown = Object.getPrototypeOf(o);
+  return (proto === Object.prototype || proto === null) && Reflect.ownKeys(o).length === keys;
+}
+
 function checkNatural(o: Obj, key: string, where = ''): string | null {
   return isNatural(o[key]) ? null : `${where}${key} must be a non-negative safe integer`;
 }
@@ -110,6 +120,7 @@ export function validateLogEntries(x: unknown, where = ''): string | null {
     const s: unknown = starts[i];
     const at = `${where}termStarts[${i}].`;
     if (!isObject(s)) return `${at.slice(0, -1)} must be an object`;
+    if (!isRecordOf(s, 2)) return `${at.slice(0, -1)} must be a plain object holding only index and term`;
     const q = checkNatural(s, 'index', at) ?? checkNatural(s, 'term', at);
     if (q !== null) return q;
     if ((s.index as number) <= index || (s.index as number) > lastIndex) {
@@ -131,6 +142,7 @@ function checkConfigs(x: Obj, prevIndex: number, lastIndex: number, where: strin
     const c: unknown = configs[i];
     const at = `${where}configs[${i}].`;
     if (!isObject(c)) return `${at.slice(0, -1)} must be an object`;
+    if (!isRecordOf(c, 2)) return `${at.slice(0, -1)} must be a plain object holding only index and config`;
     const q = checkNatural(c, 'index', at);
     if (q !== null) return q;
     if ((c.index as number) <= index || (c.index as number) > lastIndex) {
@@ -146,6 +158,7 @@ function checkConfigs(x: Obj, prevIndex: number, lastIndex: number, where: strin
 /** The problem with a cluster configuration, or null when it satisfies the `ClusterConfig` contract. */
 export function validateConfig(x: unknown, where = ''): string | null {
   if (!isObject(x)) return `${where.slice(0, -1) || 'config'} must be an object`;
+  if (!isRecordOf(x, 3)) return `${where.slice(0, -1) || 'config'} must hold only voters, newVoters and nonVoters`;
   const p =
     checkSortedIds(x.voters, `${where}voters`) ??
     checkSortedIds(x.newVoters, `${where}newVoters`) ??
