@@ -1,0 +1,604 @@
+/**
+ * Merging the actions of several steps (src/actions.ts `mergeActions`), and splitting AppendEntries
+ * messages (src/messages.ts), as in noraft's action.rs and message.rs tests.
+ *
+ * noraft keeps one pending `Actions` set per node and merges into it until the application drains
+ * it; raftstep returns the actions of each step and lets the application merge them. The merged list
+ * must be what the application would have to do had it not yet carried out the earlier one.
+ */
+import fc from 'fast-check';
+import {
+  TIMER_ELECTION,
+  TIMER_FOLLOWER,
+  TIMER_HEARTBEAT,
+  appendLog,
+  broadcast,
+  commitAdvanced,
+  compactLog,
+  installSnapshot,
+  invalidEvent,
+  mergeActions,
+  mergeAll,
+  mergeMessages,
+  rejected,
+  saveHardState,
+  send,
+  type Action,
+  type Actions,
+} from '../../src/actions.js';
+import { makeConfig } from '../../src/config.js';
+import type { RaftEvent } from '../../src/events.js';
+import {
+  appendCommands,
+  appendConfig,
+  appendSuffix,
+  appendTermStart,
+  commandsAfter,
+  emptyEntries,
+  entryCount,
+  lastPosition,
+  prevPosition,
+  since,
+  spliceSuffix,
+  type LogEntries,
+} from '../../src/log.js';
+import {
+  appendEntriesCall,
+  appendEntriesReply,
+  isCall,
+  requestVote,
+  requestVoteReply,
+  stripAppendEntriesPrefix,
+  truncateAppendEntries,
+  type Message,
+} from '../../src/messages.js';
+import { startNode } from '../../src/node.js';
+import { positionAndConfigAt, type RaftState } from '../../src/state.js';
+import { step, stepAll } from '../../src/step.js';
+import { fcParams } from '../support/seed';
+import { Net, build, buildOpArb, deepFreeze, entriesArb, idArb, messageArb, ofType, threeNodeCluster } from './support';
+
+/** Commands `(prevIndex, prevIndex + n]` in term `term`. */
+const cmds = (term: number, prevIndex: number, n: number): LogEntries => commandsAfter(term, prevIndex, n);
+const ae = (term: number, commitIndex: number, entries: LogEntries): Message =>
+  appendEntriesCall('a', term, commitIndex, entries);
+
+describe('mergeActions, rule by rule', () => {
+  test('the later timer and the later hard state win', () => {
+    const merged = mergeActions([TIMER_ELECTION, saveHardState(2, 'a')], [TIMER_FOLLOWER, saveHardState(3, null)]);
+    expect(merged).toEqual([TIMER_FOLLOWER, saveHardState(3, null)]);
+    expect(mergeActions([TIMER_ELECTION, saveHardState(2, 'a')], [TIMER_HEARTBEAT])).toEqual([
+      TIMER_HEARTBEAT,
+      saveHardState(2, 'a'),
+    ]);
+  });
+
+  test('appends join: a run continuing the earlier one extends it', () => {
+    expect(mergeActions([appendLog(cmds(1, 0, 5))], [appendLog(cmds(1, 5, 3))])).toEqual([appendLog(cmds(1, 0, 8))]);
+  });
+
+  test('appends join: a run anchored inside the earlier one replaces its tail from the anchor', () => {
+    const later = appendCommands(appendTermStart(emptyEntries(1, 4), 2), 1); // t2 @5, cmd @6
+    const merged = mergeActions([appendLog(cmds(1, 2, 6))], [appendLog(later)]);
+    expect(merged).toEqual([appendLog(appendCommands(appendTermStart(cmds(1, 2, 2), 2), 1))]);
+  });
+
+  test('appends join: a run anchored before the earlier one replaces it entirely', () => {
+    const later = appendTermStart(emptyEntries(1, 3), 2);
+    expect(mergeActions([appendLog(cmds(1, 5, 3))], [appendLog(later)])).toEqual([appendLog(later)]);
+    const sameAnchor = cmds(1, 5, 1);
+    expect(mergeActions([appendLog(cmds(1, 5, 3))], [appendLog(sameAnchor)])).toEqual([appendLog(sameAnchor)]);
+  });
+
+  test('appends after a gap stay two actions, in order', () => {
+    expect(mergeActions([appendLog(cmds(1, 0, 2))], [appendLog(cmds(1, 4, 1))])).toEqual([
+      appendLog(cmds(1, 0, 2)),
+      appendLog(cmds(1, 4, 1)),
+    ]);
+  });
+
+  test('commitAdvanced keeps the maximum', () => {
+    expect(mergeActions([commitAdvanced(5)], [commitAdvanced(3)])).toEqual([commitAdvanced(5)]);
+    expect(mergeActions([commitAdvanced(3)], [commitAdvanced(5)])).toEqual([commitAdvanced(5)]);
+  });
+
+  test('broadcast AppendEntries merge: the later term and commit index, the entries extended', () => {
+    const merged = mergeActions([broadcast(ae(1, 2, cmds(1, 2, 2)))], [broadcast(ae(2, 3, cmds(1, 4, 2)))]);
+    expect(merged).toEqual([broadcast(ae(2, 3, cmds(1, 2, 4)))]);
+    // A heartbeat at the end of the pending entries only refreshes the commit index.
+    const hb = mergeActions([broadcast(ae(1, 2, cmds(1, 2, 2)))], [broadcast(ae(1, 4, emptyEntries(1, 4)))]);
+    expect(hb).toEqual([broadcast(ae(1, 4, cmds(1, 2, 2)))]);
+  });
+
+  test('broadcast AppendEntries whose anchor the pending entries do not hold: the later one replaces', () => {
+    const later = ae(1, 3, cmds(1, 7, 1));
+    expect(mergeActions([broadcast(ae(1, 2, cmds(1, 2, 2)))], [broadcast(later)])).toEqual([broadcast(later)]);
+  });
+
+  test('a later message that is not an AppendEntries replaces the pending one (and vice versa)', () => {
+    const rv = requestVote('a', 2, 1, 4);
+    expect(mergeActions([broadcast(ae(1, 2, cmds(1, 2, 2)))], [broadcast(rv)])).toEqual([broadcast(rv)]);
+    const call = ae(2, 0, cmds(1, 4, 1));
+    expect(mergeActions([broadcast(rv)], [broadcast(call)])).toEqual([broadcast(call)]);
+    const reply = appendEntriesReply('a', 2, 1, 4);
+    expect(mergeActions([send('b', requestVoteReply('a', 2, true))], [send('b', reply)])).toEqual([send('b', reply)]);
+  });
+
+  test('sends merge per destination; the result is sorted by destination', () => {
+    const merged = mergeActions(
+      [send('a', requestVoteReply('x', 1, true)), send('c', ae(1, 0, cmds(1, 0, 1)))],
+      [send('c', ae(1, 1, cmds(1, 1, 1))), send('b', appendEntriesReply('x', 1, 0, 0))],
+    );
+    expect(merged).toEqual([
+      send('a', requestVoteReply('x', 1, true)),
+      send('b', appendEntriesReply('x', 1, 0, 0)),
+      send('c', ae(1, 1, cmds(1, 0, 2))),
+    ]);
+  });
+
+  test('snapshot transfers are deduplicated and sorted by destination', () => {
+    const merged = mergeActions(
+      [installSnapshot('c'), installSnapshot('d')],
+      [installSnapshot('b'), installSnapshot('c')],
+    );
+    expect(merged).toEqual([installSnapshot('b'), installSnapshot('c'), installSnapshot('d')]);
+  });
+
+  test('rejected and invalidEvent reports are all kept, in order, after everything else', () => {
+    const r1 = rejected('propose', 'notLeader', 'b', 1);
+    const r2 = rejected('heartbeat', 'notLeader', null, 0);
+    const bad = invalidEvent('count must be a positive safe integer');
+    expect(mergeActions([r1, r1], [bad, commitAdvanced(1), r2])).toEqual([commitAdvanced(1), r1, r1, bad, r2]);
+  });
+
+  test('a later compaction rebases pending appends and AppendEntries onto the snapshot', () => {
+    const merged = mergeActions([appendLog(cmds(1, 0, 8)), broadcast(ae(1, 2, cmds(1, 4, 4)))], [compactLog(1, 6)]);
+    expect(merged).toEqual([compactLog(1, 6), appendLog(cmds(1, 6, 2)), broadcast(ae(1, 2, cmds(1, 6, 2)))]);
+  });
+
+  test("a compaction at an append's anchor index but with another term drops it (a superseded branch)", () => {
+    const merged = mergeActions([appendLog(cmds(1, 5, 2)), broadcast(ae(1, 2, cmds(1, 5, 2)))], [compactLog(2, 5)]);
+    expect(merged).toEqual([compactLog(2, 5), broadcast(ae(1, 2, emptyEntries(2, 5)))]);
+    // The same anchor with the same term: nothing to rebase.
+    const same = mergeActions([appendLog(cmds(1, 5, 2))], [compactLog(1, 5)]);
+    expect(same).toEqual([compactLog(1, 5), appendLog(cmds(1, 5, 2))]);
+  });
+
+  test('merging with nothing returns the other list itself', () => {
+    const a: Actions = [TIMER_HEARTBEAT, commitAdvanced(2)];
+    expect(mergeActions(a, [])).toBe(a);
+    expect(mergeActions([], a)).toBe(a);
+  });
+});
+
+describe('stale calls when the later list raises the term (noraft: step-down purge)', () => {
+  test('calls of older terms are dropped; replies, appends and snapshot transfers are kept', () => {
+    const earlier: Actions = [
+      appendLog(cmds(2, 3, 1)),
+      broadcast(requestVote('a', 2, 2, 4)),
+      send('x', appendEntriesReply('a', 2, 2, 4)),
+      send('y', ae(2, 1, cmds(2, 4, 1))),
+      installSnapshot('z'),
+    ];
+    const merged = mergeActions(earlier, [TIMER_FOLLOWER, saveHardState(3, null)]);
+    expect(merged).toEqual([
+      TIMER_FOLLOWER,
+      saveHardState(3, null),
+      appendLog(cmds(2, 3, 1)),
+      send('x', appendEntriesReply('a', 2, 2, 4)),
+      installSnapshot('z'),
+    ]);
+  });
+
+  test('a same-term step-down (a leader that removed itself) keeps its calls', () => {
+    const earlier: Actions = [broadcast(ae(3, 5, cmds(3, 5, 1))), send('y', requestVote('a', 3, 3, 6))];
+    const merged = mergeActions(earlier, [TIMER_FOLLOWER, saveHardState(3, null)]);
+    expect(merged).toEqual([TIMER_FOLLOWER, saveHardState(3, null), ...earlier]);
+  });
+
+  test('stepped: a candidate that steps down keeps its log write and its reply, drops its vote requests', () => {
+    const [a, actions] = stepAll(startNode('a'), [
+      { type: 'createCluster', voters: ['a', 'b', 'c'] }, // log write, candidate of term 1
+      { type: 'timeout' }, // candidate of term 2: a new vote request
+      { type: 'appendEntries', from: 'x', term: 1, commitIndex: 0, entries: emptyEntries(0, 0) }, // stale: reply
+      { type: 'requestVote', from: 'b', term: 3, lastTerm: 0, lastIndex: 1 }, // step down, vote for b
+    ]);
+    expect(a.role).toBe('follower');
+    expect(a.term).toBe(3);
+    expect(actions).toEqual([
+      TIMER_FOLLOWER,
+      saveHardState(3, 'b'),
+      appendLog(appendConfig(emptyEntries(0, 0), makeConfig(['a', 'b', 'c']))),
+      send('b', requestVoteReply('a', 3, true)),
+      send('x', appendEntriesReply('a', 2, 0, 1)),
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Properties on random canonical lists
+
+/** A list in canonical order: each kind at most once (sends and transfers once per peer), reports last. */
+const canonicalArb = (withCompaction: boolean): fc.Arbitrary<Action[]> =>
+  fc
+    .record({
+      timer: fc.option(fc.constantFrom(TIMER_HEARTBEAT, TIMER_ELECTION, TIMER_FOLLOWER), { nil: undefined }),
+      hard: fc.option(
+        fc
+          .record({ term: fc.nat({ max: 5 }), votedFor: fc.option(idArb, { nil: null }) })
+          .map((h) => saveHardState(h.term, h.votedFor)),
+        { nil: undefined },
+      ),
+      compact: withCompaction
+        ? fc.option(
+            fc
+              .record({ term: fc.nat({ max: 4 }), index: fc.integer({ min: 1, max: 12 }) })
+              .map((c) => compactLog(c.term, c.index)),
+            {
+              nil: undefined,
+            },
+          )
+        : fc.constant(undefined),
+      append: fc.option(entriesArb.map(appendLog), { nil: undefined }),
+      commit: fc.option(fc.nat({ max: 20 }).map(commitAdvanced), { nil: undefined }),
+      broadcast: fc.option(messageArb.map(broadcast), { nil: undefined }),
+      sends: fc.uniqueArray(fc.record({ to: idArb, message: messageArb }), { selector: (s) => s.to, maxLength: 4 }),
+      snaps: fc.uniqueArray(idArb, { maxLength: 3 }),
+      reports: fc.array(
+        fc.oneof(
+          fc.constant(rejected('propose', 'notLeader', 'b', 2)),
+          fc.constant(invalidEvent('event must be an object')),
+        ),
+        { maxLength: 2 },
+      ),
+    })
+    .map((r) => {
+      const out: Action[] = [];
+      for (const a of [r.timer, r.hard, r.compact, r.append, r.commit, r.broadcast]) if (a !== undefined) out.push(a);
+      for (const s of [...r.sends].sort((x, y) => (x.to < y.to ? -1 : 1))) out.push(send(s.to, s.message));
+      for (const to of [...r.snaps].sort()) out.push(installSnapshot(to));
+      return out.concat(r.reports);
+    });
+
+const RANK: Record<Action['type'], number> = {
+  setTimer: 0,
+  saveHardState: 1,
+  compactLog: 2,
+  appendLog: 3,
+  commitAdvanced: 4,
+  broadcast: 5,
+  send: 6,
+  installSnapshot: 7,
+  rejected: 8,
+  invalidEvent: 8,
+  fatal: 8,
+};
+const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
+
+/** What keeps `actions` from being in canonical order (empty when it is). */
+function orderProblems(actions: Actions): string[] {
+  const problems: string[] = [];
+  const seen = new Set<Action['type']>();
+  for (let k = 0; k < actions.length; k++) {
+    const a = actions[k]!;
+    if (SINGLE.has(a.type) && seen.has(a.type)) problems.push(`${a.type} twice`);
+    seen.add(a.type);
+    if (k === 0) continue;
+    const b = actions[k - 1]!;
+    if (RANK[b.type] > RANK[a.type]) problems.push(`${b.type} before ${a.type}`);
+    if ((a.type === 'send' && b.type === 'send') || (a.type === 'installSnapshot' && b.type === 'installSnapshot')) {
+      if (!(b.to < a.to)) problems.push(`${a.type} to ${b.to} before ${a.to}`);
+    }
+  }
+  return problems;
+}
+
+const reports = (actions: Actions): Actions => actions.filter((a) => RANK[a.type] === 8);
+
+describe('mergeActions, properties', () => {
+  test('the result of merging canonical lists is in canonical order, whatever they hold', () => {
+    fc.assert(
+      fc.property(canonicalArb(true), canonicalArb(true), (a, b) => {
+        const merged = mergeActions(a, b);
+        expect(orderProblems(merged)).toEqual([]);
+        expect(reports(merged)).toEqual([...reports(a), ...reports(b)]);
+      }),
+      fcParams('actions: merge keeps canonical order', 500),
+    );
+  });
+
+  test('the later singles win, commit is the maximum, transfers are the union, stale calls are gone', () => {
+    fc.assert(
+      fc.property(canonicalArb(false), canonicalArb(false), (a, b) => {
+        const merged = mergeActions(a, b);
+        const last = <T extends Action['type']>(l: Actions, t: T): Extract<Action, { type: T }> | undefined =>
+          ofType(l, t)[0];
+        expect(last(merged, 'setTimer')).toEqual(last(b, 'setTimer') ?? last(a, 'setTimer'));
+        expect(last(merged, 'saveHardState')).toEqual(last(b, 'saveHardState') ?? last(a, 'saveHardState'));
+        const commits = [...ofType(a, 'commitAdvanced'), ...ofType(b, 'commitAdvanced')].map((c) => c.commitIndex);
+        expect(ofType(merged, 'commitAdvanced').map((c) => c.commitIndex)).toEqual(
+          commits.length === 0 ? [] : [Math.max(...commits)],
+        );
+        const transfers = [
+          ...new Set([...ofType(a, 'installSnapshot'), ...ofType(b, 'installSnapshot')].map((s) => s.to)),
+        ].sort();
+        expect(ofType(merged, 'installSnapshot').map((s) => s.to)).toEqual(transfers);
+        // Per destination: the later message merged into the earlier one, unless the earlier was a stale call.
+        const raised = last(b, 'saveHardState')?.term ?? 0;
+        const live = (m: Message): boolean => !(isCall(m) && m.term < raised);
+        const bOf = (l: Actions): Message | undefined => ofType(l, 'broadcast')[0]?.message;
+        const bBefore = bOf(a) !== undefined && live(bOf(a)!) ? bOf(a) : undefined;
+        const bAfter = bOf(b);
+        expect(bOf(merged)).toEqual(
+          bAfter === undefined ? bBefore : bBefore === undefined ? bAfter : mergeMessages(bBefore, bAfter),
+        );
+        for (const to of ['a', 'b', 'c', 'd', 'e']) {
+          const before = ofType(a, 'send').find((s) => s.to === to);
+          const after = ofType(b, 'send').find((s) => s.to === to);
+          const got = ofType(merged, 'send').find((s) => s.to === to);
+          const kept = before !== undefined && live(before.message) ? before.message : undefined;
+          const want =
+            after === undefined ? kept : kept === undefined ? after.message : mergeMessages(kept, after.message);
+          expect(got?.message).toEqual(want);
+        }
+      }),
+      fcParams('actions: merge rules on random lists', 300),
+    );
+  });
+
+  test('mergeAll equals the left fold of mergeActions', () => {
+    fc.assert(
+      fc.property(fc.array(canonicalArb(true), { maxLength: 5 }), (lists) => {
+        expect(mergeAll(lists)).toEqual(lists.reduce<Actions>((acc, l) => mergeActions(acc, l), []));
+      }),
+      fcParams('actions: mergeAll is the fold'),
+    );
+  });
+
+  test('neither input is modified', () => {
+    fc.assert(
+      fc.property(canonicalArb(true), canonicalArb(true), (a, b) => {
+        const before = JSON.stringify([a, b]);
+        const merged = mergeActions(deepFreeze(a), deepFreeze(b)); // a write to a frozen input would throw
+        expect(JSON.stringify([a, b])).toBe(before);
+        expect(orderProblems(merged)).toEqual([]);
+      }),
+      fcParams('actions: inputs untouched'),
+    );
+  });
+});
+
+describe('pipelining: N proposals stepped back to back merge into one proposal of N', () => {
+  function soloLeader(): RaftState {
+    return step(startNode('a'), { type: 'createCluster', voters: ['a'] })[0];
+  }
+  function fiveNodeLeader(): RaftState {
+    const net = new Net(['a', 'b', 'c', 'd', 'e']);
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c', 'd', 'e'] });
+    net.deliver();
+    net.step('a', { type: 'propose', count: 3 });
+    net.deliver(); // commit index 5 on the leader
+    return net.get('a');
+  }
+  const leaders: Array<[string, () => RaftState]> = [
+    ['a solo leader (commits at once)', soloLeader],
+    ['the leader of three nodes', () => threeNodeCluster().get('a')],
+    ['the leader of five nodes, with a commit index', fiveNodeLeader],
+  ];
+
+  test.each(leaders)('%s', (_name, makeLeader) => {
+    const leader = deepFreeze(makeLeader());
+    expect(leader.role).toBe('leader');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), (n) => {
+        const singles: Actions[] = [];
+        let s = leader;
+        for (let k = 0; k < n; k++) {
+          const [next, actions] = step(s, { type: 'propose' });
+          singles.push(actions);
+          s = next;
+        }
+        const [batched, once] = step(leader, { type: 'propose', count: n });
+        const merged = mergeAll(singles);
+        expect(s).toEqual(batched);
+        expect(merged).toEqual(once);
+        // Spelled out: one append and one broadcast, both holding the n new entries.
+        const [append] = ofType(merged, 'appendLog');
+        expect(ofType(merged, 'appendLog')).toHaveLength(1);
+        expect(prevPosition(append!.entries)).toEqual(lastPosition(leader.log));
+        expect(entryCount(append!.entries)).toBe(n);
+        for (const b of ofType(merged, 'broadcast')) {
+          expect(b.message.type === 'appendEntries' && b.message.entries).toEqual(append!.entries);
+        }
+      }),
+      fcParams(`actions: pipelining, ${_name}`, 30),
+    );
+  });
+});
+
+describe('pipelining fast path', () => {
+  /** What a leader's proposal returns: the same run in the append and in the broadcast. */
+  const proposal = (commitIndex: number, entries: LogEntries): Actions => [
+    TIMER_HEARTBEAT,
+    appendLog(entries),
+    broadcast(appendEntriesCall('a', 2, commitIndex, entries)),
+  ];
+
+  test('two proposals merge into one run, with the later commit index', () => {
+    const merged = mergeActions(proposal(2, cmds(2, 5, 1)), proposal(3, cmds(2, 6, 2)));
+    expect(merged).toEqual(proposal(3, cmds(2, 5, 3)));
+  });
+
+  test('gives exactly what the general rules give (copies defeat the shortcut)', () => {
+    fc.assert(
+      fc.property(
+        entriesArb,
+        fc.array(buildOpArb, { minLength: 1, maxLength: 4 }),
+        fc.nat(9),
+        fc.nat(9),
+        (e1, ops, c1, c2) => {
+          const e2 = ops.reduce(build, emptyEntries(e1.lastTerm, e1.lastIndex));
+          const fast = mergeActions(proposal(c1, e1), proposal(c2, e2));
+          const general = mergeActions(structuredClone(proposal(c1, e1)), structuredClone(proposal(c2, e2)));
+          expect(fast).toEqual(general);
+        },
+      ),
+      fcParams('actions: pipelining fast path equals the general rules'),
+    );
+  });
+});
+
+describe('splitting AppendEntries (noraft message.rs)', () => {
+  // t1 @3..4, t2 @5..6, anchored at (1, 2)
+  const entries = appendCommands(appendTermStart(appendCommands(emptyEntries(1, 2), 2), 2), 1);
+  const msg = appendEntriesCall('a', 2, 3, entries);
+  const others: Message[] = [
+    requestVote('a', 2, 1, 4),
+    requestVoteReply('a', 2, true),
+    appendEntriesReply('a', 2, 1, 4),
+  ];
+
+  test('truncateAppendEntries keeps at most the first n entries', () => {
+    expect(truncateAppendEntries(msg, 0)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(1, 2)));
+    expect(truncateAppendEntries(msg, -3)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(1, 2)));
+    expect(truncateAppendEntries(msg, 1)).toEqual(appendEntriesCall('a', 2, 3, cmds(1, 2, 1)));
+    expect(truncateAppendEntries(msg, 4)).toBe(msg);
+    expect(truncateAppendEntries(msg, 100)).toBe(msg);
+    for (const m of others) expect(truncateAppendEntries(m, 0)).toBe(m);
+  });
+
+  test('stripAppendEntriesPrefix drops the first n entries; the anchor moves forward', () => {
+    expect(stripAppendEntriesPrefix(msg, 0)).toBe(msg);
+    expect(stripAppendEntriesPrefix(msg, -1)).toBe(msg);
+    expect(stripAppendEntriesPrefix(msg, 1)).toEqual(
+      appendEntriesCall('a', 2, 3, appendCommands(appendTermStart(appendCommands(emptyEntries(1, 3), 1), 2), 1)),
+    );
+    expect(stripAppendEntriesPrefix(msg, 3)).toEqual(appendEntriesCall('a', 2, 3, cmds(2, 5, 1)));
+    expect(stripAppendEntriesPrefix(msg, 4)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(2, 6)));
+    expect(stripAppendEntriesPrefix(msg, 100)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(2, 6)));
+    for (const m of others) expect(stripAppendEntriesPrefix(m, 1)).toBe(m);
+  });
+
+  test('truncate(n) and strip(n) split a message in two that splice back to the original', () => {
+    fc.assert(
+      fc.property(entriesArb, fc.integer({ min: -1, max: 30 }), fc.nat({ max: 5 }), (e, n, commit) => {
+        const m = appendEntriesCall('a', Math.max(e.lastTerm, 1), commit, e);
+        const head = truncateAppendEntries(m, n);
+        const tail = stripAppendEntriesPrefix(m, n);
+        if (head.type !== 'appendEntries' || tail.type !== 'appendEntries') throw new Error('not an AppendEntries');
+        for (const part of [head, tail]) {
+          expect([part.from, part.term, part.commitIndex]).toEqual([m.from, m.term, m.commitIndex]);
+        }
+        expect(lastPosition(head.entries)).toEqual(prevPosition(tail.entries));
+        expect(entryCount(head.entries)).toBe(Math.min(Math.max(n, 0), entryCount(e)));
+        expect(spliceSuffix(head.entries, tail.entries)).toEqual(e);
+      }),
+      fcParams('messages: truncate + strip split'),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Merging is transparent for storage, on real traces
+
+/** What the application stored: its log (rebuilt from `appendLog`/`compactLog`) and hard state. */
+interface Stored {
+  log: LogEntries;
+  hard: { term: number; votedFor: string | null } | null;
+}
+
+/** Carry out the storage actions of `actions` on `st`. An append must be anchored in the stored log. */
+function store(st: Stored, actions: Actions): void {
+  for (const a of actions) {
+    if (a.type === 'saveHardState') st.hard = { term: a.term, votedFor: a.votedFor };
+    if (a.type === 'compactLog') st.log = since(st.log, a.term, a.index) ?? emptyEntries(a.term, a.index);
+    if (a.type === 'appendLog') {
+      const next = appendSuffix(st.log, a.entries);
+      if (next === null)
+        throw new Error(`appendLog anchored at (${a.entries.prevTerm}, ${a.entries.prevIndex}) outside the stored log`);
+      st.log = next;
+    }
+  }
+}
+
+type TraceChoice =
+  | { readonly t: 'deliver' | 'drop'; readonly k: number }
+  | { readonly t: 'timeout' | 'heartbeat' | 'compact' | 'drain'; readonly i: number }
+  | { readonly t: 'propose'; readonly i: number; readonly n: number };
+
+const traceChoiceArb: fc.Arbitrary<TraceChoice> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ t: fc.constant('deliver' as const), k: fc.nat(50) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('drop' as const), k: fc.nat(50) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constantFrom('timeout' as const, 'heartbeat' as const, 'compact' as const),
+      i: fc.nat(2),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('drain' as const), i: fc.nat(2) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('propose' as const), i: fc.nat(2), n: fc.integer({ min: 1, max: 3 }) }),
+  },
+);
+
+describe('merging is transparent for the application', () => {
+  test("storing the merged actions stores what storing each step's actions in turn stores", () => {
+    fc.assert(
+      fc.property(fc.array(traceChoiceArb, { maxLength: 120, size: 'max' }), (choices) => {
+        const ids = ['a', 'b', 'c'];
+        const net = new Net(ids);
+        const pending = new Map<string, Actions[]>(ids.map((id) => [id, []]));
+        const oneByOne = new Map<string, Stored>(ids.map((id) => [id, { log: emptyEntries(0, 0), hard: null }]));
+        const merged = new Map<string, Stored>(ids.map((id) => [id, { log: emptyEntries(0, 0), hard: null }]));
+        const stepNode = (id: string, event: RaftEvent): void => {
+          const [, actions] = net.step(id, event);
+          expect(orderProblems(actions)).toEqual([]);
+          pending.get(id)!.push(actions);
+        };
+        const drain = (id: string): void => {
+          const lists = pending.get(id)!;
+          const all = mergeAll(lists);
+          expect(orderProblems(all)).toEqual([]);
+          for (const l of lists) store(oneByOne.get(id)!, l);
+          store(merged.get(id)!, all);
+          expect(merged.get(id)).toEqual(oneByOne.get(id));
+          pending.set(id, []);
+        };
+        stepNode('a', { type: 'createCluster', voters: ids });
+        for (const c of choices) {
+          switch (c.t) {
+            case 'deliver':
+            case 'drop': {
+              if (net.queue.length === 0) break;
+              const [e] = net.queue.splice(c.k % net.queue.length, 1);
+              if (c.t === 'deliver') stepNode(e!.to, e!.message);
+              break;
+            }
+            case 'drain':
+              drain(ids[c.i]!);
+              break;
+            case 'compact': {
+              // Local compaction at the commit index, as an application would do it.
+              const s = net.get(ids[c.i]!);
+              if (s.commitIndex > s.log.prevIndex) {
+                stepNode(s.id, { type: 'snapshotInstalled', ...positionAndConfigAt(s, s.commitIndex)! });
+              }
+              break;
+            }
+            case 'propose':
+              stepNode(ids[c.i]!, { type: 'propose', count: c.n });
+              break;
+            case 'timeout':
+            case 'heartbeat':
+              stepNode(ids[c.i]!, { type: c.t });
+              break;
+          }
+        }
+        for (const id of ids) drain(id);
+      }),
+      fcParams('actions: merged storage equals step-by-step storage', 200),
+    );
+  });
+});

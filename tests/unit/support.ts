@@ -1,0 +1,189 @@
+/**
+ * Shared helpers of the unit tests: deep freezing, a tiny hand-driven network, and arbitraries for
+ * log runs, configurations and messages. Not a test file (jest only runs `*.test.ts`).
+ */
+import fc from 'fast-check';
+import { appendCommands, appendConfig, appendTermStart, emptyEntries, type LogEntries } from '../../src/log.js';
+import { makeConfig, type ClusterConfig } from '../../src/config.js';
+import type { Action, Actions } from '../../src/actions.js';
+import type { RaftEvent } from '../../src/events.js';
+import type { Message } from '../../src/messages.js';
+import { startNode } from '../../src/node.js';
+import { peersOf, type RaftState, type StepResult } from '../../src/state.js';
+import { step } from '../../src/step.js';
+
+/** Freeze `x` and everything reachable from it, so that any later write throws (modules are strict). */
+export function deepFreeze<T>(x: T): T {
+  if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) {
+    Object.freeze(x);
+    for (const v of Object.values(x as object)) deepFreeze(v);
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A hand-driven network
+
+/** A message on the wire. */
+export interface Envelope {
+  readonly from: string;
+  readonly to: string;
+  readonly message: Message;
+}
+
+/**
+ * Nodes plus a FIFO of messages in flight. Nothing happens unless a test says so: `step` a node,
+ * `deliver` the messages a predicate selects (including the ones their delivery produces), `drop`
+ * or `take` messages. Storage is not modelled: the unit tests only look at states and actions.
+ */
+export class Net {
+  readonly states = new Map<string, RaftState>();
+  queue: Envelope[] = [];
+
+  constructor(ids: readonly string[]) {
+    for (const id of ids) this.states.set(id, startNode(id));
+  }
+
+  get(id: string): RaftState {
+    const s = this.states.get(id);
+    if (s === undefined) throw new Error(`no node ${id}`);
+    return s;
+  }
+
+  /** Step node `id` with `event`, keep its new state and put its messages on the wire. */
+  step(id: string, event: RaftEvent): StepResult {
+    const result = step(this.get(id), event);
+    this.states.set(id, result[0]);
+    this.route(id, result[0], result[1]);
+    return result;
+  }
+
+  /** Deliver, in FIFO order, every queued message matching `pred` (also the ones this produces). */
+  deliver(pred: (e: Envelope) => boolean = () => true): number {
+    let n = 0;
+    for (;;) {
+      const k = this.queue.findIndex((e) => pred(e) && this.states.has(e.to));
+      if (k < 0) return n;
+      const [e] = this.queue.splice(k, 1);
+      this.step(e!.to, e!.message);
+      n++;
+    }
+  }
+
+  /** Lose every queued message matching `pred`. */
+  drop(pred: (e: Envelope) => boolean = () => true): void {
+    this.queue = this.queue.filter((e) => !pred(e));
+  }
+
+  /** Remove and return the first queued message matching `pred` (it must exist). */
+  take(pred: (e: Envelope) => boolean): Envelope {
+    const k = this.queue.findIndex(pred);
+    if (k < 0) throw new Error('no such message in flight');
+    return this.queue.splice(k, 1)[0]!;
+  }
+
+  private route(from: string, state: RaftState, actions: Actions): void {
+    for (const a of actions) {
+      if (a.type === 'broadcast') for (const to of peersOf(state)) this.queue.push({ from, to, message: a.message });
+      if (a.type === 'send') this.queue.push({ from, to: a.to, message: a.message });
+    }
+  }
+}
+
+/**
+ * A three-node cluster a, b, c: `a` formed it and leads term 1; every log is
+ * `[config{a,b,c} @1 (term 0), termStart @2 (term 1)]`; the leader has committed index 2 and knows
+ * both followers hold it. No message is in flight.
+ */
+export function threeNodeCluster(): Net {
+  const net = new Net(['a', 'b', 'c']);
+  net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+  net.deliver();
+  return net;
+}
+
+/** The actions of type `type`. */
+export function ofType<T extends Action['type']>(actions: Actions, type: T): Array<Extract<Action, { type: T }>> {
+  return actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+/** A small pool of configurations for configuration entries. */
+export const CONFIG_POOL: readonly ClusterConfig[] = deepFreeze([
+  makeConfig(['a']),
+  makeConfig(['a', 'b', 'c']),
+  makeConfig(['a', 'b', 'c'], ['a', 'b', 'd']),
+  makeConfig(['a', 'b'], [], ['x']),
+]);
+
+/** One step of building a log run. */
+export type BuildOp =
+  | { readonly op: 'commands'; readonly n: number }
+  | { readonly op: 'termStart'; readonly delta: number }
+  | { readonly op: 'config'; readonly c: number };
+
+export const buildOpArb: fc.Arbitrary<BuildOp> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('commands' as const), n: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('termStart' as const), delta: fc.integer({ min: 1, max: 2 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('config' as const), c: fc.nat({ max: CONFIG_POOL.length - 1 }) }),
+  },
+);
+
+/** Apply one building step to a run. */
+export function build(log: LogEntries, op: BuildOp): LogEntries {
+  switch (op.op) {
+    case 'commands':
+      return appendCommands(log, op.n);
+    case 'termStart':
+      return appendTermStart(log, log.lastTerm + op.delta);
+    case 'config':
+      return appendConfig(log, CONFIG_POOL[op.c]!);
+  }
+}
+
+/** A valid anchor: index 0 has term 0. */
+export const anchorArb: fc.Arbitrary<{ term: number; index: number }> = fc
+  .record({ term: fc.nat({ max: 3 }), index: fc.nat({ max: 6 }) })
+  .map(({ term, index }) => ({ term: index === 0 ? 0 : term, index }));
+
+/** A random valid run: an anchor and a few entries. */
+export const entriesArb: fc.Arbitrary<LogEntries> = fc
+  .tuple(anchorArb, fc.array(buildOpArb, { maxLength: 6 }))
+  .map(([a, ops]) => ops.reduce(build, emptyEntries(a.term, a.index)));
+
+export const idArb = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+
+/** Any message (not necessarily one a correct node would send). */
+export const messageArb: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({
+    type: fc.constant('requestVote' as const),
+    from: idArb,
+    term: fc.nat({ max: 5 }),
+    lastTerm: fc.nat({ max: 5 }),
+    lastIndex: fc.nat({ max: 20 }),
+  }),
+  fc.record({
+    type: fc.constant('requestVoteReply' as const),
+    from: idArb,
+    term: fc.nat({ max: 5 }),
+    granted: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('appendEntries' as const),
+    from: idArb,
+    term: fc.nat({ max: 5 }),
+    commitIndex: fc.nat({ max: 20 }),
+    entries: entriesArb,
+  }),
+  fc.record({
+    type: fc.constant('appendEntriesReply' as const),
+    from: idArb,
+    term: fc.nat({ max: 5 }),
+    lastTerm: fc.nat({ max: 5 }),
+    lastIndex: fc.nat({ max: 20 }),
+  }),
+);
