@@ -3,7 +3,9 @@
  *
  * Rules (Raft §5.2, §5.4.1, as noraft implements them):
  * - A follower or candidate whose timer fires starts an election: next term, votes for itself,
- *   asks every peer. Non-voters and nodes outside the configuration never campaign.
+ *   asks every peer. Non-voters and nodes outside the configuration do not campaign — except a
+ *   voter just removed by a change that is not yet committed (Raft thesis §4.2.2; noraft never
+ *   lets it, which can deadlock a two-voter cluster whose leader removed itself).
  * - A vote is granted when the candidate's last log position is at least as up to date as ours
  *   and we have not voted for someone else this term. Candidates of older terms get an explicit
  *   refusal carrying our term; every other refusal is silent.
@@ -29,7 +31,15 @@ import { bump } from './metrics.js';
 import { progressFor } from './progress.js';
 import { hasVoteMajority } from './quorum.js';
 import { appendTermStart } from './replication.js';
-import { latestConfig, makeState, withMetrics, type RaftState, type StepResult } from './state.js';
+import {
+  configAt,
+  latestConfig,
+  latestConfigIndex,
+  makeState,
+  withMetrics,
+  type RaftState,
+  type StepResult,
+} from './state.js';
 
 /**
  * Become a follower of `term` (step down). The term and the cleared vote are always saved; the
@@ -59,7 +69,7 @@ export function becomeFollower(s: RaftState, term: number): StepResult {
  */
 export function startElection(s: RaftState): StepResult {
   const config = latestConfig(s);
-  if (!isVoter(config, s.id)) return [s, NO_ACTIONS];
+  if (!isVoter(config, s.id) && !stillNeededAsVoter(s)) return [s, NO_ACTIONS];
   const term = s.term + 1;
   const candidate = makeState(
     s.id,
@@ -81,6 +91,20 @@ export function startElection(s: RaftState): StepResult {
   }
   const call = requestVote(s.id, term, s.log.lastTerm, s.log.lastIndex);
   return [candidate, [TIMER_ELECTION, save, broadcast(call)]];
+}
+
+/**
+ * A node that is not a voter of its latest configuration still campaigns while that configuration
+ * is not known committed and it was a voter of the one before (Raft thesis §4.2.2): the others may
+ * still need it to elect the leader that commits the change. Its own vote does not count for it
+ * (votes are counted against the latest configuration), and once it leads and commits the change
+ * it steps down (see `commit.ts`).
+ */
+function stillNeededAsVoter(s: RaftState): boolean {
+  const index = latestConfigIndex(s);
+  if (index <= s.commitIndex) return false;
+  const previous = configAt(s, index - 1);
+  return previous !== null && isVoter(previous, s.id);
 }
 
 /**

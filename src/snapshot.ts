@@ -14,7 +14,7 @@
  * 3. otherwise the log must hold the snapshot position and the configuration must be the one in
  *    effect there.
  */
-import { NO_ACTIONS, compactLog, rejected } from './actions.js';
+import { NO_ACTIONS, appendLog, compactLog, rejected } from './actions.js';
 import { configsEqual, type ClusterConfig } from './config.js';
 import { containsPosition, emptyEntries, since } from './log.js';
 import { configAt, leaderHint, makeState, type RaftState, type StepResult } from './state.js';
@@ -30,7 +30,8 @@ export function onSnapshotInstalled(s: RaftState, term: number, index: number, c
     if (there === null || !configsEqual(there, config)) return refuse(s, 'snapshotMismatch');
   }
   if (index === s.log.prevIndex && term === s.log.prevTerm) return [s, NO_ACTIONS];
-  const log = since(s.log, term, index) ?? emptyEntries(term, index);
+  const kept = since(s.log, term, index);
+  const log = kept ?? emptyEntries(term, index);
   const next = makeState(
     s.id,
     s.role,
@@ -44,7 +45,10 @@ export function onSnapshotInstalled(s: RaftState, term: number, index: number, c
     s.metrics,
     s.halted,
   );
-  return [next, [compactLog(term, index)]];
+  // A snapshot off this node's log replaces all of it. The empty append at the snapshot says so to
+  // the storage, and supersedes any append of an earlier step merged with this one (mergeActions
+  // cannot tell from an append's anchor alone whether it lies on the snapshot's branch).
+  return [next, kept === null ? [compactLog(term, index), appendLog(log)] : [compactLog(term, index)]];
 }
 
 function refuse(

@@ -9,6 +9,11 @@
  *   and only then puts the messages on the network;
  * - `setTimer` arms the node's single timer (shown by `status`; it fires only on `timeout`);
  * - a broadcast goes to `peersOf(state)` after the step;
+ * - `compactLog` is carried out on the stored log with `applyToStoredLog` (the snapshot itself, with
+ *   its configuration, was saved by the application before it stepped `snapshotInstalled`);
+ * - `installSnapshot {to}` queues a snapshot transfer carrying the sender's snapshot at that moment
+ *   (its position and configuration); `install-snapshot` carries it out: the receiver steps
+ *   `snapshotInstalled` with it. Transfers are lost like messages (a node down, a partition);
  * - messages to a node that is down, or across a partition, are lost at once; the network delivers
  *   only to running nodes.
  *
@@ -18,10 +23,13 @@
  */
 import {
   appendSuffix,
+  applyToStoredLog,
   commitStatus,
   containsPosition,
   emptyEntries,
   EMPTY_CONFIG,
+  latestConfig,
+  latestConfigIndex,
   makeConfig,
   METRIC_NAMES,
   peersOf,
@@ -64,6 +72,19 @@ export interface Envelope {
   readonly message: Message;
 }
 
+/** A snapshot transfer asked for by an `installSnapshot` action: the sender's snapshot then. */
+export interface Transfer {
+  readonly from: string;
+  readonly to: string;
+  readonly term: number;
+  readonly index: number;
+  readonly config: ClusterConfig;
+}
+
+export function fmtTransfer(t: Transfer): string {
+  return `${t.from}->${t.to} snapshot ${fmtPos(t.term, t.index)} ${fmtConfig(t.config)}`;
+}
+
 /** Selects queued messages: `a->b`, `a->*`, `*->b`. */
 export interface Filter {
   readonly from: string;
@@ -76,7 +97,7 @@ export function parseFilter(text: string): Filter {
   return { from: m[1]!, to: m[2]! };
 }
 
-function matches(f: Filter | null, e: Envelope): boolean {
+function matches(f: Filter | null, e: { readonly from: string; readonly to: string }): boolean {
   return f === null || ((f.from === '*' || f.from === e.from) && (f.to === '*' || f.to === e.to));
 }
 
@@ -98,6 +119,8 @@ function deepFreeze<T>(x: T): T {
 export class Cluster {
   private readonly nodes = new Map<string, Node>();
   private queue: Envelope[] = [];
+  /** Snapshot transfers asked for and not yet carried out, in order. */
+  private transfers: Transfer[] = [];
   private readonly isolated = new Set<string>();
   /** Who led each term, over the whole run (election safety). */
   private readonly leaders = new Map<number, string>();
@@ -177,13 +200,8 @@ export class Cluster {
         n.disk.log = log;
       } else if (a.type === 'compactLog') {
         // The application stored the snapshot (with its configuration) before stepping the event.
-        const log = n.disk.log;
-        if (a.index >= log.prevIndex) {
-          n.disk.log = containsPosition(log, a.term, a.index)
-            ? suffixAfter(log, a.term, a.index)
-            : emptyEntries(a.term, a.index);
-          n.disk.snapshotConfig = n.state.snapshotConfig;
-        }
+        if (a.index >= n.disk.log.prevIndex) n.disk.snapshotConfig = n.state.snapshotConfig;
+        n.disk.log = applyToStoredLog(n.disk.log, a);
       }
     }
     const lost: string[] = [];
@@ -192,6 +210,21 @@ export class Cluster {
         for (const to of peersOf(n.state)) this.post({ from: n.id, to, message: a.message }, lost);
       } else if (a.type === 'send') {
         this.post({ from: n.id, to: a.to, message: a.message }, lost);
+      } else if (a.type === 'installSnapshot') {
+        const log = n.state.log;
+        if (log.prevIndex === 0) throw new Error(`${fmtAction(a)}: ${n.id} has no snapshot to send`);
+        const t: Transfer = {
+          from: n.id,
+          to: a.to,
+          term: log.prevTerm,
+          index: log.prevIndex,
+          config: n.state.snapshotConfig,
+        };
+        const to = this.nodes.get(a.to);
+        if (to === undefined) continue;
+        if (!to.running) lost.push(`lost ${fmtTransfer(t)} (${a.to} is down)`);
+        else if (this.isolated.has(n.id) || this.isolated.has(a.to)) lost.push(`lost ${fmtTransfer(t)} (partitioned)`);
+        else this.transfers.push(t);
       }
     }
     return lost;
@@ -221,6 +254,17 @@ export class Cluster {
     n.running = false;
     n.timer = null;
     return this.purge((e) => e.from === id || e.to === id, 'lost');
+  }
+
+  /** Carry out the oldest pending snapshot transfer `from->to`: `to` steps `snapshotInstalled`. */
+  installSnapshot(from: string, to: string): string[] {
+    const k = this.transfers.findIndex((t) => t.from === from && t.to === to);
+    if (k < 0) throw new Error(`no pending snapshot transfer ${from}->${to} (an installSnapshot action queues one)`);
+    const [t] = this.transfers.splice(k, 1);
+    return [
+      fmtTransfer(t!),
+      ...this.stepNode(to, [{ type: 'snapshotInstalled', term: t!.term, index: t!.index, config: t!.config }], '  '),
+    ];
   }
 
   /**
@@ -263,9 +307,12 @@ export class Cluster {
 
   // ---------------------------------------------------------------- network
 
-  private purge(pred: (e: Envelope) => boolean, verb: string): string[] {
+  /** Remove the messages (and snapshot transfers) `pred` selects, printing them. */
+  private purge(pred: (e: Envelope | Transfer) => boolean, verb: string): string[] {
     const out = this.queue.filter(pred).map((e) => `${verb} ${fmtEnvelope(e)}`);
     this.queue = this.queue.filter((e) => !pred(e));
+    out.push(...this.transfers.filter(pred).map((t) => `${verb} ${fmtTransfer(t)}`));
+    this.transfers = this.transfers.filter((t) => !pred(t));
     return out;
   }
 
@@ -327,7 +374,8 @@ export class Cluster {
   }
 
   showQueue(): string[] {
-    return this.queue.length === 0 ? ['(empty)'] : this.queue.map(fmtEnvelope);
+    const lines = [...this.queue.map(fmtEnvelope), ...this.transfers.map(fmtTransfer)];
+    return lines.length === 0 ? ['(empty)'] : lines;
   }
 
   // ---------------------------------------------------------------- queries
@@ -360,6 +408,15 @@ export class Cluster {
       lines.push(`${id}: snapshot ${fmtPos(s.log.prevTerm, s.log.prevIndex)} ${fmtConfig(s.snapshotConfig)}`);
     }
     lines.push(`${id}: disk term=${n.disk.term} votedFor=${n.disk.votedFor ?? '-'} ${fmtEntries(n.disk.log)}`);
+    return lines;
+  }
+
+  /** The latest configuration, where it sits, whether it is committed, and who the peers are. */
+  config(id: string): string[] {
+    const s = this.node(id).state;
+    const at = latestConfigIndex(s);
+    const state = at <= s.commitIndex ? 'committed' : 'uncommitted';
+    const lines = [`${id}: ${fmtConfig(latestConfig(s))} at ${at} ${state} peers=${peersOf(s).join(',') || '-'}`];
     return lines;
   }
 

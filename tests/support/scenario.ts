@@ -19,7 +19,7 @@
  *                             *->b work too), FIFO, at most N, until none is left; each delivered
  *                             message is printed with the receiver's actions indented below it
  *                             (quiet: print only how many were delivered)
- *   drop [a->b]               drop queued messages
+ *   drop [a->b]               drop queued messages (and pending snapshot transfers)
  *   dup [a->b]                queue a second copy of the matching messages, at the back
  *   reorder [a->b]            reverse the order of the matching queued messages (prints the queue)
  *   truncate a->b N           cut matching queued AppendEntries to at most N entries (flow control)
@@ -29,6 +29,18 @@
  *                             snapshot= compacts the stored log at that position first
  *   isolate a [b..] / heal    partition nodes off (queued messages to and from them are dropped, and
  *                             new ones are lost) / reconnect everyone
+ *   propose-config a [add=d,e] [remove=b]   step proposeConfig on a with
+ *                             toJointConsensus(latestConfig(a), add, remove)
+ *   propose-config a config(voters=..;newVoters=..;nonVoters=..)   ... with that configuration
+ *   add-nonvoter a e / remove-nonvoter a e   ... with withNonVoters(latestConfig(a), [e], []) / ([], [e])
+ *   promote a e               ... with toJointConsensus(latestConfig(a), [e], [])
+ *   compact a [at=N]          local snapshot: a saves its state machine at N (default: its commit
+ *                             index) and steps snapshotInstalled with positionAndConfigAt(a, N)
+ *   snapshot a (t,i) config(...)   step a hand-built snapshotInstalled on a
+ *   install-snapshot b from=a carry out a's pending installSnapshot action for b: b steps
+ *                             snapshotInstalled with the snapshot a had when it asked (see `queue`)
+ *   stepall also takes the event `snapshot (t,i) config(...)` (a part between `;`)
+ *   config a [b..]            latest configuration, its index, committed or not, and the peers
  *   status [a..]              role, term, votedFor, commit index, last position, armed timer, votes
  *                             (candidate) and match indices (leader)
  *   log a [b..]               the log in the state and what the disk holds
@@ -39,8 +51,15 @@
  * the way out, then `role X -> Y` when the role changed.
  */
 import { Cluster, parseFilter, type Filter } from './scenario-cluster.js';
-import { parseIds, parseMessage, parsePos } from './scenario-notation.js';
-import type { RaftEvent } from '../../src/index.js';
+import { parseConfig, parseIds, parseMessage, parsePos } from './scenario-notation.js';
+import {
+  latestConfig,
+  positionAndConfigAt,
+  toJointConsensus,
+  withNonVoters,
+  type ClusterConfig,
+  type RaftEvent,
+} from '../../src/index.js';
 
 /** One item of a scenario file: a verbatim text line (comment or blank), or a command with its block. */
 export type Item =
@@ -160,6 +179,24 @@ function requestEvent(word: string): RaftEvent {
   }
 }
 
+/** `snapshot (t,i) config(...)`: a hand-built snapshotInstalled event. */
+function snapshotEvent(text: string): RaftEvent | null {
+  const m = /^snapshot\s+(\(\d+,\d+\))\s+config\((.*)\)$/.exec(text.trim());
+  if (m === null) return null;
+  const { term, index } = parsePos(m[1]!);
+  return { type: 'snapshotInstalled', term, index, config: parseConfig(m[2]!) };
+}
+
+/** Two node ids: `cmd a e`. */
+function two(words: readonly string[], cmd: string): [string, string] {
+  if (words.length !== 2) throw new Error(`${cmd}: expected two node ids`);
+  return [words[0]!, words[1]!];
+}
+
+function proposeConfig(c: Cluster, id: string, config: ClusterConfig): string[] {
+  return c.stepNode(id, [{ type: 'proposeConfig', config }]);
+}
+
 function runCommand(c: Cluster, line: string): string[] {
   const [cmd, ...args] = line.split(/\s+/);
   if (cmd === 'send') {
@@ -194,7 +231,12 @@ function runCommand(c: Cluster, line: string): string[] {
       if (m === null) throw new Error('stepall: expected a node id and events');
       const id = m[1]!;
       const events: RaftEvent[] = [];
-      for (const part of m[2]!.split(';').map((p) => p.trim())) {
+      for (const part of splitEvents(m[2]!)) {
+        const snap = snapshotEvent(part);
+        if (snap !== null) {
+          events.push(snap);
+          continue;
+        }
         const msg = /^(\S+)->(\S+)\s+(.+)$/.exec(part);
         if (msg === null) {
           events.push(...part.split(/\s+/).map(requestEvent));
@@ -227,6 +269,56 @@ function runCommand(c: Cluster, line: string): string[] {
       if (count === null) throw new Error('truncate: expected a maximum entry count');
       return c.truncate(filter, count);
     }
+    case 'propose-config': {
+      const raw = /^propose-config\s+(\S+)\s+config\((.*)\)$/.exec(line);
+      if (raw !== null) return proposeConfig(c, raw[1]!, parseConfig(raw[2]!));
+      noOptions(opts, cmd, ['add', 'remove']);
+      const id = one(words, cmd);
+      const add = parseIds(opts.get('add') ?? '');
+      const remove = parseIds(opts.get('remove') ?? '');
+      return proposeConfig(c, id, toJointConsensus(latestConfig(c.state(id)), add, remove));
+    }
+    case 'add-nonvoter':
+    case 'remove-nonvoter': {
+      noOptions(opts, cmd);
+      const [id, e] = two(words, cmd);
+      const config = latestConfig(c.state(id));
+      return proposeConfig(
+        c,
+        id,
+        cmd === 'add-nonvoter' ? withNonVoters(config, [e], []) : withNonVoters(config, [], [e]),
+      );
+    }
+    case 'promote': {
+      noOptions(opts, cmd);
+      const [id, e] = two(words, cmd);
+      return proposeConfig(c, id, toJointConsensus(latestConfig(c.state(id)), [e], []));
+    }
+    case 'compact': {
+      noOptions(opts, cmd, ['at']);
+      const id = one(words, cmd);
+      const s = c.state(id);
+      const atText = opts.get('at');
+      if (atText !== undefined && !/^\d+$/.test(atText)) throw new Error(`compact: bad at=${atText}`);
+      const index = atText === undefined ? s.commitIndex : Number(atText);
+      const at = positionAndConfigAt(s, index);
+      if (at === null) throw new Error(`compact: ${id} does not hold index ${index}`);
+      return c.stepNode(id, [{ type: 'snapshotInstalled', ...at }]);
+    }
+    case 'snapshot': {
+      const m = /^snapshot\s+(\S+)\s+(.+)$/.exec(line);
+      const event = m === null ? null : snapshotEvent(`snapshot ${m[2]!}`);
+      if (m === null || event === null) throw new Error('snapshot: expected snapshot NODE (t,i) config(...)');
+      return c.stepNode(m[1]!, [event]);
+    }
+    case 'install-snapshot': {
+      noOptions(opts, cmd, ['from']);
+      const from = opts.get('from');
+      if (from === undefined) throw new Error('install-snapshot: expected from=NODE');
+      return c.installSnapshot(from, one(words, cmd));
+    }
+    case 'config':
+      return (words.length === 0 ? c.ids() : words).flatMap((id) => c.config(id));
     case 'queue':
       return c.showQueue();
     case 'stop':
@@ -261,6 +353,28 @@ function runCommand(c: Cluster, line: string): string[] {
     default:
       throw new Error(`unknown command "${cmd ?? ''}"`);
   }
+}
+
+/**
+ * The events of a `stepall` line: parts separated by `;`, each a message `x->a ...`, a
+ * `snapshot (t,i) config(...)` event, or request words separated by spaces (`propose heartbeat`).
+ * The `;` inside a `config(...)` does not separate parts.
+ */
+function splitEvents(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === ';' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.filter((p) => p !== '');
 }
 
 // ---------------------------------------------------------------------------------------------
