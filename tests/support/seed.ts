@@ -14,8 +14,7 @@ export const BASE_SEED = fromEnv !== undefined && fromEnv !== '' ? Number(fromEn
  * set, the path of a counterexample to replay. `numRuns` defaults to fast-check's 100.
  */
 export function fcParams<T>(name: string, numRuns?: number): fc.Parameters<T> {
-  // eslint-disable-next-line no-console
-  console.log(`[seed] ${name}: FC_SEED=${BASE_SEED}`);
+  process.stdout.write(`[seed] ${name}: FC_SEED=${BASE_SEED}\n`);
   const params: fc.Parameters<T> = { seed: BASE_SEED };
   if (numRuns !== undefined) params.numRuns = numRuns;
   if (process.env.FC_PATH) {

@@ -1,0 +1,524 @@
+/**
+ * The invariant checker: Raft's safety properties, checked incrementally after every event of a
+ * {@link World}, so that a long run costs time proportional to its events, not to its history.
+ *
+ * - Election safety: at most one leader per term.
+ * - Log matching: every log agrees with the one history the leaders wrote. Each term's entries are
+ *   written by its leader only, so the checker keeps, per term, where its leader started it (and the
+ *   term before that point), how far it went, and the configuration entries it wrote; every log must
+ *   start each term where its leader did, after the same term, and hold no more of it than its
+ *   leader wrote. Two logs that agree with that history agree with each other up to any common
+ *   entry — the log matching property — and their snapshot boundaries agree with what was committed.
+ * - Leader append-only: during its tenure a leader's log only grows.
+ * - Leader completeness: a new leader holds every entry committed in an earlier term (and a current
+ *   leader of a later term holds every entry as soon as its commit becomes known).
+ * - State-machine safety: a global record keeps what was committed at each index (its term, its
+ *   command payload, and the hash chain of the commands up to it); every replica must apply exactly
+ *   that, and every snapshot must hold the state machine of the record at its index.
+ * - A node's term and commit index never decrease while it runs; its durable term never decreases.
+ * - A leader's match index for a follower (`followerMatchIndex`) never decreases within its tenure.
+ */
+import {
+  containsPosition,
+  followerMatchIndex,
+  peersOf,
+  termAt,
+  type ClusterConfig,
+  type LogEntries,
+  type RaftEvent,
+  type RaftState,
+} from '../index.js';
+import type { SnapshotData } from './storage.js';
+import type { SimApplication, SimNode, World } from './world.js';
+
+/** The kinds of log entries, as `forEachEntry` reports them. */
+export const ENTRY_COMMAND = 0;
+export const ENTRY_TERM_START = 1;
+export const ENTRY_CONFIG = 2;
+
+/**
+ * Call `fn(index, term, kind, config)` for every entry of `log` in `[from, to]` (which must lie in
+ * `(prevIndex, lastIndex]`), in index order, in one pass.
+ */
+export function forEachEntry(
+  log: LogEntries,
+  from: number,
+  to: number,
+  fn: (index: number, term: number, kind: number, config: ClusterConfig | null) => void,
+): void {
+  const starts = log.termStarts;
+  const configs = log.configs;
+  let si = 0;
+  while (si < starts.length && starts[si]!.index < from) si++;
+  let term = si > 0 ? starts[si - 1]!.term : log.prevTerm;
+  let ci = 0;
+  while (ci < configs.length && configs[ci]!.index < from) ci++;
+  for (let i = from; i <= to; i++) {
+    let kind = ENTRY_COMMAND;
+    let config: ClusterConfig | null = null;
+    if (si < starts.length && starts[si]!.index === i) {
+      term = starts[si++]!.term;
+      kind = ENTRY_TERM_START;
+    }
+    if (ci < configs.length && configs[ci]!.index === i) {
+      config = configs[ci++]!.config;
+      if (kind === ENTRY_COMMAND) kind = ENTRY_CONFIG;
+    }
+    fn(i, term, kind, config);
+  }
+}
+
+/** What the leader of one term wrote. */
+interface TermHistory {
+  readonly leader: string;
+  /** The index of its term-start entry (1 for term 0, whose only entry is the initial config). */
+  readonly start: number;
+  /** The term of the entry just before `start` in its log. */
+  readonly pred: number;
+  /** The highest index it ever held in this term. */
+  end: number;
+  /** The configuration entries it wrote, in index order (configs as JSON). */
+  readonly configs: Array<{ index: number; json: string }>;
+}
+
+const jsonCache = new WeakMap<ClusterConfig, string>();
+function configJson(c: ClusterConfig): string {
+  let j = jsonCache.get(c);
+  if (j === undefined) {
+    j = JSON.stringify([c.voters, c.newVoters, c.nonVoters]);
+    jsonCache.set(c, j);
+  }
+  return j;
+}
+
+/** See the module comment. One checker belongs to one world. */
+export class Checker {
+  private readonly terms = new Map<number, TermHistory>();
+  /** The last log of each node that was checked in full or incrementally. */
+  private readonly checkedLogs = new Map<string, LogEntries>();
+  /** term U -> the highest index known committed by (or learned in) term U. */
+  private readonly commitsByTerm = new Map<number, number>();
+  private lastLeader: string | null = null;
+  /** The global record of what was committed, by index (index 0 is the empty position). */
+  private readonly recTerm: number[] = [0];
+  private readonly recPayload: number[] = [0];
+  private readonly recHash: number[] = [0];
+  private readonly recConfig = new Map<number, string>();
+  private readonly recApp = new Map<number, string>();
+  /** The highest index in the record (the record is contiguous from 1). */
+  recorded = 0;
+
+  constructor(private readonly world: World) {}
+
+  /** The term of the entry committed at `index` (undefined when not known committed). */
+  committedTerm(index: number): number | undefined {
+    return index <= this.recorded ? this.recTerm[index] : undefined;
+  }
+
+  /** The payload committed at `index` (0: not a command; undefined: not known committed). */
+  committedPayload(index: number): number | undefined {
+    return index <= this.recorded ? this.recPayload[index] : undefined;
+  }
+
+  /** The leader of `term`, if one was elected. */
+  leaderOf(term: number): string | undefined {
+    const t = this.terms.get(term);
+    return t === undefined || term === 0 ? undefined : t.leader;
+  }
+
+  private fail(invariant: Parameters<World['fail']>[0], message: string, nodes: readonly string[]): never {
+    return this.world.fail(invariant, message, nodes);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  onStart(h: SimNode): void {
+    this.checkedLogs.delete(h.id);
+  }
+
+  /**
+   * `h` crashed. A leadership of a term its durable state never reached is void: nothing of it left
+   * the node (messages and applied commits wait for the writes before them to be durable), and the
+   * node may lead that term again after restarting (a single voter elects itself at once).
+   */
+  onCrash(h: SimNode): void {
+    for (const [t, info] of this.terms) if (t > 0 && info.leader === h.id && t > h.durable.term) this.terms.delete(t);
+  }
+
+  onRestart(h: SimNode): void {
+    this.checkedLogs.delete(h.id);
+    const s = h.state!;
+    this.checkLog(h.id, s.log);
+    this.checkBoundary(h.id, s.log);
+  }
+
+  /**
+   * Check every running node from scratch (the incremental checks after each event already cover
+   * this; tests call it between commands as a second line of defence).
+   */
+  checkAll(): void {
+    for (const h of this.world.nodes()) {
+      const s = h.state;
+      if (h.status !== 'up' || s === null) continue;
+      this.checkedLogs.delete(h.id);
+      this.checkLog(h.id, s.log);
+      this.checkBoundary(h.id, s.log);
+      if (s.commitIndex > s.log.lastIndex)
+        this.fail('contract', `commit index ${s.commitIndex} beyond the log`, [h.id]);
+      if (s.role === 'leader') {
+        const owner = this.terms.get(s.term);
+        if (owner === undefined || owner.leader !== h.id)
+          this.fail('electionSafety', `${h.id} leads term ${s.term} unrecorded`, [h.id]);
+        let need = 0;
+        for (const [u, c] of this.commitsByTerm) if (u < s.term && c > need) need = c;
+        if (need > 0) this.requireCommitted(h.id, s.log, need, `leads term ${s.term}`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // After each step
+
+  afterStep(h: SimNode, before: RaftState, after: RaftState, event: RaftEvent): void {
+    if (after === before) return;
+    const id = h.id;
+    const stats = this.world.stats;
+    if (after.term < before.term)
+      this.fail('termMonotonic', `term went from ${before.term} down to ${after.term}`, [id]);
+    if (after.commitIndex < before.commitIndex) {
+      this.fail('commitMonotonic', `commit index went from ${before.commitIndex} down to ${after.commitIndex}`, [id]);
+    }
+    if (after.commitIndex > after.log.lastIndex) {
+      this.fail('contract', `commit index ${after.commitIndex} beyond the last index ${after.log.lastIndex}`, [id]);
+    }
+    if (after.term > stats.maxTerm) stats.maxTerm = after.term;
+    if (
+      (event.type === 'timeout' || event.type === 'createCluster') &&
+      after.term > before.term &&
+      after.votedFor === id
+    ) {
+      stats.elections++;
+    }
+    if (event.type === 'createCluster' && after.log !== before.log) this.noteTermZero(id, after.log);
+
+    const sameTenure = before.role === 'leader' && before.term === after.term;
+    if (sameTenure) {
+      this.checkAppendOnly(id, before.log, after.log, after.term);
+      if (after.role === 'leader') this.checkMatchIndex(id, before, after);
+      this.noteLeaderLog(after.log, after.term);
+    } else if (after.role === 'leader') {
+      this.becameLeader(id, after);
+    }
+    if (after.log !== before.log) {
+      this.checkLog(id, after.log);
+      if (after.log.prevIndex !== before.log.prevIndex || after.log.prevTerm !== before.log.prevTerm) {
+        this.checkBoundary(id, after.log);
+      }
+    }
+  }
+
+  private noteTermZero(id: string, log: LogEntries): void {
+    const first = log.configs[0];
+    if (first === undefined || first.index !== 1) return;
+    const json = configJson(first.config);
+    const known = this.terms.get(0);
+    if (known !== undefined) {
+      if (known.configs[0]!.json !== json) {
+        this.fail('logMatching', `${id} created a second cluster (first created by ${known.leader})`, [
+          id,
+          known.leader,
+        ]);
+      }
+      return;
+    }
+    this.terms.set(0, { leader: id, start: 1, pred: 0, end: 1, configs: [{ index: 1, json }] });
+  }
+
+  private becameLeader(id: string, s: RaftState): void {
+    const t = s.term;
+    const known = this.terms.get(t);
+    if (known !== undefined && t > 0) {
+      this.fail('electionSafety', `${id} and ${known.leader} both lead term ${t}`, [id, known.leader]);
+    }
+    const starts = s.log.termStarts;
+    const last = starts[starts.length - 1];
+    if (last === undefined || last.term !== t) {
+      this.fail('contract', `${id} leads term ${t} without the term's first entry at the end of its log`, [id]);
+    }
+    const history: TermHistory = {
+      leader: id,
+      start: last.index,
+      pred: termAt(s.log, last.index - 1),
+      end: s.log.lastIndex,
+      configs: [],
+    };
+    for (const c of s.log.configs)
+      if (c.index >= last.index) history.configs.push({ index: c.index, json: configJson(c.config) });
+    this.terms.set(t, history);
+    const stats = this.world.stats;
+    stats.leaderships++;
+    if (this.world.narrator !== null) {
+      const change = this.lastLeader !== null && this.lastLeader !== id ? ` (taking over from ${this.lastLeader})` : '';
+      this.world.tell('leader', `${id} was elected leader of term ${t}${change}`);
+    }
+    if (this.lastLeader !== null && this.lastLeader !== id) stats.leaderChanges++;
+    this.lastLeader = id;
+    // Leader completeness: everything committed in an earlier term.
+    let need = 0;
+    for (const [u, c] of this.commitsByTerm) if (u < t && c > need) need = c;
+    if (need > 0) this.requireCommitted(id, s.log, need, `became leader of term ${t}`);
+  }
+
+  private requireCommitted(id: string, log: LogEntries, index: number, what: string): void {
+    if (index <= log.prevIndex) {
+      const rt = this.committedTerm(log.prevIndex);
+      if (rt !== undefined && rt !== log.prevTerm) {
+        this.fail(
+          'leaderCompleteness',
+          `${id} ${what} with a snapshot at (${log.prevTerm}, ${log.prevIndex}), but (${rt}, ${log.prevIndex}) was committed`,
+          [id],
+        );
+      }
+      return;
+    }
+    const rt = this.recTerm[index]!;
+    if (index > log.lastIndex || termAt(log, index) !== rt) {
+      this.fail(
+        'leaderCompleteness',
+        `${id} ${what} without the entry (${rt}, ${index}) committed earlier; its log ends at (${log.lastTerm}, ${log.lastIndex})` +
+          (index <= log.lastIndex ? ` and holds term ${termAt(log, index)} at ${index}` : ''),
+        [id],
+      );
+    }
+  }
+
+  private checkAppendOnly(id: string, b: LogEntries, a: LogEntries, term: number): void {
+    if (a.lastIndex < b.lastIndex) {
+      this.fail(
+        'leaderAppendOnly',
+        `leader of term ${term}: its log shrank from ${b.lastIndex} to ${a.lastIndex} entries`,
+        [id],
+      );
+    }
+    if (b.lastIndex >= a.prevIndex && !containsPosition(a, b.lastTerm, b.lastIndex)) {
+      this.fail('leaderAppendOnly', `leader of term ${term} overwrote its entry (${b.lastTerm}, ${b.lastIndex})`, [id]);
+    }
+  }
+
+  private checkMatchIndex(id: string, before: RaftState, after: RaftState): void {
+    for (const peer of peersOf(after)) {
+      const was = followerMatchIndex(before, peer);
+      const now = followerMatchIndex(after, peer);
+      if (was !== null && now !== null && now < was) {
+        this.fail(
+          'matchIndexMonotonic',
+          `leader of term ${after.term}: match index of ${peer} went from ${was} down to ${now}`,
+          [id, peer],
+        );
+      }
+    }
+  }
+
+  /** A leader's log grew in its term: extend the term's history. */
+  private noteLeaderLog(log: LogEntries, term: number): void {
+    const h = this.terms.get(term);
+    if (h === undefined || log.lastTerm !== term) return;
+    if (log.lastIndex > h.end) h.end = log.lastIndex;
+    const configs = log.configs;
+    const lastKnown = h.configs.length === 0 ? h.start - 1 : h.configs[h.configs.length - 1]!.index;
+    let k = configs.length;
+    while (k > 0 && configs[k - 1]!.index > lastKnown) k--;
+    for (; k < configs.length; k++) h.configs.push({ index: configs[k]!.index, json: configJson(configs[k]!.config) });
+  }
+
+  /** Log matching: `log` agrees with the history the leaders wrote (see the module comment). */
+  checkLog(id: string, log: LogEntries): void {
+    const prev = this.checkedLogs.get(id);
+    this.checkedLogs.set(id, log);
+    if (
+      prev !== undefined &&
+      log.prevIndex === prev.prevIndex &&
+      log.prevTerm === prev.prevTerm &&
+      log.termStarts === prev.termStarts &&
+      log.configs === prev.configs &&
+      log.lastIndex >= prev.lastIndex
+    ) {
+      // The common case: commands appended in the last term.
+      if (log.lastIndex > prev.lastIndex) this.checkSegment(id, log, log.lastTerm, prev.lastIndex, log.lastIndex);
+      return;
+    }
+    let term = log.prevTerm;
+    let lo = log.prevIndex;
+    if (lo > 0 && !this.terms.has(term)) {
+      this.fail('logMatching', `${id}'s log starts after (${term}, ${lo}), a term no leader wrote`, [id]);
+    }
+    for (const ts of log.termStarts) {
+      this.checkSegment(id, log, term, lo, ts.index - 1);
+      const h = this.terms.get(ts.term);
+      if (h === undefined)
+        this.fail('logMatching', `${id} holds entries of term ${ts.term}, which no leader wrote`, [id]);
+      if (h.start !== ts.index) {
+        this.fail(
+          'logMatching',
+          `${id}'s log starts term ${ts.term} at ${ts.index}; its leader ${h.leader} started it at ${h.start}`,
+          [id, h.leader],
+        );
+      }
+      if (h.pred !== term) {
+        this.fail(
+          'logMatching',
+          `${id} holds term ${term} at ${ts.index - 1}, before term ${ts.term}; the leader of term ${ts.term} (${h.leader}) held term ${h.pred} there`,
+          [id, h.leader],
+        );
+      }
+      term = ts.term;
+      lo = ts.index - 1;
+    }
+    this.checkSegment(id, log, term, lo, log.lastIndex);
+  }
+
+  /** The entries `(lo, hi]` of `log`, all of term `term`, agree with the leader's history. */
+  private checkSegment(id: string, log: LogEntries, term: number, lo: number, hi: number): void {
+    if (hi <= lo) return;
+    const h = this.terms.get(term);
+    if (h === undefined) this.fail('logMatching', `${id} holds entries of term ${term}, which no leader wrote`, [id]);
+    if (hi > h.end) {
+      this.fail(
+        'logMatching',
+        `${id} holds (${term}, ${hi}), but the leader of term ${term} (${h.leader}) never went past ${h.end}`,
+        [id, h.leader],
+      );
+    }
+    // Configuration entries in (lo, hi]: the same as the leader's.
+    const mine = log.configs;
+    let a = 0;
+    while (a < mine.length && mine[a]!.index <= lo) a++;
+    let b = 0;
+    const theirs = h.configs;
+    while (b < theirs.length && theirs[b]!.index <= lo) b++;
+    for (;;) {
+      const x = a < mine.length && mine[a]!.index <= hi ? mine[a]! : null;
+      const y = b < theirs.length && theirs[b]!.index <= hi ? theirs[b]! : null;
+      if (x === null && y === null) return;
+      if (x === null || y === null || x.index !== y.index || configJson(x.config) !== y.json) {
+        const at = Math.min(x?.index ?? Infinity, y?.index ?? Infinity);
+        this.fail(
+          'logMatching',
+          `${id}'s log and the leader of term ${term} (${h.leader}) disagree on the configuration entry at ${at}`,
+          [id, h.leader],
+        );
+      }
+      a++;
+      b++;
+    }
+  }
+
+  /** A snapshot boundary must sit on a committed entry. */
+  private checkBoundary(id: string, log: LogEntries): void {
+    if (log.prevIndex === 0) return;
+    const rt = this.committedTerm(log.prevIndex);
+    if (rt === undefined) {
+      this.fail('stateMachineSafety', `${id} holds a snapshot at ${log.prevIndex}, an index never committed`, [id]);
+    }
+    if (rt !== log.prevTerm) {
+      this.fail(
+        'logMatching',
+        `${id}'s snapshot ends at (${log.prevTerm}, ${log.prevIndex}), but (${rt}, ${log.prevIndex}) was committed`,
+        [id],
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The state machine
+
+  /** Replica `h` applies the committed entry at `index`. */
+  committed(
+    h: SimNode,
+    index: number,
+    term: number,
+    kind: number,
+    payload: number,
+    config: ClusterConfig | null,
+    hash: number,
+    app: unknown,
+    appDef: SimApplication | null,
+  ): void {
+    let fp: string | undefined;
+    if (appDef !== null && kind === ENTRY_COMMAND)
+      fp = appDef.fingerprint ? appDef.fingerprint(app) : JSON.stringify(app);
+    if (index <= this.recorded) {
+      const rt = this.recTerm[index]!;
+      const rp = this.recPayload[index]!;
+      if (rt !== term || rp !== payload || this.recHash[index] !== hash) {
+        this.fail(
+          'stateMachineSafety',
+          `${h.id} applied ${describeEntry(term, payload, config)} at ${index}, but ${describeEntry(rt, rp, null)} was committed there`,
+          [h.id],
+        );
+      }
+      if (config !== null && this.recConfig.get(index) !== configJson(config)) {
+        this.fail(
+          'stateMachineSafety',
+          `${h.id} applied another configuration at ${index} than the one committed there`,
+          [h.id],
+        );
+      }
+      if (fp !== undefined && this.recApp.get(index) !== fp) {
+        this.fail('stateMachineSafety', `${h.id}'s application state after ${index} differs from the other replicas'`, [
+          h.id,
+        ]);
+      }
+    } else if (index === this.recorded + 1) {
+      this.recTerm.push(term);
+      this.recPayload.push(payload);
+      this.recHash.push(hash);
+      if (config !== null) this.recConfig.set(index, configJson(config));
+      if (fp !== undefined) this.recApp.set(index, fp);
+      this.recorded = index;
+      this.world.noteCommitted(index, term, payload, config);
+    } else {
+      this.fail(
+        'stateMachineSafety',
+        `${h.id} applied ${index} while only ${this.recorded} entries are known committed`,
+        [h.id],
+      );
+    }
+    if (appDef?.check !== undefined && kind === ENTRY_COMMAND) {
+      const problem = appDef.check(app, index);
+      if (problem !== null) this.fail('application', `${h.id} after ${index}: ${problem}`, [h.id]);
+    }
+  }
+
+  /** Replica `h`, in term `term`, knows that everything up to `index` is committed. */
+  commitKnown(h: SimNode, term: number, index: number): void {
+    const known = this.commitsByTerm.get(term);
+    if (known === undefined || index > known) this.commitsByTerm.set(term, index);
+    for (const other of this.world.nodes()) {
+      const s = other.state;
+      if (other.status === 'up' && s !== null && s.role === 'leader' && s.term > term) {
+        this.requireCommitted(other.id, s.log, index, `leads term ${s.term}`);
+      }
+    }
+  }
+
+  /** Replica `h` installed a snapshot from a leader: its state machine must be the record's. */
+  snapshotInstalled(h: SimNode, snap: SnapshotData): void {
+    const i = snap.index;
+    if (i > this.recorded)
+      this.fail('stateMachineSafety', `${h.id} installed a snapshot at ${i}, an index never committed`, [h.id]);
+    if (this.recTerm[i] !== snap.term || this.recHash[i] !== snap.machine.hash || snap.machine.index !== i) {
+      this.fail(
+        'stateMachineSafety',
+        `${h.id} installed a snapshot at (${snap.term}, ${i}) whose state machine is not the committed one`,
+        [h.id],
+      );
+    }
+  }
+}
+
+function describeEntry(term: number, payload: number, config: ClusterConfig | null): string {
+  if (payload > 0) return `command #${payload} of term ${term}`;
+  return config !== null ? `a configuration of term ${term}` : `an entry without a command of term ${term}`;
+}

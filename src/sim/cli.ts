@@ -1,0 +1,462 @@
+/// <reference types="node" />
+/**
+ * The simulator's command line (Node only).
+ *
+ *     npm run sim -- --seed S --nodes K --steps N --faults LIST [--trace FILE] [--json]
+ *     npm run sim -- --replay FILE [--at N [--node ID]]
+ *     npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W] [--json]
+ *
+ * A run prints a progress bar while stdout is a terminal, then a summary in words and, with
+ * `--json`, one final JSON line. It exits with status 1 when an invariant was violated (the failing
+ * run's trace is written, to `--trace FILE` or to `traces/sim-seed-S.ndjson`), 2 on a usage error.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { describeSummary } from './describe.js';
+import { DEFAULT_OPTIONS, FAULT_NAMES, parseFaults, type FaultName, type SimOptionsInput } from './options.js';
+import { MUTANT_NAMES, type MutantName } from './mutants.js';
+import { simulate, type SimSummary } from './simulator.js';
+import { addSummary, emptyTotals, missingCoverage, sweepOptions, type SweepTotals } from './sweep.js';
+import { TimeTravel, replayTrace, type Trace } from './trace.js';
+import { defaultTracePath, readTraceFile, writeTraceFile } from './trace-file.js';
+import { describeViolation } from './violation.js';
+
+/** Where the CLI reads and writes; the real process by default, replaced in tests. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when `out` is a terminal (progress bars are drawn only then). */
+  readonly tty: boolean;
+  /** Wall-clock milliseconds (only for the progress bar and timings). */
+  now(): number;
+  readTrace(file: string): Trace;
+  writeTrace(file: string, trace: Trace): void;
+}
+
+export const processIO: CliIO = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  tty: process.stdout.isTTY === true,
+  now: () => Date.now(),
+  readTrace: readTraceFile,
+  writeTrace: writeTraceFile,
+};
+
+const USAGE = `raftstep simulator
+
+  npm run sim -- [--seed S] [--nodes K] [--steps N] [--faults LIST] [--trace FILE] [--json]
+      Simulate K nodes (1-9, default ${DEFAULT_OPTIONS.nodes}) for N events (default ${DEFAULT_OPTIONS.steps}) under the
+      faults in LIST (comma-separated: ${FAULT_NAMES.join(',')}; or all, none; default all), then heal the
+      network and check that a leader commits a new proposal. Invariants are checked after every event.
+      --trace FILE writes the trace; a failing run always writes one (traces/sim-seed-S.ndjson by default).
+      --json prints one final JSON line with the run's numbers. Exit status 1 on a violation.
+
+      --mutant NAME runs every node with a deliberately broken step, to watch the checks catch it
+      (${MUTANT_NAMES.join(', ')}).
+
+  npm run sim -- --replay FILE [--at N [--node ID]] [--json]
+      Replay a trace through step and verify every recorded state fingerprint. With --at, print the
+      state of every node (or of ID) right after event N, without re-running the simulation.
+
+  npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W] [--json]
+      Run N seeds (from S, default 1) on W worker threads (default 2); failing runs write their traces
+      to traces/. Exit status 1 when any seed found a violation.
+`;
+
+type Args = Map<string, string | true>;
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    if (eq > 0) {
+      args.set(a.slice(2, eq), a.slice(eq + 1));
+    } else {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        args.set(a.slice(2), next);
+        i++;
+      } else args.set(a.slice(2), true);
+    }
+  }
+  return args;
+}
+
+class UsageError extends Error {}
+
+const KNOWN = new Set([
+  'seed',
+  'nodes',
+  'steps',
+  'faults',
+  'trace',
+  'json',
+  'replay',
+  'at',
+  'node',
+  'sweep',
+  'seeds',
+  'from',
+  'workers',
+  'help',
+  'quiet',
+  'traces',
+  'mutant',
+]);
+
+function int(args: Args, key: string, fallback: number): number {
+  const v = args.get(key);
+  if (v === undefined) return fallback;
+  if (v === true || !/^-?\d+$/.test(v)) throw new UsageError(`--${key} needs an integer`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${key} is out of range`);
+  return n;
+}
+
+function str(args: Args, key: string): string | undefined {
+  const v = args.get(key);
+  if (v === true) throw new UsageError(`--${key} needs a value`);
+  return v;
+}
+
+function faultsOf(args: Args): FaultName[] {
+  const v = args.get('faults');
+  if (v === undefined) return FAULT_NAMES.slice();
+  if (v === true) throw new UsageError('--faults needs a list');
+  try {
+    return parseFaults(v);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function mutantOf(args: Args): MutantName | null {
+  const v = str(args, 'mutant');
+  if (v === undefined) return null;
+  if (!(MUTANT_NAMES as readonly string[]).includes(v)) {
+    throw new UsageError(`unknown mutant "${v}" (known: ${MUTANT_NAMES.join(', ')})`);
+  }
+  return v as MutantName;
+}
+
+/**
+ * Run the CLI with `argv` (the arguments after the script). Returns the exit status (a promise for
+ * a sweep, which runs on worker threads).
+ */
+export function runCli(argv: readonly string[], io: CliIO = processIO): number | Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+    for (const k of args.keys()) if (!KNOWN.has(k)) throw new UsageError(`unknown option --${k}`);
+    if (args.has('help')) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (args.has('replay')) return replayCommand(args, io);
+    if (args.has('sweep') || args.has('seeds')) return sweepCommand(args, io);
+    return simCommand(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError || err instanceof RangeError)) throw err;
+    io.err(`error: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run
+
+function simCommand(args: Args, io: CliIO): number {
+  const options: SimOptionsInput = {
+    seed: int(args, 'seed', DEFAULT_OPTIONS.seed),
+    nodes: int(args, 'nodes', DEFAULT_OPTIONS.nodes),
+    steps: int(args, 'steps', DEFAULT_OPTIONS.steps),
+    faults: faultsOf(args),
+    mutant: mutantOf(args),
+  };
+  const traceFile = str(args, 'trace');
+  const json = args.has('json');
+  const bar = io.tty && !args.has('quiet') ? new ProgressBar(io) : null;
+  const started = io.now();
+  const result = simulate(options, {
+    onProgress:
+      bar === null ? undefined : (events, steps, phase) => bar.draw(events, steps, phase === 'calm' ? 'healing' : ''),
+    progressEvery: 250,
+  });
+  bar?.clear();
+  const s = result.summary;
+  io.out(describeSummary(s) + '\n');
+  io.out(`  (${((io.now() - started) / 1000).toFixed(2)} s of wall time)\n`);
+  let written: string | null = null;
+  if (result.trace !== null && (traceFile !== undefined || result.violation !== null)) {
+    written = traceFile ?? defaultTracePath(s.seed);
+    io.writeTrace(written, result.trace);
+    io.out(`trace written to ${written} (${result.trace.events.length} events)\n`);
+  }
+  if (result.violation !== null) {
+    io.out(`replay it with: npm run sim -- --replay ${written ?? '<trace>'}\n`);
+    io.out(`inspect a node: npm run sim -- --replay ${written ?? '<trace>'} --at ${result.violation.event}\n`);
+  }
+  if (json) io.out(JSON.stringify({ ...s, trace: written }) + '\n');
+  return result.violation === null ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay and time travel
+
+function replayCommand(args: Args, io: CliIO): number {
+  const file = str(args, 'replay');
+  if (file === undefined) throw new UsageError('--replay needs a trace file');
+  let trace: Trace;
+  try {
+    trace = io.readTrace(file);
+  } catch (err) {
+    io.err(`error: cannot read ${file}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const at = args.get('at');
+  if (at !== undefined) {
+    const n = int(args, 'at', 0);
+    const tt = new TimeTravel(trace);
+    const node = str(args, 'node');
+    const nodes = node === undefined ? tt.nodes() : [node];
+    const e = tt.event(n);
+    io.out(
+      e === undefined
+        ? `after event ${n} (the trace has events 1..${tt.lastEvent()}):\n`
+        : `after event ${n} (t=${e.t} ms, ${describeTraceEvent(e)}):\n`,
+    );
+    for (const id of nodes) io.out(`${id}: ${JSON.stringify(tt.stateAt(id, n))}\n`);
+    return 0;
+  }
+  const started = io.now();
+  const report = replayTrace(trace);
+  const h = trace.header;
+  const what =
+    h.options === null
+      ? `seed ${h.seed}`
+      : `seed ${h.seed}, ${h.options.nodes} node${h.options.nodes === 1 ? '' : 's'}, faults ${h.options.faults.join(',') || 'none'}`;
+  io.out(
+    `replayed ${report.events} events of ${report.nodes.length} nodes (${what}) in ${((io.now() - started) / 1000).toFixed(2)} s\n`,
+  );
+  if (report.error !== null) io.out(`replay stopped: ${report.error}\n`);
+  if (report.mismatches.length === 0 && report.error === null) {
+    io.out(`every state matches the recording (${report.compared} fingerprints compared)\n`);
+  } else {
+    io.out(`${report.mismatches.length} of ${report.compared} fingerprints DIFFER; the first ones:\n`);
+    for (const m of report.mismatches.slice(0, 5)) {
+      io.out(`  after event ${m.n}, ${m.node}: recorded ${m.expected}, replayed ${m.actual}\n`);
+    }
+  }
+  const v = trace.end?.violation;
+  if (v !== null && v !== undefined && typeof v === 'object') {
+    io.out(`the recorded run ended with: ${describeViolation(v as Parameters<typeof describeViolation>[0])}\n`);
+  }
+  if (args.has('json')) {
+    io.out(
+      JSON.stringify({
+        ok: report.ok,
+        events: report.events,
+        compared: report.compared,
+        mismatches: report.mismatches.length,
+      }) + '\n',
+    );
+  }
+  return report.ok ? 0 : 1;
+}
+
+function describeTraceEvent(e: Trace['events'][number]): string {
+  if ('step' in e) return `${e.node} stepped ${e.step.type}${'from' in e.step ? ` from ${e.step.from}` : ''}`;
+  if ('start' in e) return `${e.node} started`;
+  if ('restart' in e) return `${e.node} restarted`;
+  if ('crash' in e) return `${e.node} crashed`;
+  return `${e.node} shut down`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps
+
+interface SweepJob {
+  readonly seed: number;
+  readonly options: SimOptionsInput;
+  readonly traceDir: string;
+}
+
+interface SweepReply {
+  readonly seed: number;
+  readonly summary: SimSummary;
+  readonly trace: string | null;
+}
+
+function sweepCommand(args: Args, io: CliIO): Promise<number> {
+  const count = int(args, 'seeds', 100);
+  const from = int(args, 'from', 1);
+  const workers = Math.max(1, int(args, 'workers', 2));
+  const steps = int(args, 'steps', DEFAULT_OPTIONS.steps);
+  const faults = faultsOf(args);
+  const traceDir = str(args, 'traces') ?? 'traces';
+  const nodesArg = str(args, 'nodes') ?? '5';
+  const range = /^(\d+)-(\d+)$/.exec(nodesArg);
+  const nodes: number | [number, number] = range !== null ? [Number(range[1]), Number(range[2])] : Number(nodesArg);
+  if (
+    typeof nodes === 'number' ? !(nodes >= 1 && nodes <= 9) : !(nodes[0] >= 1 && nodes[1] <= 9 && nodes[0] <= nodes[1])
+  ) {
+    throw new UsageError('--nodes must be 1-9, or a range A-B within 1-9');
+  }
+  if (count < 1) throw new UsageError('--seeds must be at least 1');
+  const jobs: SweepJob[] = [];
+  for (let seed = from; seed < from + count; seed++) {
+    const options = sweepOptions(seed, { nodes, steps, faults });
+    jobs.push({ seed, options, traceDir });
+  }
+  const totals = emptyTotals();
+  const bar = io.tty && !args.has('quiet') ? new ProgressBar(io) : null;
+  const started = io.now();
+  const entry = process.argv[1];
+  if (entry === undefined) throw new UsageError('cannot find the CLI script to start workers');
+  return new Promise<number>((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let live = 0;
+    const feed = (w: Worker): void => {
+      if (next < jobs.length) {
+        w.postMessage(jobs[next++]!);
+      } else {
+        live--;
+        void w.terminate();
+        if (live === 0)
+          resolve(finishSweep(io, totals, args.has('json'), started, { from, count, steps, faults, nodes: nodesArg }));
+      }
+    };
+    const n = Math.min(workers, jobs.length);
+    for (let k = 0; k < n; k++) {
+      const w = new Worker(entry, { workerData: { raftstepSimWorker: true } });
+      live++;
+      w.on('message', (reply: SweepReply) => {
+        done++;
+        addSummary(totals, reply.summary, reply.trace);
+        if (reply.summary.violation !== null) {
+          bar?.clear();
+          io.out(
+            `seed ${reply.seed}: ${describeViolation(reply.summary.violation)} (trace: ${reply.trace ?? 'not recorded'})\n`,
+          );
+        }
+        bar?.draw(done, jobs.length, `seeds, ${totals.violations.length} failing`);
+        feed(w);
+      });
+      w.on('error', reject);
+      feed(w);
+    }
+  });
+}
+
+function finishSweep(
+  io: CliIO,
+  t: SweepTotals,
+  json: boolean,
+  started: number,
+  what: { from: number; count: number; steps: number; faults: readonly string[]; nodes: string },
+): number {
+  const secs = (io.now() - started) / 1000;
+  const s = t.sums;
+  const get = (k: string): number => s[k] ?? 0;
+  io.out(
+    `sweep: ${t.seeds} seeds (${what.from}..${what.from + what.count - 1}), ${what.nodes} nodes, ${what.steps} steps, ` +
+      `faults ${what.faults.join(',') || 'none'}: ${t.violations.length} with a violation, ${secs.toFixed(1)} s\n`,
+  );
+  io.out(
+    `  ${get('events')} events; ${get('elections')} elections, ${get('leaderChanges')} leader changes, highest term ${t.maxTerm}; ` +
+      `${get('commits')} commands committed\n`,
+  );
+  io.out(
+    `  faults: ${get('drops')} drops, ${get('duplicates')} duplicates, ${get('reordered')} reordered, ${get('partitions')} partitions, ` +
+      `${get('crashes')} crashes, ${get('restarts')} restarts\n`,
+  );
+  io.out(
+    `  snapshots: ${get('compactions')} compactions, ${get('snapshotsInstalled')} installed, ${get('snapshotsLost')} lost; ` +
+      `membership: ${get('configChanges')} changes committed, ${get('nodesAdded')} added, ${get('promotions')} promoted, ${get('nodesRemoved')} removed\n`,
+  );
+  io.out(`  liveness: slowest recovery after healing ${t.maxLivenessTook} ms of virtual time\n`);
+  const missing = what.faults.length === FAULT_NAMES.length ? missingCoverage(t) : [];
+  if (missing.length > 0) io.out(`  not exercised: ${missing.join(', ')}\n`);
+  for (const v of t.violations)
+    io.out(`  FAILED seed ${v.seed}: ${describeViolation(v.violation)} (trace: ${v.trace ?? '-'})\n`);
+  if (json) {
+    io.out(
+      JSON.stringify({
+        seeds: t.seeds,
+        violations: t.violations.length,
+        failedSeeds: t.violations.map((v) => v.seed),
+        totals: t.sums,
+        runsWithSeveralTerms: t.runsWithSeveralTerms,
+        runsWithConfigChange: t.runsWithConfigChange,
+        runsWithSnapshot: t.runsWithSnapshot,
+        maxTerm: t.maxTerm,
+        maxLivenessTook: t.maxLivenessTook,
+        wallSeconds: secs,
+      }) + '\n',
+    );
+  }
+  return t.violations.length === 0 ? 0 : 1;
+}
+
+function sweepWorker(): void {
+  const port = parentPort!;
+  port.on('message', (job: SweepJob) => {
+    const r = simulate(job.options);
+    let trace: string | null = null;
+    if (r.violation !== null && r.trace !== null) {
+      trace = defaultTracePath(job.seed, job.traceDir);
+      writeTraceFile(trace, r.trace);
+    }
+    const reply: SweepReply = { seed: job.seed, summary: r.summary, trace };
+    port.postMessage(reply);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+class ProgressBar {
+  private last = 0;
+  private drawn = false;
+
+  constructor(private readonly io: CliIO) {}
+
+  draw(done: number, total: number, note: string): void {
+    const now = this.io.now();
+    if (now - this.last < 80 && done < total) return;
+    this.last = now;
+    const width = 30;
+    const frac = total <= 0 ? 1 : Math.min(1, done / total);
+    const filled = Math.round(frac * width);
+    this.io.out(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${total} ${note}\x1b[K`,
+    );
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.io.out('\r\x1b[K');
+    this.drawn = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry
+
+const worker = !isMainThread && (workerData as { raftstepSimWorker?: boolean } | null)?.raftstepSimWorker === true;
+if (worker) {
+  sweepWorker();
+} else if (isMainThread && /[\\/]sim[\\/]cli\.js$/.test(process.argv[1] ?? '')) {
+  const status = runCli(process.argv.slice(2));
+  if (typeof status === 'number') process.exitCode = status;
+  else
+    status.then(
+      (s) => (process.exitCode = s),
+      (err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = 2;
+      },
+    );
+}

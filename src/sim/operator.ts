@@ -1,0 +1,165 @@
+/**
+ * The operator: the person (or control plane) who changes a cluster's membership, as raftstep's
+ * membership rules ask.
+ *
+ * - Adding a node: start it with `startNode` first, then have the leader propose a configuration
+ *   with it, as a non-voter (`withNonVoters`, no joint phase) or straight as a voter
+ *   (`toJointConsensus`, through a joint configuration the leader finalises by itself).
+ * - Promoting a non-voter: `toJointConsensus(config, [id], [])` (it leaves the non-voters).
+ * - Removing a voter (possibly the leader itself) or a non-voter.
+ * - Removed nodes are shut down once a committed configuration leaves them out; a node whose
+ *   addition was lost (its configuration entry was overwritten) is shut down too, since it may hold
+ *   a configuration that makes it campaign.
+ */
+import {
+  allMembers,
+  isJoint,
+  latestConfig,
+  latestConfigIndex,
+  toJointConsensus,
+  withNonVoters,
+  type ClusterConfig,
+} from '../index.js';
+import type { World } from './world.js';
+
+/** The membership changes the operator can make. */
+export type MembershipChange = 'addNonVoter' | 'addVoter' | 'promote' | 'removeVoter' | 'removeNonVoter';
+
+export const MEMBERSHIP_CHANGES: readonly MembershipChange[] = Object.freeze([
+  'addNonVoter',
+  'addVoter',
+  'promote',
+  'removeVoter',
+  'removeNonVoter',
+]);
+
+/** What came of an attempt to change the membership. */
+export type ChangeOutcome =
+  | { readonly ok: true; readonly change: MembershipChange; readonly node: string; readonly index: number }
+  | { readonly ok: false; readonly reason: 'noLeader' | 'busy' | 'impossible' | 'refused' };
+
+export class Operator {
+  private nextId: number;
+  /** Shut-downs decided while a replica was applying, carried out right after. */
+  private readonly toShutDown: string[] = [];
+
+  constructor(
+    private readonly world: World,
+    private readonly limits: { maxMembers: number; minVoters: number },
+    firstNewId: number,
+  ) {
+    this.nextId = firstNewId;
+    world.onConfigCommitted.push((index, config) => this.configCommitted(index, config));
+    world.onCommitted.push((index, term) => this.entryCommitted(index, term));
+  }
+
+  /**
+   * Make one membership change through the current leader: `change` if given (and possible), else
+   * a possible one chosen at random; `pick` chooses among the candidate nodes.
+   */
+  change(change?: MembershipChange, pick?: number): ChangeOutcome {
+    const w = this.world;
+    const leader = w.leader();
+    if (leader === null) return { ok: false, reason: 'noLeader' };
+    const s = leader.state!;
+    const config = latestConfig(s);
+    if (isJoint(config) || latestConfigIndex(s) > s.commitIndex) return { ok: false, reason: 'busy' };
+    const members = allMembers(config);
+    const canAdd = members.length < this.limits.maxMembers;
+    const possible: MembershipChange[] = [];
+    if (canAdd) possible.push('addNonVoter', 'addVoter');
+    if (config.nonVoters.length > 0) possible.push('promote', 'removeNonVoter');
+    if (config.voters.length > this.limits.minVoters) possible.push('removeVoter');
+    if (possible.length === 0) return { ok: false, reason: 'impossible' };
+    const kind = change !== undefined ? change : w.rng.pick(possible);
+    if (!possible.includes(kind)) return { ok: false, reason: 'impossible' };
+    const choose = (ids: readonly string[]): string =>
+      pick === undefined ? w.rng.pick(ids) : ids[Math.abs(pick) % ids.length]!;
+    let node: string;
+    let next: ClusterConfig;
+    switch (kind) {
+      case 'addNonVoter':
+      case 'addVoter':
+        node = this.newNodeId();
+        w.startNode(node);
+        next = kind === 'addVoter' ? toJointConsensus(config, [node], []) : withNonVoters(config, [node], []);
+        break;
+      case 'promote':
+        node = choose(config.nonVoters);
+        next = toJointConsensus(config, [node], []);
+        break;
+      case 'removeVoter':
+        node = choose(config.voters);
+        next = toJointConsensus(config, [], [node]);
+        break;
+      case 'removeNonVoter':
+        node = choose(config.nonVoters);
+        next = withNonVoters(config, [], [node]);
+        break;
+    }
+    const [after] = w.stepNode(leader.id, { type: 'proposeConfig', config: next });
+    if (after.log.lastIndex === s.log.lastIndex) {
+      if (kind === 'addVoter' || kind === 'addNonVoter') w.shutdown(node);
+      return { ok: false, reason: 'refused' };
+    }
+    w.stats.configProposals++;
+    if (kind === 'addVoter' || kind === 'addNonVoter') {
+      w.stats.nodesAdded++;
+      w.node(node)!.addedAt = { term: after.term, index: after.log.lastIndex };
+    }
+    if (kind === 'promote') w.stats.promotions++;
+    if (w.narrator !== null) {
+      const what = {
+        addNonVoter: `add ${node} as a non-voter`,
+        addVoter: `add ${node} as a voter`,
+        promote: `promote ${node} to voter`,
+        removeVoter: `remove voter ${node}`,
+        removeNonVoter: `remove non-voter ${node}`,
+      }[kind];
+      w.tell('membership', `leader ${leader.id} proposed to ${what}`);
+    }
+    return { ok: true, change: kind, node, index: after.log.lastIndex };
+  }
+
+  /** Carry out the shut-downs decided while replicas applied entries. */
+  flush(): void {
+    while (this.toShutDown.length > 0) this.world.shutdown(this.toShutDown.shift()!);
+  }
+
+  private newNodeId(): string {
+    for (;;) {
+      const id = `n${this.nextId++}`;
+      if (this.world.node(id) === undefined) return id;
+    }
+  }
+
+  private configCommitted(_index: number, config: ClusterConfig): void {
+    const members = allMembers(config);
+    for (const h of this.world.nodes()) {
+      if (h.status === 'removed') continue;
+      if (members.includes(h.id)) {
+        h.committedMember = true;
+        h.addedAt = null;
+      } else if (h.committedMember) {
+        h.committedMember = false;
+        this.later(h.id);
+      }
+    }
+  }
+
+  private entryCommitted(index: number, term: number): void {
+    for (const h of this.world.nodes()) {
+      const a = h.addedAt;
+      if (a !== null && h.status !== 'removed' && a.index === index && a.term !== term) {
+        // The configuration that added this node was overwritten: it will never be a member.
+        h.addedAt = null;
+        this.later(h.id);
+      }
+    }
+  }
+
+  private later(id: string): void {
+    if (!this.toShutDown.includes(id)) this.toShutDown.push(id);
+    this.world.after(0, () => this.flush());
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Sweeps: many seeds in a row, their totals, and the coverage a sweep must reach to mean something
+ * (every fault happened, several terms, snapshots installed, configuration changes committed).
+ */
+import type { SimOptionsInput } from './options.js';
+import { simulate, type SimPlugins, type SimSummary } from './simulator.js';
+import type { Trace } from './trace.js';
+import type { Violation } from './violation.js';
+
+/** The options of seed `seed` in a sweep: `nodes` may be a range `[lo, hi]` (chosen by seed). */
+export function sweepOptions(
+  seed: number,
+  base: Omit<SimOptionsInput, 'seed' | 'nodes'> & { nodes?: number | readonly [number, number] } = {},
+): SimOptionsInput {
+  const { nodes, ...rest } = base;
+  const n =
+    nodes === undefined
+      ? 5
+      : typeof nodes === 'number'
+        ? nodes
+        : nodes[0] + (Math.abs(seed) % (nodes[1] - nodes[0] + 1));
+  return { ...rest, seed, nodes: n };
+}
+
+/** What a sweep added up. */
+export interface SweepTotals {
+  seeds: number;
+  /** Sums of every numeric field of the summaries. */
+  readonly sums: Record<string, number>;
+  /** Runs that reached at least three terms, that committed a configuration change, that installed a snapshot. */
+  runsWithSeveralTerms: number;
+  runsWithConfigChange: number;
+  runsWithSnapshot: number;
+  /** The slowest liveness (virtual ms after healing) and the highest term seen. */
+  maxLivenessTook: number;
+  maxTerm: number;
+  readonly violations: Array<{ seed: number; violation: Violation; trace: string | null }>;
+}
+
+export function emptyTotals(): SweepTotals {
+  return {
+    seeds: 0,
+    sums: {},
+    runsWithSeveralTerms: 0,
+    runsWithConfigChange: 0,
+    runsWithSnapshot: 0,
+    maxLivenessTook: 0,
+    maxTerm: 0,
+    violations: [],
+  };
+}
+
+/** Add one run's summary to `t` (`trace`: where its trace was written, if it was). */
+export function addSummary(t: SweepTotals, s: SimSummary, trace: string | null = null): void {
+  t.seeds++;
+  for (const [k, v] of Object.entries(s)) {
+    if (typeof v === 'number' && k !== 'seed') t.sums[k] = (t.sums[k] ?? 0) + v;
+  }
+  if (s.maxTerm >= 3) t.runsWithSeveralTerms++;
+  if (s.configChanges > 0) t.runsWithConfigChange++;
+  if (s.snapshotsInstalled > 0) t.runsWithSnapshot++;
+  if (s.liveness !== null && s.liveness.took > t.maxLivenessTook) t.maxLivenessTook = s.liveness.took;
+  if (s.maxTerm > t.maxTerm) t.maxTerm = s.maxTerm;
+  if (s.violation !== null) t.violations.push({ seed: s.seed, violation: s.violation, trace });
+}
+
+/** Merge `b` into `a`. */
+export function mergeTotals(a: SweepTotals, b: SweepTotals): void {
+  a.seeds += b.seeds;
+  for (const [k, v] of Object.entries(b.sums)) a.sums[k] = (a.sums[k] ?? 0) + v;
+  a.runsWithSeveralTerms += b.runsWithSeveralTerms;
+  a.runsWithConfigChange += b.runsWithConfigChange;
+  a.runsWithSnapshot += b.runsWithSnapshot;
+  a.maxLivenessTook = Math.max(a.maxLivenessTook, b.maxLivenessTook);
+  a.maxTerm = Math.max(a.maxTerm, b.maxTerm);
+  a.violations.push(...b.violations);
+}
+
+/**
+ * What a sweep with every fault enabled failed to exercise (empty when it covered everything):
+ * each fault kind happened, several terms occurred, snapshots were installed, configuration
+ * changes committed.
+ */
+export function missingCoverage(t: SweepTotals): string[] {
+  const s = t.sums;
+  const need: Array<[string, boolean]> = [
+    ['messages dropped', (s.drops ?? 0) > 0],
+    ['messages duplicated', (s.duplicates ?? 0) > 0],
+    ['messages reordered', (s.reordered ?? 0) > 0],
+    ['partitions', (s.partitions ?? 0) > 0 && (s.partitionDrops ?? 0) > 0],
+    ['crashes and restarts', (s.crashes ?? 0) > 0 && (s.restarts ?? 0) > 0],
+    ['crashes losing writes not yet durable', (s.crashesLosingWrites ?? 0) > 0],
+    ['local compactions', (s.compactions ?? 0) > 0],
+    ['snapshot transfers lost', (s.snapshotsLost ?? 0) > 0],
+    ['snapshots installed', (s.snapshotsInstalled ?? 0) > 0],
+    ['configuration changes committed', (s.configChanges ?? 0) > 0],
+    [
+      'nodes added, promoted and removed',
+      (s.nodesAdded ?? 0) > 0 && (s.promotions ?? 0) > 0 && (s.nodesRemoved ?? 0) > 0,
+    ],
+    ['leader changes', (s.leaderChanges ?? 0) > 0],
+    ['several terms in most runs', t.runsWithSeveralTerms * 2 > t.seeds],
+  ];
+  return need.filter(([, ok]) => !ok).map(([what]) => what);
+}
+
+/** Run `seeds` in this thread, one after another. */
+export function runSeeds(
+  seeds: Iterable<number>,
+  optionsFor: (seed: number) => SimOptionsInput,
+  plugins: SimPlugins = {},
+  onRun?: (summary: SimSummary, trace: Trace | null) => string | null,
+): SweepTotals {
+  const t = emptyTotals();
+  for (const seed of seeds) {
+    const r = simulate(optionsFor(seed), plugins);
+    const written = onRun === undefined ? null : onRun(r.summary, r.violation === null ? null : r.trace);
+    addSummary(t, r.summary, written);
+  }
+  return t;
+}

@@ -1,0 +1,362 @@
+/**
+ * Traces: what a simulation recorded, how to write and read it, how to replay it, and how to look
+ * at any node at any point of it (time travel).
+ *
+ * A trace is newline-delimited JSON. The first line is a header (format, version, seed and the full
+ * options of the run); then one line per event, in the order they happened, each numbered `n` from 1
+ * with its virtual time `t`:
+ *
+ *     {"n":12,"t":40,"node":"n2","step":{...the event given to step...}}
+ *     {"n":13,"t":41,"node":"n3","crash":true}
+ *     {"n":14,"t":900,"node":"n3","restart":{...the persisted state given to restartNode...}}
+ *     {"n":1,"t":0,"node":"n1","start":true}        (startNode)
+ *     {"n":99,"t":5000,"node":"n4","shutdown":true} (a removed node was shut down)
+ *
+ * Every few steps of a node a checkpoint line gives the fingerprint of its state after event `check`
+ * (`{"check":12,"node":"n2","hash":"1f0e33a2"}`); the last line gives every node's final
+ * fingerprint, the run's summary and its violation, if any. Replaying the events through `step`
+ * must reproduce every fingerprint: that is what `replayTrace` verifies.
+ */
+import {
+  restartNode,
+  startNode,
+  step as realStep,
+  type PersistedState,
+  type RaftEvent,
+  type RaftState,
+} from '../index.js';
+import { hashState } from './hash.js';
+import { stepFor } from './mutants.js';
+import type { SimOptions } from './options.js';
+import type { Stepper } from './world.js';
+
+export const TRACE_FORMAT = 'raftstep-sim-trace';
+export const TRACE_VERSION = 1;
+
+/** The first line of a trace. */
+export interface TraceHeader {
+  readonly type: 'header';
+  readonly format: typeof TRACE_FORMAT;
+  readonly version: number;
+  readonly seed: number;
+  /** The full options of a simulation, or null for a trace recorded by a hand-driven world. */
+  readonly options: SimOptions | null;
+  /** The initial nodes. */
+  readonly nodes: readonly string[];
+}
+
+interface EventBase {
+  /** The event number: 1 for the first event of the run, then one more for each. */
+  readonly n: number;
+  /** Virtual time, in virtual milliseconds. */
+  readonly t: number;
+  readonly node: string;
+}
+
+/** One event of one node. */
+export type TraceEvent =
+  | (EventBase & { readonly start: true })
+  | (EventBase & { readonly step: RaftEvent })
+  | (EventBase & { readonly restart: PersistedState })
+  | (EventBase & { readonly crash: true })
+  | (EventBase & { readonly shutdown: true });
+
+/** The fingerprint (`hashState`) of `node`'s state right after event `check`. */
+export interface TraceCheck {
+  readonly check: number;
+  readonly node: string;
+  readonly hash: string;
+}
+
+/** The last line: where the run ended, every node's final fingerprint, and the outcome. */
+export interface TraceEnd {
+  readonly type: 'end';
+  readonly events: number;
+  readonly time: number;
+  readonly hashes: Readonly<Record<string, string>>;
+  readonly summary: unknown;
+  readonly violation: unknown;
+}
+
+/** A trace in memory. */
+export interface Trace {
+  readonly header: TraceHeader;
+  readonly events: readonly TraceEvent[];
+  readonly checks: readonly TraceCheck[];
+  readonly end: TraceEnd | null;
+}
+
+/** Collects a trace while a world runs. */
+export class TraceRecorder {
+  readonly events: TraceEvent[] = [];
+  readonly checks: TraceCheck[] = [];
+  end: TraceEnd | null = null;
+
+  constructor(public header: TraceHeader) {}
+
+  trace(): Trace {
+    return { header: this.header, events: this.events, checks: this.checks, end: this.end };
+  }
+}
+
+/** The lines of a trace (without newlines), in order: header, events with their checkpoints, end. */
+export function* traceLines(trace: Trace): Generator<string> {
+  yield JSON.stringify(trace.header);
+  const checks = trace.checks;
+  let c = 0;
+  for (const e of trace.events) {
+    yield JSON.stringify(e);
+    while (c < checks.length && checks[c]!.check <= e.n) yield JSON.stringify(checks[c++]!);
+  }
+  while (c < checks.length) yield JSON.stringify(checks[c++]!);
+  if (trace.end !== null) yield JSON.stringify(trace.end);
+}
+
+/** A trace as newline-delimited JSON text. */
+export function serializeTrace(trace: Trace): string {
+  let out = '';
+  for (const line of traceLines(trace)) out += line + '\n';
+  return out;
+}
+
+/** Read newline-delimited JSON trace text. Throws a SyntaxError naming the line of a problem. */
+export function parseTrace(text: string): Trace {
+  const events: TraceEvent[] = [];
+  const checks: TraceCheck[] = [];
+  let header: TraceHeader | null = null;
+  let end: TraceEnd | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let x: Record<string, unknown>;
+    try {
+      x = JSON.parse(line) as Record<string, unknown>;
+    } catch (err) {
+      throw new SyntaxError(`trace line ${i + 1}: ${(err as Error).message}`, { cause: err });
+    }
+    if (header === null) {
+      if (x.type !== 'header' || x.format !== TRACE_FORMAT) {
+        throw new SyntaxError(`trace line ${i + 1}: expected a ${TRACE_FORMAT} header`);
+      }
+      if (x.version !== TRACE_VERSION) throw new SyntaxError(`trace version ${String(x.version)} is not supported`);
+      header = x as unknown as TraceHeader;
+    } else if (x.type === 'end') {
+      end = x as unknown as TraceEnd;
+    } else if (typeof x.check === 'number') {
+      checks.push(x as unknown as TraceCheck);
+    } else if (typeof x.n === 'number' && typeof x.node === 'string') {
+      if ('step' in x || 'start' in x || 'restart' in x || 'crash' in x || 'shutdown' in x) {
+        events.push(x as unknown as TraceEvent);
+      } else {
+        throw new SyntaxError(`trace line ${i + 1}: unknown event`);
+      }
+    } else {
+      throw new SyntaxError(`trace line ${i + 1}: not a trace line`);
+    }
+  }
+  if (header === null) throw new SyntaxError('empty trace');
+  return { header, events, checks, end };
+}
+
+/** The state of a node after `e`, given its state before (`null`: not running). */
+export function applyTraceEvent(state: RaftState | null, e: TraceEvent, stepper: Stepper = realStep): RaftState | null {
+  if ('step' in e) {
+    if (state === null) throw new Error(`event ${e.n}: ${e.node} stepped while not running`);
+    return stepper(state, e.step)[0];
+  }
+  if ('start' in e) return startNode(e.node);
+  if ('restart' in e) return restartNode(e.restart)[0];
+  return null;
+}
+
+/** A difference between a replay and what the trace recorded. */
+export interface ReplayMismatch {
+  /** The event after which the states differ (the last event for the end line). */
+  readonly n: number;
+  readonly node: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/** What a replay found. */
+export interface ReplayReport {
+  /** True when every recorded fingerprint was reproduced. */
+  readonly ok: boolean;
+  readonly events: number;
+  readonly nodes: readonly string[];
+  /** How many fingerprints were compared (checkpoints and the end line). */
+  readonly compared: number;
+  readonly mismatches: readonly ReplayMismatch[];
+  /** Every node's state after the last event (null: not running). */
+  readonly states: ReadonlyMap<string, RaftState | null>;
+  /** A problem that stopped the replay (a step on a node that was not running, ...). */
+  readonly error: string | null;
+}
+
+/**
+ * Replay every event of `trace` through `step` (or `stepper`, for a trace recorded with a custom
+ * step; a run with a mutant replays with it by default) and compare each recorded fingerprint with
+ * the replayed state's.
+ */
+export function replayTrace(trace: Trace, stepper: Stepper = stepFor(trace.header.options)): ReplayReport {
+  const states = new Map<string, RaftState | null>();
+  const mismatches: ReplayMismatch[] = [];
+  const checks = trace.checks;
+  let c = 0;
+  let compared = 0;
+  let error: string | null = null;
+  const compare = (n: number, node: string, expected: string): void => {
+    compared++;
+    const actual = hashState(states.get(node) ?? null);
+    if (actual !== expected) mismatches.push({ n, node, expected, actual });
+  };
+  let last = 0;
+  try {
+    for (const e of trace.events) {
+      states.set(e.node, applyTraceEvent(states.get(e.node) ?? null, e, stepper));
+      last = e.n;
+      while (c < checks.length && checks[c]!.check <= e.n) {
+        const k = checks[c++]!;
+        compare(k.check, k.node, k.hash);
+      }
+    }
+    if (trace.end !== null) {
+      for (const [node, hash] of Object.entries(trace.end.hashes)) compare(last, node, hash);
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  return {
+    ok: error === null && mismatches.length === 0,
+    events: trace.events.length,
+    nodes: [...states.keys()],
+    compared,
+    mismatches,
+    states,
+    error,
+  };
+}
+
+/**
+ * Time travel over a trace: the state of any node after any event, without re-running the
+ * simulation. Only that node's events are replayed: the first question about a node replays its
+ * events once and keeps a checkpoint every `every` of them (states are immutable, so a checkpoint
+ * is a reference); every question then costs at most `every` steps from the nearest checkpoint.
+ */
+export class TimeTravel {
+  private readonly byNode = new Map<string, TraceEvent[]>();
+  private readonly saved = new Map<string, Map<number, RaftState | null>>();
+  private readonly stepper: Stepper;
+  private readonly every: number;
+
+  constructor(
+    readonly trace: Trace,
+    options: { step?: Stepper; every?: number } = {},
+  ) {
+    this.stepper = options.step ?? stepFor(trace.header.options);
+    this.every = Math.max(1, options.every ?? 64);
+    for (const e of trace.events) {
+      let list = this.byNode.get(e.node);
+      if (list === undefined) this.byNode.set(e.node, (list = []));
+      list.push(e);
+    }
+  }
+
+  /** Every node the trace mentions, in order of first appearance. */
+  nodes(): string[] {
+    return [...this.byNode.keys()];
+  }
+
+  /** The number of the last event. */
+  lastEvent(): number {
+    const ev = this.trace.events;
+    return ev.length === 0 ? 0 : ev[ev.length - 1]!.n;
+  }
+
+  /** The events of `node`, in order. */
+  eventsOf(node: string): readonly TraceEvent[] {
+    return this.byNode.get(node) ?? [];
+  }
+
+  /** The global event `n` (undefined when there is none). */
+  event(n: number): TraceEvent | undefined {
+    const ev = this.trace.events;
+    let lo = 0;
+    let hi = ev.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = ev[mid]!.n;
+      if (m === n) return ev[mid];
+      if (m < n) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** The state of `node` right after event `n`; null when it was not running then (or never ran). */
+  stateAt(node: string, n: number): RaftState | null {
+    const list = this.byNode.get(node);
+    if (list === undefined) return null;
+    // The last event of this node numbered n or less.
+    let lo = 0;
+    let hi = list.length - 1;
+    let p = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.n <= n) {
+        p = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (p < 0) return null;
+    const saved = this.index(node, list);
+    // Walk back to the nearest known state: a kept checkpoint, or an event that sets the state alone.
+    let from = p;
+    let state: RaftState | null;
+    for (;;) {
+      if (saved.has(from)) {
+        state = saved.get(from)!;
+        break;
+      }
+      const e = list[from]!;
+      if (!('step' in e)) {
+        state = applyTraceEvent(null, e, this.stepper);
+        saved.set(from, state);
+        break;
+      }
+      if (from === 0) throw new Error(`${node}: its first event ${e.n} is a step`);
+      from--;
+    }
+    for (let k = from + 1; k <= p; k++) {
+      state = applyTraceEvent(state, list[k]!, this.stepper);
+      if (k % this.every === 0) saved.set(k, state);
+    }
+    return state;
+  }
+
+  /**
+   * The checkpoints of `node`, made on first use by replaying its events once: every `every`-th
+   * state, and the state after each start, restart, crash or shutdown.
+   */
+  private index(node: string, list: readonly TraceEvent[]): Map<number, RaftState | null> {
+    let saved = this.saved.get(node);
+    if (saved !== undefined) return saved;
+    saved = new Map();
+    let state: RaftState | null = null;
+    for (let k = 0; k < list.length; k++) {
+      const e = list[k]!;
+      state = applyTraceEvent(state, e, this.stepper);
+      if (!('step' in e) || k % this.every === 0) saved.set(k, state);
+    }
+    this.saved.set(node, saved);
+    return saved;
+  }
+
+  /** Every node's state right after event `n` (null for nodes not running then). */
+  statesAt(n: number): Map<string, RaftState | null> {
+    const out = new Map<string, RaftState | null>();
+    for (const node of this.byNode.keys()) out.set(node, this.stateAt(node, n));
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the simulator reports when a check fails.
+ */
+
+/** The invariants and contracts the simulator checks. */
+export type InvariantName =
+  /** At most one leader per term. */
+  | 'electionSafety'
+  /** Logs that hold an entry of the same index and term hold the same entries up to it. */
+  | 'logMatching'
+  /** A leader never overwrites or drops entries of its log during its tenure. */
+  | 'leaderAppendOnly'
+  /** A leader holds every entry committed in an earlier term. */
+  | 'leaderCompleteness'
+  /** Every replica applies the same command at each index, and snapshots agree with that. */
+  | 'stateMachineSafety'
+  /** A node's current term never decreases (nor does its durable term). */
+  | 'termMonotonic'
+  /** A node's commit index never decreases while it runs. */
+  | 'commitMonotonic'
+  /** A leader's match index for a follower never decreases within its tenure. */
+  | 'matchIndexMonotonic'
+  /** After healing, a leader is elected and a new proposal commits within the bound. */
+  | 'liveness'
+  /** raftstep's contract with the application (actions well-formed, never invalid or fatal). */
+  | 'contract'
+  /** An invariant of the user's application (`SimApplication.check`, `invariants`). */
+  | 'application';
+
+/** A failed check: which invariant, where, when, and how to reproduce it. */
+export interface Violation {
+  readonly invariant: InvariantName;
+  readonly message: string;
+  /** The nodes involved. */
+  readonly nodes: readonly string[];
+  /** The number of the event after which it was found (see traces). */
+  readonly event: number;
+  /** Virtual time, in virtual milliseconds. */
+  readonly time: number;
+  /** The run's seed. */
+  readonly seed: number;
+}
+
+/** Thrown inside a world when a check fails; simulations catch it and report the violation. */
+export class SimViolation extends Error {
+  override name = 'SimViolation';
+  constructor(readonly violation: Violation) {
+    super(describeViolation(violation));
+  }
+}
+
+/** One line saying what failed, where and how to reproduce it. */
+export function describeViolation(v: Violation): string {
+  const who = v.nodes.length === 0 ? '' : ` [${v.nodes.join(', ')}]`;
+  return `${v.invariant} violated at event ${v.event} (t=${v.time} ms, seed ${v.seed})${who}: ${v.message}`;
+}

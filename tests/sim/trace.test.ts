@@ -1,0 +1,150 @@
+/**
+ * Record, replay and time travel: a trace replays through `step` to the very states the run had,
+ * tampering is detected, and the state of any node after any event comes back without re-running.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { step, type RaftState } from '../../src/index.js';
+import {
+  TimeTravel,
+  applyTraceEvent,
+  hashState,
+  parseTrace,
+  replayTrace,
+  serializeTrace,
+  simulate,
+  type Trace,
+  type World,
+} from '../../src/sim/index.js';
+import { readTraceFile, writeTraceFile } from '../../src/sim/trace-file.js';
+
+/** A run that also keeps every node's state after every event (the ground truth for time travel). */
+function recordedRun(
+  seed: number,
+  steps: number,
+): { trace: Trace; truth: Map<number, Map<string, RaftState | null>>; world: World } {
+  const truth = new Map<number, Map<string, RaftState | null>>();
+  const r = simulate(
+    { seed, steps, checkpointEvery: 16 },
+    {
+      invariants: [
+        (w) => {
+          const states = new Map<string, RaftState | null>();
+          for (const h of w.nodes()) states.set(h.id, h.state);
+          truth.set(w.events, states);
+          return null;
+        },
+      ],
+    },
+  );
+  expect(r.violation).toBeNull();
+  return { trace: r.trace!, truth, world: r.world };
+}
+
+describe('traces', () => {
+  const { trace, truth, world } = recordedRun(21, 3000);
+
+  test('the header holds the seed and the full options; events are numbered 1, 2, 3, ...', () => {
+    expect(trace.header.seed).toBe(21);
+    expect(trace.header.options?.steps).toBe(3000);
+    expect(trace.header.options?.faults.length).toBe(7);
+    expect(trace.header.nodes).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
+    trace.events.forEach((e, i) => expect(e.n).toBe(i + 1));
+    expect(trace.end?.events).toBe(trace.events.length);
+    expect(trace.checks.length).toBeGreaterThan(50);
+  });
+
+  test('serialize and parse are inverse; the text is one JSON value per line', () => {
+    const text = serializeTrace(trace);
+    const lines = text.trimEnd().split('\n');
+    expect(lines.length).toBe(1 + trace.events.length + trace.checks.length + 1);
+    for (const line of lines.slice(0, 50)) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    const back = parseTrace(text);
+    expect(back).toEqual(JSON.parse(JSON.stringify(trace)));
+  });
+
+  test('replaying through step reproduces every recorded fingerprint and every final state', () => {
+    const report = replayTrace(parseTrace(serializeTrace(trace)));
+    expect(report.error).toBeNull();
+    expect(report.mismatches).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.compared).toBe(trace.checks.length + Object.keys(trace.end!.hashes).length);
+    for (const h of world.nodes()) expect(report.states.get(h.id) ?? null).toEqual(h.state);
+  });
+
+  test('a tampered trace is detected', () => {
+    const text = serializeTrace(trace);
+    // Form the cluster with another voter set: every later state differs.
+    const tampered = parseTrace(text.replace('"voters":["n1","n2","n3","n4","n5"]', '"voters":["n1","n2","n3","n4"]'));
+    const report = replayTrace(tampered);
+    expect(report.ok).toBe(false);
+    expect(report.mismatches.length).toBeGreaterThan(0);
+    // And a trace replayed with another step function differs too.
+    const other = replayTrace(trace, (s, e) => (e.type === 'timeout' ? [s, []] : step(s, e)));
+    expect(other.ok).toBe(false);
+  });
+
+  test('time travel gives the state of any node after any event, as the run had it', () => {
+    const tt = new TimeTravel(parseTrace(serializeTrace(trace)), { every: 32 });
+    expect(tt.nodes()).toEqual(expect.arrayContaining(['n1', 'n2', 'n3', 'n4', 'n5']));
+    const last = tt.lastEvent();
+    expect(last).toBe(trace.events.length);
+    // In random order, so that checkpoints are made and reused in every direction.
+    const points = [last, 1, 2, 17, 999, 500, 2500, 1200, 1201, 3, last - 1, 2048, 1500, 64, 65];
+    for (const n of points) {
+      const expected = truth.get(n)!;
+      for (const [id, state] of expected) expect(tt.stateAt(id, n)).toEqual(state);
+    }
+    expect(tt.stateAt('n1', 0)).toBeNull();
+    expect(tt.stateAt('nobody', 10)).toBeNull();
+    expect(tt.event(5)?.n).toBe(5);
+    expect(tt.event(last + 1)).toBeUndefined();
+    for (const [id, s] of tt.statesAt(last)) expect(s).toEqual(world.node(id)!.state);
+  });
+
+  test('time travel replays only the node asked about, from the nearest checkpoint', () => {
+    let steps = 0;
+    const counting = (s: RaftState, e: Parameters<typeof step>[1]): ReturnType<typeof step> => {
+      steps++;
+      return step(s, e);
+    };
+    const tt = new TimeTravel(trace, { step: counting, every: 50 });
+    const n2 = tt.eventsOf('n2');
+    const stepsOfN2 = n2.filter((e) => 'step' in e).length;
+    tt.stateAt('n2', tt.lastEvent()); // the first question indexes n2: one pass over its events
+    expect(steps).toBeLessThanOrEqual(stepsOfN2 + 50);
+    for (const at of [0.5, 0.1, 0.9, 0.3]) {
+      steps = 0;
+      tt.stateAt('n2', n2[Math.floor(n2.length * at)]!.n);
+      expect(steps).toBeLessThan(50);
+    }
+  });
+
+  test('trace files: written and read back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftstep-trace-'));
+    try {
+      const file = join(dir, 'sub', 'run.ndjson');
+      writeTraceFile(file, trace);
+      expect(readFileSync(file, 'utf8')).toBe(serializeTrace(trace));
+      expect(replayTrace(readTraceFile(file)).ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('malformed traces are refused with the line named', () => {
+    expect(() => parseTrace('')).toThrow('empty trace');
+    expect(() => parseTrace('{"type":"header","format":"other"}')).toThrow('line 1');
+    const header = JSON.stringify(trace.header);
+    expect(() => parseTrace(`${header}\nnot json`)).toThrow('trace line 2');
+    expect(() => parseTrace(`${header}\n{"n":1,"t":0,"node":"n1"}`)).toThrow('unknown event');
+    expect(() => parseTrace(header.replace('"version":1', '"version":99'))).toThrow('not supported');
+  });
+
+  test('applyTraceEvent: a step on a node that is not running is an error', () => {
+    expect(() => applyTraceEvent(null, { n: 1, t: 0, node: 'n1', step: { type: 'timeout' } })).toThrow('not running');
+    expect(applyTraceEvent(null, { n: 1, t: 0, node: 'n1', start: true })?.id).toBe('n1');
+    expect(hashState(null)).toBe('down');
+  });
+});
