@@ -1,16 +1,25 @@
 /**
- * One throughput measurement in this process: warm up, then time the brief's loop once and print a
- * JSON line. The orchestrator (bench/index.ts) runs this in fresh processes and takes medians.
+ * One throughput measurement in this process: form two clusters, warm up on one, time the brief's
+ * loop once on the other, check the counts against the brief's table, print one JSON line. The
+ * orchestrator (bench/index.ts) runs this in fresh processes and takes medians.
  *
- * Usage: node build/bench/throughput.js <nodes> <batch> <n> <perCommand|multi> [warmup]
+ * Usage: node build/bench/throughput.js <nodes> <batch|all> <n> <perCommand|multi> [warm-up]
+ *
+ * The warm-up is in commands for perCommand (default 200,000, in rounds of min(batch, warm-up)) and
+ * in rounds of `batch` commands for multi (default 20,000 rounds): the JIT warms up with the number
+ * of steps, and a multi round is a handful of steps whatever its batch.
  */
-import { Cluster, expectedCounts } from './workload.js';
+import { checkCounts, Cluster, expectedCounts } from './workload.js';
 
 type Mode = 'perCommand' | 'multi';
 
-/** Run `n` commands through a formed cluster in rounds of `batch`; the time taken, in ns. */
-function run(cluster: Cluster, batch: number, n: number, mode: Mode): number {
+/**
+ * Run `n` commands through a formed cluster in rounds of `batch`: the wall-clock time taken, and the
+ * CPU time this process used meanwhile (user + system, all threads, so GC helper threads count), in ns.
+ */
+function run(cluster: Cluster, batch: number, n: number, mode: Mode): { ns: number; cpuNs: number } {
   let remaining = n;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   while (remaining > 0) {
     const b = batch < remaining ? batch : remaining;
@@ -18,33 +27,48 @@ function run(cluster: Cluster, batch: number, n: number, mode: Mode): number {
     else cluster.roundPerCommand(b);
     remaining -= b;
   }
-  return Number(process.hrtime.bigint() - start);
+  const ns = Number(process.hrtime.bigint() - start);
+  const used = process.cpuUsage(cpu);
+  return { ns, cpuNs: (used.user + used.system) * 1000 };
+}
+
+function positiveInt(arg: string | undefined, what: string): number {
+  const x = Number(arg);
+  if (!Number.isSafeInteger(x) || x < 0)
+    throw new Error(`throughput: ${what} must be a non-negative integer, got ${arg}`);
+  return x;
 }
 
 function main(): void {
   const [k, batchArg, n, mode, warmupArg] = process.argv.slice(2);
-  const nodes = Number(k);
-  const total = Number(n);
-  const batch = batchArg === 'all' ? total : Number(batchArg);
-  const m = (mode ?? 'perCommand') as Mode;
-  const warmup = Number(warmupArg ?? 200_000);
+  const nodes = positiveInt(k, 'nodes');
+  const total = positiveInt(n, 'n');
+  const batch = batchArg === 'all' ? total : positiveInt(batchArg, 'batch');
+  if (mode !== 'perCommand' && mode !== 'multi') throw new Error(`throughput: mode must be perCommand or multi`);
+  if (nodes < 1 || total < 1 || batch < 1) throw new Error('throughput: nodes, n and batch must be at least 1');
+  const warmup = positiveInt(warmupArg ?? (mode === 'multi' ? '20000' : '200000'), 'warm-up');
+
   // Both clusters are formed before the warm-up, so that the election paths the setup takes do not
   // disturb the optimised code of the replication paths the timed loop measures.
   const warm = new Cluster(nodes);
   warm.form();
   const cluster = new Cluster(nodes);
   cluster.form();
-  if (warmup > 0) run(warm, Math.min(batch, warmup), warmup, m);
-  const ns = run(cluster, batch, total, m);
-  const counts = { ...cluster.counts };
-  const expected = expectedCounts(nodes, total, batch);
-  for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
-    if (counts[key] !== expected[key]) {
-      throw new Error(`protocol path differs: ${key} = ${counts[key]}, the brief expects ${expected[key]}`);
-    }
+
+  let warmCommands = 0;
+  if (warmup > 0) {
+    const warmBatch = mode === 'multi' ? batch : Math.min(batch, warmup);
+    warmCommands = mode === 'multi' ? warmup * batch : warmup;
+    run(warm, warmBatch, warmCommands, mode);
+    checkCounts('warm-up', warm.counts, expectedCounts(nodes, warmCommands, warmBatch));
   }
+
+  const { ns, cpuNs } = run(cluster, batch, total, mode);
+
+  const counts = { ...cluster.counts };
+  checkCounts(`${nodes} nodes, batch ${batch}, n ${total}, ${mode}`, counts, expectedCounts(nodes, total, batch));
   cluster.verify(2 + total);
-  console.log(JSON.stringify({ nodes, batch, n: total, mode: m, ns, ...counts }));
+  console.log(JSON.stringify({ nodes, batch, n: total, mode, ns, cpuNs, warmupCommands: warmCommands, ...counts }));
 }
 
 main();

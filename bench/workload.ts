@@ -4,7 +4,14 @@
  * Everything runs in one process: messages are handed over as in-memory objects through one global
  * FIFO queue; storage actions count as instantly durable; timer actions are ignored.
  */
-import { mergeActions, startNode, step, type Actions, type Message, type RaftState } from '../src/index.js';
+import * as raftstep from '../src/index.js';
+import type { Actions, Message, RaftState } from '../src/index.js';
+
+// Bind the library's functions once, as `const { step } = require('raftstep')` or an ES module import does.
+// Compiled to CommonJS by tsc, a named import is called as `(0, index_js_1.step)(...)` through the
+// re-export getter of src/index.ts on every call, which cost ~12 % of a 3-node batch-1 round here
+// (measured in one process, alternating both drivers): a harness artifact, not the library's cost.
+const { mergeActions, startNode, step } = raftstep;
 
 /** The counts the brief's table fixes, so that the benchmark cannot get faster by doing less. */
 export interface Counts {
@@ -102,6 +109,28 @@ export class Cluster {
     this.tail = 0;
   }
 
+  /**
+   * `runUntilQuiescent`, timing each `step` call alone with `process.hrtime.bigint()` (for the latency
+   * benchmark; the throughput loop does not use it). `record` gets the message and the step's duration.
+   */
+  runUntilQuiescentTimed(record: (m: Message, ns: number) => void): void {
+    const nodes = this.nodes;
+    while (this.head < this.tail) {
+      const to = this.qDest[this.head]!;
+      const m = this.qMsg[this.head]!;
+      this.head++;
+      const t0 = process.hrtime.bigint();
+      const [s, actions] = step(nodes[to]!, m);
+      const t1 = process.hrtime.bigint();
+      record(m, Number(t1 - t0));
+      nodes[to] = s;
+      this.counts.messages++;
+      this.enqueue(to, actions);
+    }
+    this.head = 0;
+    this.tail = 0;
+  }
+
   /** One round: the leader proposes `b` commands back to back (merged), then the cluster runs until quiet. */
   roundPerCommand(b: number): void {
     let leader = this.nodes[0]!;
@@ -126,7 +155,8 @@ export class Cluster {
     this.assertCommitted(s.log.lastIndex);
   }
 
-  private assertCommitted(index: number): void {
+  /** Throw unless the leader's commit index is `index` (the last proposed position). */
+  assertCommitted(index: number): void {
     if (this.nodes[0]!.commitIndex !== index) {
       throw new Error(`round did not commit: commit ${this.nodes[0]!.commitIndex}, last proposed ${index}`);
     }
@@ -150,8 +180,24 @@ export class Cluster {
 
 const PROPOSE_ONE = Object.freeze({ type: 'propose' as const });
 
-/** The counts the brief expects for `n` commands in batches of `b` on `k` nodes. */
+/**
+ * The counts the brief expects for `n` commands in batches of `b` on `k` nodes. Its table (k=3:
+ * 4N/b, 3N/b, N/b, 2N/b; k=5 batch 1: 8N, 5N, N, 4N) is this formula: each round, one broadcast to
+ * the k-1 followers, k log appends (leader and followers), k-1 replies sent, 2(k-1) messages handled.
+ */
 export function expectedCounts(k: number, n: number, b: number): Counts {
   const rounds = Math.ceil(n / b);
   return { messages: 2 * (k - 1) * rounds, appendActions: k * rounds, broadcasts: rounds, sends: (k - 1) * rounds };
+}
+
+/** Throw, naming the first difference, unless `actual` equals `expected` (the protocol path check). */
+export function checkCounts(what: string, actual: Counts, expected: Counts): void {
+  for (const key of Object.keys(expected) as (keyof Counts)[]) {
+    if (actual[key] !== expected[key]) {
+      throw new Error(
+        `${what}: protocol path differs from the brief: ${key} = ${actual[key]}, expected ${expected[key]} ` +
+          `(actual ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)})`,
+      );
+    }
+  }
 }
