@@ -4,7 +4,16 @@
  * The application owns the network, the disk and the clock; raftstep says, through actions, what to
  * persist, what to send and when to arm the timer.
  */
-export { step, stepAll } from './step.js';
+import { step as stepImpl } from './step.js';
+import { mergeActions as mergeActionsImpl } from './actions.js';
+
+// The two functions called for every event are exported as plain bindings rather than re-exports:
+// CommonJS output turns a re-export into a getter that every call would go through.
+/** Apply one event to a node: `step(state, event) => [nextState, actions]`. See `step.ts`. */
+export const step = stepImpl;
+/** Merge the actions of a later step into those of an earlier one (pipelining). See `actions.ts`. */
+export const mergeActions = mergeActionsImpl;
+export { stepAll } from './step.js';
 export { startNode, restartNode, applyToStoredLog, type PersistedState } from './node.js';
 export { commitStatus, proposeCommands, type CommitStatus, type Proposal } from './proposals.js';
 export {
@@ -30,7 +39,6 @@ export type {
   SnapshotInstalled,
 } from './events.js';
 export {
-  mergeActions,
   mergeAll,
   mergeMessages,
   NO_ACTIONS,
