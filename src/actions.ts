@@ -210,6 +210,11 @@ const RANK: { readonly [K in Action['type']]: number } = {
   fatal: 8,
 };
 
+/** The position of an action's type in the canonical order (0 for `setTimer`, upward). */
+export function actionRank(a: Action): number {
+  return RANK[a.type];
+}
+
 /**
  * Merge the actions of a later step (`later`) into those of an earlier one (`earlier`), as if the
  * application had not yet carried out `earlier`. This is Raft pipelining: N proposals stepped back

@@ -13,12 +13,13 @@ export function isNodeId(x: unknown): x is string {
   return typeof x === 'string' && x.length > 0;
 }
 
-// A module constant: isNatural runs for every number of every message.
+// Module constants: isNatural runs for every number of every message.
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const floor = Math.floor;
 
 /** True for a non-negative safe integer: a term, an index or a count. */
 export function isNatural(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && x <= MAX_SAFE && x % 1 === 0;
+  return typeof x === 'number' && x >= 0 && x <= MAX_SAFE && floor(x) === x;
 }
 
 type Obj = Record<string, unknown>;

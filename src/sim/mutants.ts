@@ -4,22 +4,13 @@
  * of your own. A run with a mutant records it in its options, so its trace replays with it.
  */
 import { followerMatchIndex, latestConfig, step, type Action, type RaftEvent, type RaftState } from '../index.js';
+import { actionRank } from '../actions.js';
 import type { Stepper } from './world.js';
 
 /** The names of the mutants. */
 export type MutantName = 'votesWithoutLogCheck' | 'commitsOnAMinority' | 'winsWithOneVote' | 'believesStaleReplies';
 
-const RANK: Readonly<Record<string, number>> = {
-  setTimer: 0,
-  saveHardState: 1,
-  compactLog: 2,
-  appendLog: 3,
-  commitAdvanced: 4,
-  broadcast: 5,
-  send: 6,
-  installSnapshot: 7,
-};
-const byRank = (a: Action, b: Action): number => (RANK[a.type] ?? 8) - (RANK[b.type] ?? 8);
+const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
 
 /** Grants votes without the log check: every candidate looks as up to date as can be. */
 const votesWithoutLogCheck: Stepper = (s, e) =>
