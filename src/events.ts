@@ -17,7 +17,7 @@ export interface CreateCluster {
 
 /**
  * Propose `count` commands (default 1) on the leader, in one event. They take consecutive indices
- * after the leader's last one, in its current term: see `proposalPositions`.
+ * after the leader's last one, in its current term (`proposeCommands` steps this event and says where the commands went).
  */
 export interface Propose {
   readonly type: 'propose';

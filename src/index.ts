@@ -9,9 +9,22 @@ import { mergeActions as mergeActionsImpl } from './actions.js';
 
 // The two functions called for every event are exported as plain bindings rather than re-exports:
 // CommonJS output turns a re-export into a getter that every call would go through.
-/** Apply one event to a node: `step(state, event) => [nextState, actions]`. See `step.ts`. */
+/**
+ * Apply one event to a node: `step(state, event) => [nextState, actions]`.
+ *
+ * Pure and total: it reads only its arguments, never modifies them and never throws. An event that
+ * changes nothing returns the same state object. A malformed event returns the same state and one
+ * `invalidEvent` action naming the problem; a halted node returns the same state and its `fatal`
+ * action again. Carry out the returned actions in order: storage first, then messages.
+ */
 export const step = stepImpl;
-/** Merge the actions of a later step into those of an earlier one (pipelining). See `actions.ts`. */
+/**
+ * Merge the actions of a later step into those of an earlier one not yet carried out (pipelining):
+ * the later timer and hard state win, appends join, the highest commit wins, messages to the same
+ * destination merge (AppendEntries join their entries), stale calls are dropped when the later list
+ * raises the term, and earlier actions are rebased onto a snapshot the later list installs. The
+ * result is in canonical order; neither input is modified.
+ */
 export const mergeActions = mergeActionsImpl;
 export { stepAll } from './step.js';
 export { startNode, restartNode, applyToStoredLog, type PersistedState } from './node.js';

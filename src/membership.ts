@@ -14,8 +14,11 @@
  *   etcd's rule and it keeps at most one uncommitted configuration in any log), and when it does
  *   not start from the current voters.
  * - A leader that is not a voter of the final configuration keeps leading until that configuration
- *   commits, then steps down (see `commit.ts`); a node that is not a voter never campaigns (see
- *   `election.ts`).
+ *   commits, then steps down (see `commit.ts`). A node that is not a voter does not campaign,
+ *   except a voter removed by a change it does not know committed (see `election.ts`).
+ * - The application must shut removed nodes down once the final configuration commits: the leader
+ *   stops sending to them, so they may never learn that the change committed, and a removed node
+ *   left running keeps campaigning with ever higher terms, deposing the real leader each time.
  */
 import { rejected } from './actions.js';
 import { isJoint, sameIds, type ClusterConfig } from './config.js';

@@ -51,14 +51,6 @@ export interface AppendEntriesReply {
 /** Any Raft message. */
 export type Message = RequestVote | RequestVoteReply | AppendEntries | AppendEntriesReply;
 
-/** The type tags of the messages. */
-export const MESSAGE_TYPES: readonly Message['type'][] = Object.freeze([
-  'requestVote',
-  'requestVoteReply',
-  'appendEntries',
-  'appendEntriesReply',
-]);
-
 /** True for messages that call for an answer (vote requests and AppendEntries). */
 export function isCall(message: Message): message is RequestVote | AppendEntries {
   return message.type === 'requestVote' || message.type === 'appendEntries';
@@ -93,9 +85,11 @@ export function requestVoteReply(from: string, term: number, granted: boolean): 
  * An AppendEntries message cut to carry at most `maxEntries` entries (from the front), for
  * applications that limit message size; the rest goes in a later message, for example the one the
  * leader sends when the follower replies. Other messages, and messages already small enough, are
- * returned unchanged. `maxEntries` below 0 counts as 0 (the message becomes a heartbeat at its anchor).
+ * returned unchanged. `maxEntries` below 0, or not a safe integer, counts as 0 (the message becomes a
+ * heartbeat at its anchor).
  */
 export function truncateAppendEntries(message: Message, maxEntries: number): Message {
+  if (!Number.isSafeInteger(maxEntries)) maxEntries = 0;
   if (message.type !== 'appendEntries' || entryCount(message.entries) <= maxEntries) return message;
   return appendEntriesCall(message.from, message.term, message.commitIndex, keepFirst(message.entries, maxEntries));
 }
@@ -103,10 +97,10 @@ export function truncateAppendEntries(message: Message, maxEntries: number): Mes
 /**
  * An AppendEntries message without its first `n` entries (its anchor moves forward), for
  * applications that know a prefix is already in flight. `n <= 0` returns the message unchanged;
- * `n` at or beyond the entry count leaves an empty message at the last position. Other messages are
- * returned unchanged.
+ * `n` at or beyond the entry count leaves an empty message at the last position. An `n` that is not a
+ * safe integer counts as 0. Other messages are returned unchanged.
  */
 export function stripAppendEntriesPrefix(message: Message, n: number): Message {
-  if (message.type !== 'appendEntries' || n <= 0) return message;
+  if (message.type !== 'appendEntries' || !Number.isSafeInteger(n) || n <= 0) return message;
   return appendEntriesCall(message.from, message.term, message.commitIndex, dropFirst(message.entries, n));
 }
