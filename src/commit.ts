@@ -37,17 +37,21 @@ export function advanceCommit(s: RaftState): StepResult {
  * voter steps down.
  */
 export function commitUpTo(s: RaftState): StepResult {
-  const index = s.commitIndex;
-  const announce = [commitAdvanced(index)];
-  if (index < latestConfigIndex(s)) return [s, announce];
+  const announce = [commitAdvanced(s.commitIndex)];
+  if (!commitSettlesConfig(s)) return [s, announce];
   const config = latestConfig(s);
-  if (isJoint(config)) {
-    const [final, actions] = finalizeJointConsensus(s);
-    return [final, mergeActions(announce, actions)];
-  }
-  if (!config.voters.includes(s.id)) {
-    const [follower, actions] = becomeFollower(s, s.term);
-    return [follower, mergeActions(announce, actions)];
-  }
-  return [s, announce];
+  const [next, actions] = isJoint(config) ? finalizeJointConsensus(s) : becomeFollower(s, s.term);
+  return [next, mergeActions(announce, actions)];
+}
+
+/**
+ * True when the leader's commit index (already raised in `s`) makes the latest configuration take
+ * its final effect: a joint configuration is committed (the final one must follow), or a
+ * configuration that no longer counts the leader as a voter is committed (it must step down).
+ * When false, advancing the commit index changes nothing but the index itself.
+ */
+export function commitSettlesConfig(s: RaftState): boolean {
+  if (s.commitIndex < latestConfigIndex(s)) return false;
+  const config = latestConfig(s);
+  return isJoint(config) || !config.voters.includes(s.id);
 }

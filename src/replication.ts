@@ -27,7 +27,7 @@ import {
   send,
   type Action,
 } from './actions.js';
-import { advanceCommit, commitUpTo, majorityCommitIndex } from './commit.js';
+import { advanceCommit, commitSettlesConfig, commitUpTo, majorityCommitIndex } from './commit.js';
 import { isSoloVoter, type ClusterConfig } from './config.js';
 import {
   appendCommands,
@@ -90,7 +90,7 @@ export function appendConfigEntry(s: RaftState, config: ClusterConfig): StepResu
  * heartbeat timer (a broadcast counts as a heartbeat). A solo voter commits at once.
  */
 function leaderAppend(s: RaftState, log: LogEntries, entries: LogEntries, progress: LeaderProgress): StepResult {
-  let next = makeState(
+  const next = makeState(
     s.id,
     s.role,
     s.term,
@@ -103,8 +103,15 @@ function leaderAppend(s: RaftState, log: LogEntries, entries: LogEntries, progre
     s.metrics,
     s.halted,
   );
-  let committed: readonly Action[] = NO_ACTIONS;
-  if (isSoloVoter(latestConfig(next), s.id)) [next, committed] = advanceCommit(next);
+  if (isSoloVoter(latestConfig(next), s.id)) return soloVoterAppend(next, entries, progress);
+  const append = appendLog(entries);
+  if (progress.peers.length === 0) return [next, [TIMER_HEARTBEAT, append]];
+  return [next, [TIMER_HEARTBEAT, append, broadcast(appendEntriesCall(s.id, s.term, s.commitIndex, entries))]];
+}
+
+/** A solo voter's append: it commits at once (and still tells its non-voters, if it has any). */
+function soloVoterAppend(s: RaftState, entries: LogEntries, progress: LeaderProgress): StepResult {
+  const [next, committed] = advanceCommit(s);
   const own: Action[] =
     progress.peers.length === 0
       ? [TIMER_HEARTBEAT, appendLog(entries)]
@@ -171,12 +178,26 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
   const next = unchanged
     ? s
     : makeState(s.id, 'follower', s.term, m.from, commitIndex, log, s.snapshotConfig, null, null, metrics, s.halted);
-  const actions: Action[] = [TIMER_FOLLOWER];
-  if (s.votedFor !== m.from) actions.push(saveHardState(s.term, m.from));
+  const reply = send(m.from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
+  const vote = s.votedFor === m.from ? null : saveHardState(s.term, m.from);
+  const commit = commitIndex > s.commitIndex ? commitAdvanced(commitIndex) : null;
+  return [next, followerActions(vote, append, commit, reply)];
+}
+
+/**
+ * The actions of a follower answering AppendEntries, in canonical order, leaving out the absent
+ * ones. Built as one array literal per combination: this runs for every call a follower handles.
+ */
+function followerActions(vote: Action | null, append: Action | null, commit: Action | null, reply: Action): Action[] {
+  if (vote === null) {
+    if (append === null) return commit === null ? [TIMER_FOLLOWER, reply] : [TIMER_FOLLOWER, commit, reply];
+    return commit === null ? [TIMER_FOLLOWER, append, reply] : [TIMER_FOLLOWER, append, commit, reply];
+  }
+  const actions: Action[] = [TIMER_FOLLOWER, vote];
   if (append !== null) actions.push(append);
-  if (commitIndex > s.commitIndex) actions.push(commitAdvanced(commitIndex));
-  actions.push(send(m.from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex)));
-  return [next, actions];
+  if (commit !== null) actions.push(commit);
+  actions.push(reply);
+  return actions;
 }
 
 /** Repairing the log would cut into the local snapshot: noraft's `LocalSnapshotMismatch`. */
@@ -232,7 +253,10 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
       s.metrics,
       s.halted,
     );
-    if (commitIndex > s.commitIndex) [next, actions] = commitUpTo(next);
+    if (commitIndex > s.commitIndex) {
+      if (commitSettlesConfig(next)) [next, actions] = commitUpTo(next);
+      else actions = [commitAdvanced(commitIndex)];
+    }
   }
   if (upToDate || next.role !== 'leader') return [next, actions];
   const rest = since(next.log, m.lastTerm, m.lastIndex)!;

@@ -3,7 +3,7 @@
  */
 import { NO_ACTIONS, fatal, invalidEvent, mergeActions, type Actions } from './actions.js';
 import { becomeFollower, onRequestVote, onRequestVoteReply, startElection } from './election.js';
-import type { RaftEvent } from './events.js';
+import type { CreateCluster, Propose, ProposeConfig, RaftEvent, SnapshotInstalled } from './events.js';
 import type { Message } from './messages.js';
 import { bump } from './metrics.js';
 import { createCluster } from './node.js';
@@ -11,7 +11,19 @@ import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
 import { withMetrics, type RaftState, type StepResult } from './state.js';
-import { validateEvent } from './validate.js';
+import {
+  NOT_AN_OBJECT,
+  appendEntriesProblem,
+  createClusterProblem,
+  isEventObject,
+  positionMessageProblem,
+  proposeConfigProblem,
+  proposeProblem,
+  snapshotInstalledProblem,
+  unknownTypeProblem,
+  voteReplyProblem,
+  type EventObject,
+} from './validate.js';
 
 /**
  * Apply one event to a node: `step(state, event) => [nextState, actions]`.
@@ -27,13 +39,12 @@ import { validateEvent } from './validate.js';
 export function step(state: RaftState, event: RaftEvent): StepResult {
   try {
     if (state.halted !== null) return [state, [fatal(state.halted)]];
-    const problem = validateEvent(event);
-    if (problem !== null) return [state, [invalidEvent(problem)]];
+    if (!isEventObject(event)) return invalid(state, NOT_AN_OBJECT);
     return dispatch(state, event);
   } catch (err) {
     // Unreachable for well-formed states; kept so that `step` stays total even when handed a value
     // that is not a RaftState.
-    return [state, [invalidEvent(`state or event rejected: ${describeError(err)}`)]];
+    return invalid(state, `state or event rejected: ${describeError(err)}`);
   }
 }
 
@@ -46,31 +57,58 @@ function describeError(err: unknown): string {
   }
 }
 
-function dispatch(s: RaftState, e: RaftEvent): StepResult {
+/** The state unchanged, and the `invalidEvent` action naming `problem`. */
+function invalid(s: RaftState, problem: string): StepResult {
+  return [s, [invalidEvent(problem)]];
+}
+
+/**
+ * Check the event's shape for its type (see `validate.ts`), then hand it to the module that owns
+ * the rule. One switch does both, so that each event's type is read once.
+ */
+function dispatch(s: RaftState, e: EventObject): StepResult {
+  let problem: string | null;
   switch (e.type) {
     case 'appendEntries':
+      problem = appendEntriesProblem(e);
+      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
     case 'appendEntriesReply':
     case 'requestVote':
+      problem = positionMessageProblem(e);
+      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
     case 'requestVoteReply':
-      return onMessage(s, e);
-    case 'propose': {
-      const count = e.count ?? 1;
-      if (s.log.lastIndex + count > Number.MAX_SAFE_INTEGER) {
-        return [s, [invalidEvent('count would take the log index past Number.MAX_SAFE_INTEGER')]];
-      }
-      return propose(s, count);
-    }
+      problem = voteReplyProblem(e);
+      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
+    case 'propose':
+      problem = proposeProblem(e);
+      return problem === null ? onPropose(s, (e as unknown as Propose).count ?? 1) : invalid(s, problem);
     case 'heartbeat':
       return heartbeat(s);
     case 'timeout':
       return s.role === 'leader' ? heartbeat(s) : startElection(s);
     case 'createCluster':
-      return createCluster(s, e.voters);
+      problem = createClusterProblem(e);
+      return problem === null ? createCluster(s, (e as unknown as CreateCluster).voters) : invalid(s, problem);
     case 'proposeConfig':
-      return proposeConfig(s, e.config);
-    case 'snapshotInstalled':
-      return onSnapshotInstalled(s, e.term, e.index, e.config);
+      problem = proposeConfigProblem(e);
+      return problem === null ? proposeConfig(s, (e as unknown as ProposeConfig).config) : invalid(s, problem);
+    case 'snapshotInstalled': {
+      problem = snapshotInstalledProblem(e);
+      if (problem !== null) return invalid(s, problem);
+      const { term, index, config } = e as unknown as SnapshotInstalled;
+      return onSnapshotInstalled(s, term, index, config);
+    }
+    default:
+      return invalid(s, unknownTypeProblem(e));
   }
+}
+
+/** A proposal of `count` commands, unless it would take the log index past the safe integers. */
+function onPropose(s: RaftState, count: number): StepResult {
+  if (s.log.lastIndex + count > Number.MAX_SAFE_INTEGER) {
+    return invalid(s, 'count would take the log index past Number.MAX_SAFE_INTEGER');
+  }
+  return propose(s, count);
 }
 
 /** Messages: ignore our own, adopt a higher term (stepping down), then let the rule's module decide. */

@@ -24,59 +24,115 @@ export function isNatural(x: unknown): x is number {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * What `step` can look into: a non-null object that is not an array. Anything else is answered
+ * with {@link NOT_AN_OBJECT}.
+ */
+export type EventObject = Obj;
+
+/** The problem reported for an event that is not an object. */
+export const NOT_AN_OBJECT = 'event must be an object';
+
+/** True for a value `step` can look into (see {@link EventObject}). */
+export function isEventObject(x: unknown): x is EventObject {
+  return isObject(x);
+}
+
 function isObject(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** The problem with `event`, or null when it is a well-formed event. */
+/**
+ * The problem with `event`, or null when it is a well-formed event. `step` runs the same checks,
+ * one event type at a time (the `...Problem` functions below, each for an object whose `type` is
+ * already known).
+ */
 export function validateEvent(event: unknown): string | null {
-  if (!isObject(event)) return 'event must be an object';
-  // Messages are checked field by field with plain property reads: this runs on every hot path.
+  if (!isObject(event)) return NOT_AN_OBJECT;
   switch (event.type) {
-    case 'appendEntries': {
-      const e = event as { from: unknown; term: unknown; commitIndex: unknown; entries: unknown };
-      if (!isNodeId(e.from)) return 'from must be a non-empty string';
-      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-      if (!isNatural(e.commitIndex)) return 'commitIndex must be a non-negative safe integer';
-      const problem = validateLogEntries(e.entries, 'entries.');
-      if (problem !== null) return problem;
-      return (e.entries as { lastTerm: number }).lastTerm > e.term ? 'entries.lastTerm must not exceed term' : null;
-    }
+    case 'appendEntries':
+      return appendEntriesProblem(event);
     case 'appendEntriesReply':
-    case 'requestVote': {
-      const e = event as { from: unknown; term: unknown; lastTerm: unknown; lastIndex: unknown };
-      if (!isNodeId(e.from)) return 'from must be a non-empty string';
-      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-      if (!isNatural(e.lastTerm)) return 'lastTerm must be a non-negative safe integer';
-      if (!isNatural(e.lastIndex)) return 'lastIndex must be a non-negative safe integer';
-      if (e.lastTerm > e.term) return 'lastTerm must not exceed term';
-      return checkAnchor(e.lastTerm, e.lastIndex, '');
-    }
-    case 'requestVoteReply': {
-      const e = event as { from: unknown; term: unknown; granted: unknown };
-      if (!isNodeId(e.from)) return 'from must be a non-empty string';
-      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-      return typeof e.granted === 'boolean' ? null : 'granted must be a boolean';
-    }
+    case 'requestVote':
+      return positionMessageProblem(event);
+    case 'requestVoteReply':
+      return voteReplyProblem(event);
     case 'propose':
-      if (event.count === undefined) return null;
-      return isNatural(event.count) && event.count > 0 ? null : 'count must be a positive safe integer';
+      return proposeProblem(event);
     case 'heartbeat':
     case 'timeout':
       return null;
     case 'createCluster':
-      return checkIdList(event.voters, 'voters');
+      return createClusterProblem(event);
     case 'proposeConfig':
-      return validateConfig(event.config, 'config.');
-    case 'snapshotInstalled': {
-      const e = event as { term: unknown; index: unknown; config: unknown };
-      if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-      if (!isNatural(e.index)) return 'index must be a non-negative safe integer';
-      return checkAnchor(e.term, e.index, '') ?? validateConfig(e.config, 'config.');
-    }
+      return proposeConfigProblem(event);
+    case 'snapshotInstalled':
+      return snapshotInstalledProblem(event);
     default:
-      return typeof event.type === 'string' ? `unknown event type "${event.type}"` : 'event.type must be a string';
+      return unknownTypeProblem(event);
   }
+}
+
+// Messages are checked field by field with plain property reads: these run on every hot path.
+
+/** The problem with an `appendEntries` message, or null. */
+export function appendEntriesProblem(event: EventObject): string | null {
+  const e = event as { from: unknown; term: unknown; commitIndex: unknown; entries: unknown };
+  if (!isNodeId(e.from)) return 'from must be a non-empty string';
+  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+  if (!isNatural(e.commitIndex)) return 'commitIndex must be a non-negative safe integer';
+  const problem = validateLogEntries(e.entries, 'entries.');
+  if (problem !== null) return problem;
+  return (e.entries as { lastTerm: number }).lastTerm > e.term ? 'entries.lastTerm must not exceed term' : null;
+}
+
+/** The problem with an `appendEntriesReply` or `requestVote` message (both carry a position), or null. */
+export function positionMessageProblem(event: EventObject): string | null {
+  const e = event as { from: unknown; term: unknown; lastTerm: unknown; lastIndex: unknown };
+  if (!isNodeId(e.from)) return 'from must be a non-empty string';
+  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+  if (!isNatural(e.lastTerm)) return 'lastTerm must be a non-negative safe integer';
+  if (!isNatural(e.lastIndex)) return 'lastIndex must be a non-negative safe integer';
+  if (e.lastTerm > e.term) return 'lastTerm must not exceed term';
+  return checkAnchor(e.lastTerm, e.lastIndex, '');
+}
+
+/** The problem with a `requestVoteReply` message, or null. */
+export function voteReplyProblem(event: EventObject): string | null {
+  const e = event as { from: unknown; term: unknown; granted: unknown };
+  if (!isNodeId(e.from)) return 'from must be a non-empty string';
+  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+  return typeof e.granted === 'boolean' ? null : 'granted must be a boolean';
+}
+
+/** The problem with a `propose` event, or null. */
+export function proposeProblem(event: EventObject): string | null {
+  const count = event.count;
+  if (count === undefined) return null;
+  return isNatural(count) && count > 0 ? null : 'count must be a positive safe integer';
+}
+
+/** The problem with a `createCluster` event, or null. */
+export function createClusterProblem(event: EventObject): string | null {
+  return checkIdList(event.voters, 'voters');
+}
+
+/** The problem with a `proposeConfig` event, or null. */
+export function proposeConfigProblem(event: EventObject): string | null {
+  return validateConfig(event.config, 'config.');
+}
+
+/** The problem with a `snapshotInstalled` event, or null. */
+export function snapshotInstalledProblem(event: EventObject): string | null {
+  const e = event as { term: unknown; index: unknown; config: unknown };
+  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
+  if (!isNatural(e.index)) return 'index must be a non-negative safe integer';
+  return checkAnchor(e.term, e.index, '') ?? validateConfig(e.config, 'config.');
+}
+
+/** The problem with an event whose `type` is none of the known ones. */
+export function unknownTypeProblem(event: EventObject): string {
+  return typeof event.type === 'string' ? `unknown event type "${event.type}"` : 'event.type must be a string';
 }
 
 /**
