@@ -23,20 +23,20 @@ export interface Counts {
 
 /** A k-node cluster in one process, with the global FIFO queue of the workload. */
 export class Cluster {
-  readonly nodes: RaftState[];
+  nodes: RaftState[];
   readonly ids: string[];
-  private readonly index = new Map<string, number>();
   private readonly peers: number[][];
-  // The FIFO queue: parallel arrays of destination and message, reused, with a moving head and tail.
+  // The FIFO queue: parallel arrays of destination and message, with a moving head and tail. The
+  // message array is replaced when the queue empties: a long-lived array has moved to V8's old
+  // generation, and every young message stored into it takes the write barrier's slow path.
   private readonly qDest: number[] = [];
-  private readonly qMsg: Message[] = [];
+  private qMsg: Message[] = [];
   private head = 0;
   private tail = 0;
   counts: Counts = { messages: 0, appendActions: 0, broadcasts: 0, sends: 0 };
 
   constructor(readonly k: number) {
     this.ids = Array.from({ length: k }, (_, i) => String(i));
-    this.ids.forEach((id, i) => this.index.set(id, i));
     this.nodes = this.ids.map((id) => startNode(id));
     this.peers = this.ids.map((_, i) => this.ids.map((__, j) => j).filter((j) => j !== i));
   }
@@ -75,7 +75,7 @@ export class Cluster {
         }
         case 'send':
           c.sends++;
-          this.push(this.index.get(a.to)!, a.message);
+          this.push(this.indexOf(a.to), a.message);
           break;
         case 'invalidEvent':
         case 'fatal':
@@ -85,6 +85,16 @@ export class Cluster {
           break;
       }
     }
+  }
+
+  /**
+   * The node with id `id`. A linear scan: message senders are the ids this cluster gave its nodes,
+   * so the comparison is by identity, and cheaper than hashing the string for a Map.
+   */
+  private indexOf(id: string): number {
+    const ids = this.ids;
+    for (let j = 0; j < ids.length; j++) if (ids[j] === id) return j;
+    throw new Error(`unknown node ${id}`);
   }
 
   private push(to: number, m: Message): void {
@@ -107,6 +117,8 @@ export class Cluster {
     }
     this.head = 0;
     this.tail = 0;
+    this.qMsg = [];
+    this.nodes = this.nodes.slice();
   }
 
   /**
