@@ -238,6 +238,11 @@ export function mergeActions(earlier: Actions, later: Actions): Actions {
     const pipelined = mergeBackToBackProposals(earlier, later);
     if (pipelined !== null) return pipelined;
   }
+  return mergeByRules(earlier, later);
+}
+
+/** `mergeActions` by its general rules (the caller has handled the empty and pipelined cases). */
+function mergeByRules(earlier: Actions, later: Actions): Actions {
   let out = earlier.slice();
   const raisedTo = termSavedBy(later);
   if (raisedTo > 0) out = out.filter((a) => !isStaleCall(a, raisedTo));
