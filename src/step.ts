@@ -114,12 +114,14 @@ function onPropose(s: RaftState, count: number): StepResult {
 /** Messages: ignore our own, adopt a higher term (stepping down), then let the rule's module decide. */
 function onMessage(s: RaftState, m: Message): StepResult {
   if (m.from === s.id) return [withMetrics(s, bump(s.metrics, 'selfMessagesIgnored')), NO_ACTIONS];
-  if (m.term > s.term) {
-    const [follower, stepDown] = becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), m.term);
-    const [next, actions] = handle(follower, m);
-    return [next, mergeActions(stepDown, actions)];
-  }
-  return handle(s, m);
+  return m.term > s.term ? onHigherTerm(s, m) : handle(s, m);
+}
+
+/** A message from a higher term: step down to follower in that term first, then handle it. */
+function onHigherTerm(s: RaftState, m: Message): StepResult {
+  const stepDown = becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), m.term);
+  const handled = handle(stepDown[0], m);
+  return [handled[0], mergeActions(stepDown[1], handled[1])];
 }
 
 function handle(s: RaftState, m: Message): StepResult {
@@ -143,10 +145,10 @@ function handle(s: RaftState, m: Message): StepResult {
 export function stepAll(state: RaftState, events: readonly RaftEvent[]): StepResult {
   let s = state;
   let actions: Actions = NO_ACTIONS;
-  for (const e of events) {
-    const [next, a] = step(s, e);
-    s = next;
-    actions = mergeActions(actions, a);
+  for (let i = 0; i < events.length; i++) {
+    const r = step(s, events[i]!);
+    s = r[0];
+    actions = mergeActions(actions, r[1]);
   }
   return [s, actions];
 }
