@@ -23,12 +23,14 @@ export interface Counts {
 
 /** A k-node cluster in one process, with the global FIFO queue of the workload. */
 export class Cluster {
+  /** Every node's current state, by index. Replaced by a copy each time the queue empties (see qMsg). */
   nodes: RaftState[];
   readonly ids: string[];
   private readonly peers: number[][];
   // The FIFO queue: parallel arrays of destination and message, with a moving head and tail. The
-  // message array is replaced when the queue empties: a long-lived array has moved to V8's old
-  // generation, and every young message stored into it takes the write barrier's slow path.
+  // message array (and `nodes`) is replaced when the queue empties: a long-lived array has moved to
+  // V8's old generation, and every young message (or state) stored into it takes the write
+  // barrier's slow path.
   private readonly qDest: number[] = [];
   private qMsg: Message[] = [];
   private head = 0;
@@ -91,8 +93,8 @@ export class Cluster {
   }
 
   /**
-   * The node with id `id`. A linear scan: message senders are the ids this cluster gave its nodes,
-   * so the comparison is by identity, and cheaper than hashing the string for a Map.
+   * The node with id `id`. A linear scan: message senders are the very id strings this cluster gave
+   * its nodes, so `===` matches on identity at once, which is cheaper than hashing the string for a Map.
    */
   private indexOf(id: string): number {
     const ids = this.ids;
