@@ -119,13 +119,9 @@ export interface Counts {
   removedLeaderStepDowns: number;
 }
 
-export class Cluster {
-  readonly states = new Map<string, RaftState>();
-  readonly stored = new Map<string, Stored>();
-  inFlight: Envelope[] = [];
-  /** Nodes restarted since the last check (their commit index starts over). */
-  readonly restarted = new Set<string>();
-  readonly counts: Counts = {
+/** Every counter at zero. */
+export function zeroCounts(): Counts {
+  return {
     steps: 0,
     delivered: 0,
     dropped: 0,
@@ -142,6 +138,15 @@ export class Cluster {
     snapshotResets: 0,
     removedLeaderStepDowns: 0,
   };
+}
+
+export class Cluster {
+  readonly states = new Map<string, RaftState>();
+  readonly stored = new Map<string, Stored>();
+  inFlight: Envelope[] = [];
+  /** Nodes restarted since the last check (their commit index starts over). */
+  readonly restarted = new Set<string>();
+  readonly counts: Counts = zeroCounts();
 
   constructor(readonly ids: readonly string[]) {
     for (const id of ids) {

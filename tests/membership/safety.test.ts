@@ -25,7 +25,7 @@ import * as election from '../../src/election.js';
 import * as membership from '../../src/membership.js';
 import * as replication from '../../src/replication.js';
 import { fcParams } from '../support/seed';
-import { Cluster, type Choice, type ConfigOp, type Counts } from './cluster';
+import { Cluster, zeroCounts, type Choice, type ConfigOp, type Counts } from './cluster';
 import { Checker, stabilize, type RunCoverage } from './invariants';
 
 const IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];
@@ -102,21 +102,7 @@ function newTotals(): Totals {
     promotionsCommitted: 0,
     voterRemovalsCommitted: 0,
     stabilizeRounds: 0,
-    steps: 0,
-    delivered: 0,
-    dropped: 0,
-    duplicated: 0,
-    batches: 0,
-    batchesWithCompaction: 0,
-    restarts: 0,
-    configsProposed: 0,
-    configsRejected: 0,
-    compactions: 0,
-    transfersSent: 0,
-    transfersDropped: 0,
-    snapshotsInstalled: 0,
-    snapshotResets: 0,
-    removedLeaderStepDowns: 0,
+    ...zeroCounts(),
   };
 }
 
