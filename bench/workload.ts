@@ -21,12 +21,20 @@ export interface Counts {
   sends: number;
 }
 
-/** A k-node cluster in one process, with the global FIFO queue of the workload. */
+/**
+ * `groups` independent k-node clusters in one process (one, for the brief's workload), with the
+ * global FIFO queue of the workload. Node j of group g is `nodes[g * k + j]`, with id `ids[j]`;
+ * messages stay within their group.
+ */
 export class Cluster {
   /** Every node's current state, by index. Replaced by a copy each time the queue empties (see qMsg). */
   nodes: RaftState[];
+  /** The node ids of one group: "0" .. "k-1". */
   readonly ids: string[];
-  private readonly peers: number[][];
+  /** For each position j in a group, the positions of the other members. */
+  private readonly others: number[][];
+  /** For each node, the index of its group's first node (a Smi array: 8 bytes a node). */
+  private readonly baseOf: number[];
   // The FIFO queue: parallel arrays of destination and message, with a moving head and tail. The
   // message array (and `nodes`) is replaced when the queue empties: a long-lived array has moved to
   // V8's old generation, and every young message (or state) stored into it takes the write
@@ -37,21 +45,38 @@ export class Cluster {
   private tail = 0;
   counts: Counts = { messages: 0, appendActions: 0, broadcasts: 0, sends: 0 };
 
-  constructor(readonly k: number) {
+  constructor(
+    readonly k: number,
+    readonly groups = 1,
+  ) {
     this.ids = Array.from({ length: k }, (_, i) => String(i));
-    this.nodes = this.ids.map((id) => startNode(id));
-    this.peers = this.ids.map((_, i) => this.ids.map((__, j) => j).filter((j) => j !== i));
+    this.others = this.ids.map((_, j) => this.ids.map((__, i) => i).filter((i) => i !== j));
+    this.baseOf = [];
+    this.nodes = [];
+    for (let g = 0; g < groups; g++) {
+      for (let j = 0; j < k; j++) {
+        this.baseOf.push(g * k);
+        this.nodes.push(startNode(this.ids[j]!));
+      }
+    }
   }
 
-  /** Setup (not timed): node 0 forms the cluster with every node as voter; run until quiescent. */
+  /**
+   * Setup (not timed): the first node of each group forms its cluster with every node of the group
+   * as voter; run until quiescent. Each group's first node then leads in term 1 with commit index 2.
+   */
   form(): void {
-    const [s, actions] = step(this.nodes[0]!, { type: 'createCluster', voters: this.ids });
-    this.nodes[0] = s;
-    this.enqueue(0, actions);
+    for (let leader = 0; leader < this.nodes.length; leader += this.k) {
+      const [s, actions] = step(this.nodes[leader]!, { type: 'createCluster', voters: this.ids });
+      this.nodes[leader] = s;
+      this.enqueue(leader, actions);
+    }
     this.runUntilQuiescent();
-    const leader = this.nodes[0]!;
-    if (leader.role !== 'leader' || leader.term !== 1 || leader.commitIndex !== 2) {
-      throw new Error(`setup failed: node 0 is ${leader.role} in term ${leader.term}, commit ${leader.commitIndex}`);
+    for (let leader = 0; leader < this.nodes.length; leader += this.k) {
+      const s = this.nodes[leader]!;
+      if (s.role !== 'leader' || s.term !== 1 || s.commitIndex !== 2) {
+        throw new Error(`setup failed: node ${leader} is ${s.role} in term ${s.term}, commit ${s.commitIndex}`);
+      }
     }
     this.resetCounts();
   }
@@ -74,13 +99,14 @@ export class Cluster {
           break;
         case 'broadcast': {
           c.broadcasts++;
-          const ps = this.peers[from]!;
-          for (let j = 0; j < ps.length; j++) this.push(ps[j]!, a.message);
+          const base = this.baseOf[from]!;
+          const others = this.others[from - base]!;
+          for (let j = 0; j < others.length; j++) this.push(base + others[j]!, a.message);
           break;
         }
         case 'send':
           c.sends++;
-          this.push(this.indexOf(a.to), a.message);
+          this.push(this.baseOf[from]! + this.indexOf(a.to), a.message);
           break;
         case 'invalidEvent':
         case 'fatal':
@@ -93,8 +119,9 @@ export class Cluster {
   }
 
   /**
-   * The node with id `id`. A linear scan: message senders are the very id strings this cluster gave
-   * its nodes, so `===` matches on identity at once, which is cheaper than hashing the string for a Map.
+   * The position in a group of the node with id `id`. A linear scan: message senders are the very id
+   * strings this cluster gave its nodes, so `===` matches on identity at once, which is cheaper than
+   * hashing the string for a Map.
    */
   private indexOf(id: string): number {
     const ids = this.ids;
@@ -150,6 +177,8 @@ export class Cluster {
     this.tail = 0;
   }
 
+  // The brief's rounds below drive the first group's leader (node 0): the workload has one group.
+
   /** One round: the leader proposes `b` commands back to back (merged), then the cluster runs until quiet. */
   roundPerCommand(b: number): void {
     let leader = this.nodes[0]!;
@@ -172,6 +201,17 @@ export class Cluster {
     this.enqueue(0, result[1]);
     this.runUntilQuiescent();
     this.assertCommitted(result[0].log.lastIndex);
+  }
+
+  /** One heartbeat round of every group: each leader broadcasts a heartbeat, then the queue runs until empty. */
+  roundHeartbeats(): void {
+    const nodes = this.nodes;
+    for (let leader = 0; leader < nodes.length; leader += this.k) {
+      const result = step(nodes[leader]!, HEARTBEAT);
+      nodes[leader] = result[0];
+      this.enqueue(leader, result[1]);
+    }
+    this.runUntilQuiescent();
   }
 
   /** Throw unless the leader's commit index is `index` (the last proposed position). */
@@ -198,6 +238,7 @@ export class Cluster {
 }
 
 const PROPOSE_ONE = Object.freeze({ type: 'propose' as const });
+const HEARTBEAT = Object.freeze({ type: 'heartbeat' as const });
 
 /**
  * The counts the brief expects for `n` commands in batches of `b` on `k` nodes. Its table (k=3:
