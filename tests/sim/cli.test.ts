@@ -5,6 +5,7 @@
  */
 import { runCli as runCliAny, type CliIO } from '../../src/sim/cli.js';
 import { simulate, type Trace } from '../../src/sim/index.js';
+import { DOCUMENTED_SUMMARY_KEYS } from '../support/sim-summary.js';
 
 function fakeIO(
   tty = false,
@@ -46,24 +47,7 @@ describe('npm run sim', () => {
     expect(lines[0]).toContain('seed 5: 3 nodes');
     expect(io.text()).toContain('no invariant violated');
     const json = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
-    for (const k of [
-      'seed',
-      'nodes',
-      'steps',
-      'elections',
-      'leaderChanges',
-      'commits',
-      'drops',
-      'duplicates',
-      'partitions',
-      'crashes',
-      'restarts',
-      'snapshotsInstalled',
-      'configChanges',
-      'violations',
-    ]) {
-      expect(json).toHaveProperty(k);
-    }
+    for (const k of DOCUMENTED_SUMMARY_KEYS) expect(json).toHaveProperty(k);
     expect(json).toMatchObject({ seed: 5, nodes: 3, steps: 2000, violations: 0, faults: 'drop,crash', duplicates: 0 });
     expect(io.text()).not.toContain('\r'); // no progress bar when stdout is not a terminal
   });

@@ -14,6 +14,7 @@ import {
   simulate,
   type FaultName,
 } from '../../src/sim/index.js';
+import { DOCUMENTED_SUMMARY_KEYS } from '../support/sim-summary.js';
 
 describe('determinism', () => {
   test('the same seed and options give the same run, event for event', () => {
@@ -121,23 +122,7 @@ describe('runs', () => {
 
   test('the summary has the documented keys and reads in words', () => {
     const r = simulate({ seed: 3, steps: 4000 });
-    const keys = [
-      'seed',
-      'nodes',
-      'steps',
-      'elections',
-      'leaderChanges',
-      'commits',
-      'drops',
-      'duplicates',
-      'partitions',
-      'crashes',
-      'restarts',
-      'snapshotsInstalled',
-      'configChanges',
-      'violations',
-    ];
-    for (const k of keys) expect(r.summary).toHaveProperty(k);
+    for (const k of DOCUMENTED_SUMMARY_KEYS) expect(r.summary).toHaveProperty(k);
     expect(r.summary.violations).toBe(0);
     const text = describeSummary(r.summary);
     expect(text).toContain('seed 3');
