@@ -9,9 +9,9 @@
  * Run: npm start
  */
 import {
-  appendSuffix,
+  applyToStoredLog,
   emptyEntries,
-  entryAt,
+  forEachEntry,
   peersOf,
   startNode,
   step,
@@ -48,7 +48,7 @@ class Host {
     readonly id: string,
     private readonly net: Envelope[],
   ) {
-    this.state = startNode(id);
+    this.state = startNode(id)[0];
   }
 
   /** Step an event and carry out the actions, in order: storage first, then messages. */
@@ -69,7 +69,7 @@ class Host {
         return;
       case 'appendLog': {
         // Truncate after the anchor, then append; keep payloads by index.
-        this.storedLog = appendSuffix(this.storedLog, a.entries) ?? this.storedLog;
+        this.storedLog = applyToStoredLog(this.storedLog, a); // throws if a write the node relied on was lost
         for (let i = a.entries.prevIndex + 1; i <= a.entries.lastIndex; i++) {
           const p = incoming[i];
           if (p !== undefined) this.payloads.set(i, p);
@@ -109,14 +109,13 @@ class Host {
 
   /** Apply committed commands (term starts and configurations carry no command). */
   private applyUpTo(commitIndex: number): void {
-    for (let i = this.applied + 1; i <= commitIndex; i++) {
-      const entry = entryAt(this.state.log, i);
+    forEachEntry(this.state.log, this.applied + 1, commitIndex, (i, _term, kind) => {
       const payload = this.payloads.get(i);
-      if (entry?.kind === 'command' && payload !== undefined) {
+      if (kind === 'command' && payload !== undefined) {
         const [key, value] = payload.split('=') as [string, string];
         this.kv.set(key, value);
       }
-    }
+    });
     this.applied = Math.max(this.applied, commitIndex);
   }
 

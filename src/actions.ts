@@ -11,7 +11,8 @@
  * 6. `broadcast`       — send a message to every peer.
  * 7. `send`            — send a message to one peer (ascending by `to`).
  * 8. `installSnapshot` — transfer the local snapshot to a peer (ascending by `to`).
- * 9. `rejected`, `invalidEvent`, `fatal` — outcomes to report; nothing to carry out.
+ * 9. `rejected`, `invalidEvent`, `fatal`, `internalError` — outcomes to report; nothing to carry out
+ *    (but `fatal` and `internalError` mean the node must be taken out of service).
  *
  * The persistence rule: every storage action (`saveHardState`, `compactLog`, `appendLog`) must be durable before
  * any message after it in the same list is sent. Because storage actions always come first, "finish
@@ -100,6 +101,8 @@ export type RejectReason =
   | 'noVoters'
   | 'changeInProgress'
   | 'votersMismatch'
+  | 'noChange'
+  | 'logFull'
   | 'snapshotFromFutureTerm'
   | 'snapshotNotCommitted'
   | 'snapshotMismatch';
@@ -133,6 +136,19 @@ export interface Fatal {
   readonly reason: string;
 }
 
+/**
+ * A bug in raftstep: a rule threw an exception while handling an event that passed validation.
+ * `reason` is the exception's message and `event` names the event's type. The state returned with
+ * it is the one given to `step`, marked halted (every later event answers `fatal`), so nothing of
+ * the failed step took effect. Take the node out of service, keep the event and the state for a bug
+ * report, and restart the node from its persisted state (`restartNode`) if you must keep serving.
+ */
+export interface InternalError {
+  readonly type: 'internalError';
+  readonly reason: string;
+  readonly event: string;
+}
+
 /** Anything `step` can ask for or report. */
 export type Action =
   | SetTimer
@@ -145,7 +161,8 @@ export type Action =
   | InstallSnapshot
   | Rejected
   | InvalidEvent
-  | Fatal;
+  | Fatal
+  | InternalError;
 
 /** A list of actions in the canonical order above. */
 export type Actions = readonly Action[];
@@ -194,6 +211,9 @@ export function invalidEvent(reason: string): InvalidEvent {
 export function fatal(reason: string): Fatal {
   return { type: 'fatal', reason };
 }
+export function internalError(reason: string, event: string): InternalError {
+  return { type: 'internalError', reason, event };
+}
 
 /** The rank of each action type in the canonical order. */
 const RANK: { readonly [K in Action['type']]: number } = {
@@ -208,6 +228,7 @@ const RANK: { readonly [K in Action['type']]: number } = {
   rejected: 8,
   invalidEvent: 8,
   fatal: 8,
+  internalError: 8,
 };
 
 /** The position of an action's type in the canonical order (0 for `setTimer`, upward). */
@@ -225,11 +246,35 @@ export function actionRank(a: Action): number {
  * replaces the earlier one, except that two AppendEntries merge into one carrying both runs of
  * entries with the later term and commit index; snapshot transfers are deduplicated; reports are
  * kept in order. When `later` raises the term (a `saveHardState` with a higher term), calls of
- * `earlier` from older terms are dropped: they are stale. When `later` compacts the log
- * (`compactLog`), `earlier`'s appends and messages are rebased onto the snapshot: entries it covers
- * are dropped, and positions behind it are raised to it. Neither input is modified. Inputs that
- * are not in canonical order give a result in canonical order, but which duplicates coalesce is
- * then unspecified.
+ * `earlier` from older terms are dropped: they are stale.
+ *
+ * When `later` compacts the log (`compactLog` at a snapshot of term T), `earlier` is rebased onto
+ * the snapshot. Its appends keep only the entries after the snapshot (and disappear when none is
+ * left). Its messages of a term older than T are dropped, whatever their kind: vote requests,
+ * AppendEntries, and the replies to both. Its other messages are rebased: an AppendEntries anchored
+ * behind the snapshot carries only its entries after it (none, anchored at it, when it does not hold
+ * the snapshot's position), and a vote request or AppendEntries reply whose position is behind the
+ * snapshot reports the snapshot's position instead.
+ *
+ * Why a message of a term older than T is dropped: the node had reached T when it installed the
+ * snapshot (a snapshot from a term it has not reached is refused), and the snapshot ends on a
+ * committed entry of term T, so a majority of the cluster has reached T as well. A message of an
+ * older term is ignored or refused by every receiver that knows a newer term; what it could still
+ * do for one that does not (a vote, entries or an acknowledgement in a term that is over) is nothing
+ * Raft needs, and the network may lose any message anyway. So dropping it loses nothing, while
+ * keeping it cannot be done right: as sent, an AppendEntries behind the snapshot needs payloads the
+ * compaction has just deleted; rebased onto the snapshot, it (or the position a vote request or reply
+ * reports) would claim a position of a term above its own, which `validateEvent`, and so every
+ * receiver, refuses. (A term raise alone keeps older replies: the older term may still have a working leader,
+ * which such a reply helps to commit; a snapshot of T proves that term over.) In step order the
+ * older calls are already gone, dropped by the `saveHardState` of a step in between that raised the
+ * term to T; the rule matters when lists are merged out of order or with steps left out, and gives
+ * the same result for those calls.
+ *
+ * Neither input is modified. Any two lists `step` returned, merged in either order (and merges of
+ * such merges), give a list in canonical order whose every message is well-formed. Inputs that are
+ * not in canonical order give a result in canonical order, but which duplicates coalesce is then
+ * unspecified.
  */
 export function mergeActions(earlier: Actions, later: Actions): Actions {
   if (later.length === 0) return earlier;
@@ -388,9 +433,9 @@ function insertByRank(out: Action[], a: Action): void {
 
 /**
  * `actions` rebased onto a snapshot at `(term, index)` (noraft's pending-action rebase): appends
- * keep only what lies after the snapshot (and disappear when nothing does); AppendEntries calls
- * carry only entries after it (possibly none, anchored at it); vote requests and AppendEntries
- * replies behind it report it as their last position. Message terms do not change.
+ * keep only what lies after the snapshot (and disappear when nothing does); messages of a term older
+ * than the snapshot's are dropped, the others rebased by {@link rebaseMessage}. Message terms do not
+ * change.
  */
 function rebaseOnSnapshot(actions: Action[], snap: CompactLog): Action[] {
   const out: Action[] = [];
@@ -401,6 +446,7 @@ function rebaseOnSnapshot(actions: Action[], snap: CompactLog): Action[] {
       else if (e.lastIndex > e.prevIndex) out.push(appendLog(e));
     } else if (a.type === 'broadcast' || a.type === 'send') {
       const m = rebaseMessage(a.message, snap);
+      if (m === null) continue;
       out.push(m === a.message ? a : a.type === 'broadcast' ? broadcast(m) : send(a.to, m));
     } else {
       out.push(a);
@@ -414,7 +460,16 @@ function rebaseEntries(e: LogEntries, snap: CompactLog): LogEntries {
   return since(e, snap.term, snap.index) ?? emptyEntries(snap.term, snap.index);
 }
 
-function rebaseMessage(m: Message, snap: CompactLog): Message {
+/**
+ * A message of an earlier step rebased onto a later step's snapshot, or null when it is stale: of a
+ * term older than the snapshot's, whatever its kind (see `mergeActions` for why). Otherwise
+ * `m.term >= snap.term`, so a rebased message never claims a position of a term above its own: an
+ * AppendEntries keeps only the entries after the snapshot (none, anchored at it, when it holds no
+ * entry after it); a vote request or AppendEntries reply behind the snapshot reports the snapshot's
+ * position; anything else is returned as it is.
+ */
+function rebaseMessage(m: Message, snap: CompactLog): Message | null {
+  if (m.term < snap.term) return null;
   switch (m.type) {
     case 'appendEntries': {
       const e = rebaseEntries(m.entries, snap);
@@ -422,8 +477,7 @@ function rebaseMessage(m: Message, snap: CompactLog): Message {
     }
     case 'requestVote':
     case 'appendEntriesReply':
-      // A message from an older term than the snapshot is stale anyway; leave it as it was sent.
-      if (snap.term > m.term || comparePositions(m.lastTerm, m.lastIndex, snap.term, snap.index) >= 0) return m;
+      if (comparePositions(m.lastTerm, m.lastIndex, snap.term, snap.index) >= 0) return m;
       return m.type === 'requestVote'
         ? requestVote(m.from, m.term, snap.term, snap.index)
         : appendEntriesReply(m.from, m.term, snap.term, snap.index);

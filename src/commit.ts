@@ -5,16 +5,24 @@
  * consensus), and a leader only commits by counting an entry of its own term: earlier terms'
  * entries are committed indirectly, by the entry on top of them (Figure 8 of the Raft paper).
  * When the commit reaches the latest configuration, a joint configuration is followed by the
- * final one, and a leader that is no longer a voter steps down.
+ * final one, and a leader that is no longer a voter steps down. A single voter commits each of
+ * its appends at once.
  */
 import { NO_ACTIONS, commitAdvanced, mergeActions } from './actions.js';
-import { isJoint } from './config.js';
-import { becomeFollower } from './election.js';
+import { appendActions, appendedState, finalConfigAppend, type LeaderAppend } from './append.js';
+import { isJoint, isSoloVoter } from './config.js';
 import { termAt } from './log.js';
-import { finalizeJointConsensus } from './membership.js';
 import type { LeaderProgress } from './progress.js';
 import { jointMajorityIndex } from './quorum.js';
-import { latestConfig, latestConfigIndex, withCommitIndex, type RaftState, type StepResult } from './state.js';
+import { becomeFollower } from './roles.js';
+import {
+  latestConfig,
+  latestConfigIndex,
+  withCommitIndex,
+  type LeaderState,
+  type RaftState,
+  type StepResult,
+} from './state.js';
 
 /**
  * The commit index a leader with replication `progress` may adopt: the highest index held by a
@@ -25,9 +33,22 @@ export function majorityCommitIndex(s: RaftState, p: LeaderProgress): number {
   return index > s.commitIndex && termAt(s.log, index) === s.term ? index : s.commitIndex;
 }
 
+/**
+ * The leader appends `a` and replicates it: persist, broadcast, re-arm the heartbeat timer. A
+ * single voter commits the append at once (and still tells its non-voters, if it has any, with the
+ * new commit index).
+ */
+export function replicateAppend(s: LeaderState, a: LeaderAppend): StepResult {
+  const next = appendedState(s, a);
+  if (!isSoloVoter(latestConfig(next), s.id)) return [next, appendActions(s, a, s.commitIndex)];
+  const committed = advanceCommit(next);
+  const own = appendActions(s, a, committed[0].commitIndex);
+  return [committed[0], committed[1].length === 0 ? own : mergeActions(own, committed[1])];
+}
+
 /** Advance the leader's commit index to what a majority holds, when that entry is of the current term. */
-export function advanceCommit(s: RaftState): StepResult {
-  const index = majorityCommitIndex(s, s.progress!);
+export function advanceCommit(s: LeaderState): StepResult {
+  const index = majorityCommitIndex(s, s.progress);
   return index === s.commitIndex ? [s, NO_ACTIONS] : commitUpTo(withCommitIndex(s, index));
 }
 
@@ -36,11 +57,11 @@ export function advanceCommit(s: RaftState): StepResult {
  * commits: a joint configuration is followed by the final one, and a leader that is no longer a
  * voter steps down.
  */
-export function commitUpTo(s: RaftState): StepResult {
+export function commitUpTo(s: LeaderState): StepResult {
   const announce = [commitAdvanced(s.commitIndex)];
   if (!commitSettlesConfig(s)) return [s, announce];
   const config = latestConfig(s);
-  const [next, actions] = isJoint(config) ? finalizeJointConsensus(s) : becomeFollower(s, s.term);
+  const [next, actions] = isJoint(config) ? replicateAppend(s, finalConfigAppend(s)) : becomeFollower(s, s.term);
   return [next, mergeActions(announce, actions)];
 }
 

@@ -76,13 +76,17 @@ export function majorityOf(voters: readonly string[]): number {
 /**
  * The joint configuration that moves from `config`'s voters to `(voters ∪ adding) \ removing`.
  * Nodes that become voters are removed from the non-voters (this is how a non-voter is promoted).
+ * Throws a `RangeError` when the change would leave no voters (a cluster cannot vote without
+ * any). A change that changes nothing is not an error here, but the leader refuses it (`noChange`).
  */
 export function toJointConsensus(
   config: ClusterConfig,
   adding: readonly string[],
   removing: readonly string[],
 ): ClusterConfig {
-  const newVoters = sortedUnique([...config.voters, ...adding].filter((id) => !removing.includes(id)));
+  const gone = new Set(removing);
+  const newVoters = sortedUnique([...config.voters, ...adding].filter((id) => !gone.has(id)));
+  if (newVoters.length === 0) throw new RangeError('toJointConsensus: the change would leave no voters');
   return {
     voters: config.voters,
     newVoters,
@@ -104,6 +108,11 @@ export function withNonVoters(
     (id) => !removing.includes(id) && !config.voters.includes(id) && !config.newVoters.includes(id),
   );
   return { voters: config.voters, newVoters: config.newVoters, nonVoters };
+}
+
+/** The configuration a joint one moves to: its new voters, and the same non-voters. */
+export function finalConfigOf(joint: ClusterConfig): ClusterConfig {
+  return { voters: joint.newVoters, newVoters: NONE, nonVoters: joint.nonVoters };
 }
 
 /** Structural equality of two configurations. */

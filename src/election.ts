@@ -11,8 +11,10 @@
  *   refusal carrying our term; every other refusal is silent.
  * - A candidate with a majority (of both voter sets during joint consensus) becomes leader and
  *   appends a term-start entry.
- * - Any message with a higher term makes the node a follower of that term. A follower that merely
- *   sees a higher term keeps its timer running (otherwise a lagging candidate could starve it).
+ * - Votes granted by nodes that are not voters of the candidate's configuration are not kept.
+ *
+ * Adopting a higher term from any message is the rule of `term.ts`; the role changes themselves are
+ * in `state.ts` and `roles.ts`.
  */
 import {
   NO_ACTIONS,
@@ -24,66 +26,39 @@ import {
   send,
   type Action,
 } from './actions.js';
+import { termStartAppend } from './append.js';
+import { replicateAppend } from './commit.js';
 import { isSoloVoter, isVoter } from './config.js';
-import { comparePositions } from './log.js';
+import { comparePositions, hasRoomFor, MAX_INDEX } from './log.js';
 import { requestVote, requestVoteReply, type RequestVote, type RequestVoteReply } from './messages.js';
 import { bump } from './metrics.js';
 import { progressFor } from './progress.js';
 import { hasVoteMajority } from './quorum.js';
-import { appendTermStart } from './replication.js';
 import {
   configAt,
   latestConfig,
   latestConfigIndex,
-  makeState,
+  toCandidate,
+  toLeader,
   withMetrics,
+  withVote,
+  withVotes,
+  type CandidateState,
   type RaftState,
   type StepResult,
 } from './state.js';
 
 /**
- * Become a follower of `term` (step down). The term and the cleared vote are always saved; the
- * timer is re-armed only when the role actually changes.
- */
-export function becomeFollower(s: RaftState, term: number): StepResult {
-  const next = makeState(
-    s.id,
-    'follower',
-    term,
-    null,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    null,
-    null,
-    s.metrics,
-    s.halted,
-  );
-  const save = saveHardState(term, null);
-  return [next, s.role === 'follower' ? [save] : [TIMER_FOLLOWER, save]];
-}
-
-/**
  * Start an election in the next term. A node that is not a voter of its latest configuration does
- * nothing (and arms no timer). A solo voter wins at once.
+ * nothing (and arms no timer), and so does a node whose term or log is at the top of the index
+ * range (see `canGrow`). A solo voter wins at once.
  */
 export function startElection(s: RaftState): StepResult {
   const config = latestConfig(s);
   if (!isVoter(config, s.id) && !stillNeededAsVoter(s)) return [s, NO_ACTIONS];
+  if (!canGrow(s)) return [s, NO_ACTIONS];
   const term = s.term + 1;
-  const candidate = makeState(
-    s.id,
-    'candidate',
-    term,
-    s.id,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    [s.id],
-    null,
-    bump(s.metrics, 'electionsStarted'),
-    s.halted,
-  );
+  const candidate = toCandidate(s, term, bump(s.metrics, 'electionsStarted'));
   const save = saveHardState(term, s.id);
   if (isSoloVoter(config, s.id)) {
     const [leader, actions] = becomeLeader(candidate);
@@ -91,6 +66,15 @@ export function startElection(s: RaftState): StepResult {
   }
   const call = requestVote(s.id, term, s.log.lastTerm, s.log.lastIndex);
   return [candidate, [TIMER_ELECTION, save, broadcast(call)]];
+}
+
+/**
+ * True when the node can campaign: its next term, and the index of the term-start entry it would
+ * append as leader, are still within the bound every node accepts (`MAX_INDEX`). Only a cluster
+ * driven to the very top of the safe integers fails this; it then holds no more elections.
+ */
+function canGrow(s: RaftState): boolean {
+  return s.term < MAX_INDEX && hasRoomFor(s.log, 1);
 }
 
 /**
@@ -111,21 +95,9 @@ function stillNeededAsVoter(s: RaftState): boolean {
  * Become leader of the current term: track every other member from match index 0, then append and
  * replicate the term-start entry (committing it also commits what earlier terms left uncommitted).
  */
-export function becomeLeader(s: RaftState): StepResult {
-  const leader = makeState(
-    s.id,
-    'leader',
-    s.term,
-    s.votedFor,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    null,
-    progressFor(latestConfig(s), s.id, null),
-    bump(s.metrics, 'leadershipsStarted'),
-    s.halted,
-  );
-  return appendTermStart(leader);
+export function becomeLeader(s: CandidateState): StepResult {
+  const leader = toLeader(s, progressFor(latestConfig(s), s.id, null), bump(s.metrics, 'leadershipsStarted'));
+  return replicateAppend(leader, termStartAppend(leader));
 }
 
 /** Handle a vote request (the term has already been reconciled by the caller). */
@@ -142,29 +114,17 @@ export function onRequestVote(s: RaftState, m: RequestVote): StepResult {
   if (s.votedFor !== null && s.votedFor !== m.from) {
     return [withMetrics(s, bump(s.metrics, 'requestVoteCallsRejectedByExistingVote')), NO_ACTIONS];
   }
-  const actions: Action[] = [TIMER_FOLLOWER];
-  let next = s;
-  if (s.votedFor === null) {
-    next = makeState(
-      s.id,
-      s.role,
-      s.term,
-      m.from,
-      s.commitIndex,
-      s.log,
-      s.snapshotConfig,
-      s.votes,
-      s.progress,
-      s.metrics,
-      s.halted,
-    );
-    actions.push(saveHardState(s.term, m.from));
-  }
-  actions.push(send(m.from, requestVoteReply(s.id, s.term, true)));
-  return [next, actions];
+  const reply = send(m.from, requestVoteReply(s.id, s.term, true));
+  if (s.votedFor !== null) return [s, [TIMER_FOLLOWER, reply]];
+  const actions: Action[] = [TIMER_FOLLOWER, saveHardState(s.term, m.from), reply];
+  return [withVote(s, m.from), actions];
 }
 
-/** Handle a vote reply: count granted votes of the current term while a candidate. */
+/**
+ * Handle a vote reply: count granted votes of the current term while a candidate. Only votes from
+ * voters of the candidate's latest configuration are kept (others can never count, and keeping them
+ * would let any sender grow the state).
+ */
 export function onRequestVoteReply(s: RaftState, m: RequestVoteReply): StepResult {
   if (s.role !== 'candidate') {
     return [withMetrics(s, bump(s.metrics, 'requestVoteRepliesIgnoredWhileNotCandidate')), NO_ACTIONS];
@@ -173,21 +133,11 @@ export function onRequestVoteReply(s: RaftState, m: RequestVoteReply): StepResul
   if (m.term < s.term) {
     return [withMetrics(s, bump(s.metrics, 'requestVoteRepliesIgnoredFromOldTerms')), NO_ACTIONS];
   }
-  const votes = s.votes ?? [];
-  if (votes.includes(m.from)) return [s, NO_ACTIONS];
-  const granted = votes.concat(m.from);
-  const next = makeState(
-    s.id,
-    s.role,
-    s.term,
-    s.votedFor,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    granted,
-    s.progress,
-    s.metrics,
-    s.halted,
-  );
-  return hasVoteMajority(latestConfig(next), granted) ? becomeLeader(next) : [next, NO_ACTIONS];
+  const config = latestConfig(s);
+  if (!isVoter(config, m.from)) {
+    return [withMetrics(s, bump(s.metrics, 'requestVoteRepliesIgnoredFromNonVoters')), NO_ACTIONS];
+  }
+  if (s.votes.includes(m.from)) return [s, NO_ACTIONS];
+  const next = withVotes(s, s.votes.concat(m.from));
+  return hasVoteMajority(config, next.votes) ? becomeLeader(next) : [next, NO_ACTIONS];
 }

@@ -10,7 +10,7 @@ import type { Message } from './messages.js';
  * learn the configuration from the leader's first AppendEntries. A single voter becomes leader at
  * once.
  */
-export interface CreateCluster {
+export interface CreateClusterEvent {
   readonly type: 'createCluster';
   readonly voters: readonly string[];
 }
@@ -19,18 +19,18 @@ export interface CreateCluster {
  * Propose `count` commands (default 1) on the leader, in one event. They take consecutive indices
  * after the leader's last one, in its current term (`proposeCommands` steps this event and says where the commands went).
  */
-export interface Propose {
+export interface ProposeEvent {
   readonly type: 'propose';
   readonly count?: number;
 }
 
 /** Send a heartbeat now (leader only); useful as a read barrier. */
-export interface Heartbeat {
+export interface HeartbeatEvent {
   readonly type: 'heartbeat';
 }
 
 /** The timer armed by the last `setTimer` action fired. */
-export interface Timeout {
+export interface TimeoutEvent {
   readonly type: 'timeout';
 }
 
@@ -39,7 +39,7 @@ export interface Timeout {
  * with `toJointConsensus(latestConfig(state), adding, removing)` to change voters, or with
  * `withNonVoters(latestConfig(state), adding, removing)` to change non-voters only.
  */
-export interface ProposeConfig {
+export interface ProposeConfigEvent {
   readonly type: 'proposeConfig';
   readonly config: ClusterConfig;
 }
@@ -50,15 +50,16 @@ export interface ProposeConfig {
  * configuration from `positionAndConfigAt(state, index)`), or one a leader sent after an
  * `installSnapshot` action. The node compacts its log (see `snapshot.ts`).
  */
-export interface SnapshotInstalled {
+export interface SnapshotInstalledEvent {
   readonly type: 'snapshotInstalled';
   readonly term: number;
   readonly index: number;
   readonly config: ClusterConfig;
 }
 
-/** Requests from the application. */
-export type Request = CreateCluster | Propose | Heartbeat | Timeout | ProposeConfig | SnapshotInstalled;
+/** Requests from the application. (Named `...Event` so that none clashes with a DOM or library type.) */
+export type RequestEvent =
+  CreateClusterEvent | ProposeEvent | HeartbeatEvent | TimeoutEvent | ProposeConfigEvent | SnapshotInstalledEvent;
 
 /** Anything `step` accepts. */
-export type RaftEvent = Request | Message;
+export type RaftEvent = RequestEvent | Message;

@@ -28,33 +28,38 @@ export const step = stepImpl;
 export const mergeActions = mergeActionsImpl;
 export { stepAll } from './step.js';
 export { startNode, restartNode, applyToStoredLog, type PersistedState } from './node.js';
-export { commitStatus, proposeCommands, type CommitStatus, type Proposal } from './proposals.js';
+export { commitStatus, proposeCommands, type CommitStatus, type Proposal, type ProposeResult } from './proposals.js';
 export {
   latestConfig,
   latestConfigIndex,
+  configChangeInProgress,
   configAt,
   positionAndConfigAt,
   peersOf,
   leaderHint,
   followerMatchIndex,
   type RaftState,
+  type FollowerState,
+  type CandidateState,
+  type LeaderState,
   type Role,
   type StepResult,
 } from './state.js';
+export type { LeaderProgress } from './progress.js';
+export { MAX_POSITION } from './validate.js';
+export { MAX_TERM_STEP } from './term.js';
+export { MAX_INDEX, RESERVED_INDICES } from './log.js';
 export type {
   RaftEvent,
-  Request,
-  CreateCluster,
-  Propose,
-  Heartbeat,
-  Timeout,
-  ProposeConfig,
-  SnapshotInstalled,
+  RequestEvent,
+  CreateClusterEvent,
+  ProposeEvent,
+  HeartbeatEvent,
+  TimeoutEvent,
+  ProposeConfigEvent,
+  SnapshotInstalledEvent,
 } from './events.js';
 export {
-  mergeAll,
-  mergeMessages,
-  NO_ACTIONS,
   type Action,
   type Actions,
   type AppendLog,
@@ -62,6 +67,7 @@ export {
   type CommitAdvanced,
   type CompactLog,
   type Fatal,
+  type InternalError,
   type InstallSnapshot,
   type InvalidEvent,
   type Rejected,
@@ -74,7 +80,6 @@ export {
 export {
   truncateAppendEntries,
   stripAppendEntriesPrefix,
-  isCall,
   type Message,
   type RequestVote,
   type RequestVoteReply,
@@ -82,11 +87,11 @@ export {
   type AppendEntriesReply,
 } from './messages.js';
 export {
-  appendSuffix,
   containsPosition,
   emptyEntries,
   entryAt,
   entryCount,
+  forEachEntry,
   listEntries,
   termAt,
   type LogEntries,
@@ -107,5 +112,5 @@ export {
   EMPTY_CONFIG,
   type ClusterConfig,
 } from './config.js';
-export { METRIC_NAMES, ZERO_METRICS, type Metrics, type MetricName } from './metrics.js';
+export { METRIC_NAMES, type Metrics, type MetricName } from './metrics.js';
 export { validateEvent, validateLogEntries, validateConfig } from './validate.js';

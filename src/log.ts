@@ -54,6 +54,24 @@ export type LogEntry =
   | { readonly kind: 'termStart'; readonly term: number }
   | { readonly kind: 'config'; readonly term: number; readonly config: ClusterConfig };
 
+/**
+ * The highest index a log may reach: 2^53 - 2, so that the index after it is still a safe integer.
+ * Terms have the same bound (see `MAX_POSITION` in `validate.ts`).
+ */
+export const MAX_INDEX = Number.MAX_SAFE_INTEGER - 1;
+
+/**
+ * Indices kept free above the last command a leader accepts, for the entries the protocol itself
+ * appends (a new leader's term start, configuration entries): 2^20. A log filled with commands up to
+ * `MAX_INDEX - RESERVED_INDICES` can still elect leaders and change membership a million times.
+ */
+export const RESERVED_INDICES = 2 ** 20;
+
+/** True when `n` more entries fit in the log without passing `limit` (default {@link MAX_INDEX}). */
+export function hasRoomFor(log: LogEntries, n: number, limit = MAX_INDEX): boolean {
+  return log.lastIndex <= limit - n;
+}
+
 const NO_TERM_STARTS: readonly TermStart[] = Object.freeze([]);
 const NO_CONFIGS: readonly ConfigEntry[] = Object.freeze([]);
 
@@ -122,11 +140,52 @@ export function entryCount(log: LogEntries): number {
 export function termAt(log: LogEntries, index: number): number {
   if (index < log.prevIndex || index > log.lastIndex) return -1;
   const starts = log.termStarts;
-  for (let i = starts.length - 1; i >= 0; i--) {
-    const s = starts[i]!;
-    if (s.index <= index) return s.term;
+  const n = starts.length;
+  // The common cases first: no term start in the run, or the index in the last term.
+  if (n === 0) return log.prevTerm;
+  if (starts[n - 1]!.index <= index) return starts[n - 1]!.term;
+  const k = firstAbove(starts, index);
+  return k === 0 ? log.prevTerm : starts[k - 1]!.term;
+}
+
+/**
+ * The first position in `items` (sorted by index) whose index exceeds `index`, or `items.length`:
+ * a binary search, so that no lookup is linear in the number of term starts or configurations.
+ */
+export function firstAbove(items: readonly { readonly index: number }[], index: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (items[mid]!.index <= index) lo = mid + 1;
+    else hi = mid;
   }
-  return log.prevTerm;
+  return lo;
+}
+
+/**
+ * The highest index `j` in `[prevIndex, maxIndex]` whose entry has a term `<= term`, or -1 when
+ * there is none (the anchor's own term is above `term`). `maxIndex` must lie in
+ * `[prevIndex, lastIndex]`. A binary search over the term starts.
+ *
+ * This is how the leader and a follower find where their logs can still match (Raft's log matching:
+ * terms never decrease along a log). A peer whose entry at `i` has term `t` holds only terms `<= t`
+ * up to `i`, so none of our entries of a term above `t` can be one it holds: the highest index that
+ * can still match is the last one before our first term start above `t`.
+ */
+export function lastIndexWithTermAtMost(log: LogEntries, term: number, maxIndex: number): number {
+  if (termAt(log, maxIndex) <= term) return maxIndex;
+  const starts = log.termStarts;
+  // The first term start with a term above `term` (terms strictly increase along the starts).
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]!.term <= term) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === 0 && log.prevTerm > term) return -1;
+  return lo < starts.length ? starts[lo]!.index - 1 : -1;
 }
 
 /** True when the run holds `(term, index)`; the anchor counts as held. */
@@ -144,9 +203,46 @@ export function containsIndex(log: LogEntries, index: number): boolean {
 export function entryAt(log: LogEntries, index: number): LogEntry | null {
   if (index <= log.prevIndex || index > log.lastIndex) return null;
   const term = termAt(log, index);
-  for (const s of log.termStarts) if (s.index === index) return { kind: 'termStart', term };
-  for (const c of log.configs) if (c.index === index) return { kind: 'config', term, config: c.config };
+  const starts = log.termStarts;
+  const s = firstAbove(starts, index) - 1;
+  if (s >= 0 && starts[s]!.index === index) return { kind: 'termStart', term };
+  const configs = log.configs;
+  const c = firstAbove(configs, index) - 1;
+  if (c >= 0 && configs[c]!.index === index) return { kind: 'config', term, config: configs[c]!.config };
   return { kind: 'command', term };
+}
+
+/**
+ * Call `visit(index, term, kind, config)` for every entry of `log` with index in `[from, to]`, in
+ * index order, in one pass and without allocating: the way to walk a range of a long log (applying
+ * committed commands, attaching payloads to a message). `kind` is `'command'`, `'termStart'` or
+ * `'config'`; `config` is the configuration of a `'config'` entry, else null. The range is clipped to
+ * `(prevIndex, lastIndex]`: indices outside it (compacted, or not yet appended) are not visited.
+ */
+export function forEachEntry(
+  log: LogEntries,
+  from: number,
+  to: number,
+  visit: (index: number, term: number, kind: LogEntry['kind'], config: ClusterConfig | null) => void,
+): void {
+  const first = from > log.prevIndex ? from : log.prevIndex + 1;
+  const last = to < log.lastIndex ? to : log.lastIndex;
+  if (first > last) return;
+  const starts = log.termStarts;
+  const configs = log.configs;
+  let si = firstAbove(starts, first - 1);
+  let term = si > 0 ? starts[si - 1]!.term : log.prevTerm;
+  let ci = firstAbove(configs, first - 1);
+  for (let i = first; i <= last; i++) {
+    if (si < starts.length && starts[si]!.index === i) {
+      term = starts[si++]!.term;
+      visit(i, term, 'termStart', null);
+    } else if (ci < configs.length && configs[ci]!.index === i) {
+      visit(i, term, 'config', configs[ci++]!.config);
+    } else {
+      visit(i, term, 'command', null);
+    }
+  }
 }
 
 /** Every entry of the run with its position, in index order (for tests, tools and small runs). */
@@ -165,8 +261,8 @@ export function truncateAfter(log: LogEntries, index: number): LogEntries {
     log.prevIndex,
     lastTerm,
     index,
-    log.termStarts.filter((s) => s.index <= index),
-    log.configs.filter((c) => c.index <= index),
+    keepUpTo(log.termStarts, index),
+    keepUpTo(log.configs, index),
   );
 }
 
@@ -182,8 +278,8 @@ export function since(log: LogEntries, term: number, index: number): LogEntries 
     index,
     log.lastTerm,
     log.lastIndex,
-    log.termStarts.filter((s) => s.index > index),
-    log.configs.filter((c) => c.index > index),
+    keepAbove(log.termStarts, index),
+    keepAbove(log.configs, index),
   );
 }
 
@@ -197,13 +293,34 @@ export function spliceSuffix(log: LogEntries, suffix: LogEntries): LogEntries {
     return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, log.termStarts, log.configs);
   }
   const cut = suffix.prevIndex;
-  let termStarts = log.termStarts;
-  if (cut < log.lastIndex) termStarts = termStarts.filter((s) => s.index <= cut);
-  if (suffix.termStarts.length > 0) termStarts = termStarts.concat(suffix.termStarts);
-  let configs = log.configs;
-  if (cut < log.lastIndex) configs = configs.filter((c) => c.index <= cut);
-  if (suffix.configs.length > 0) configs = configs.concat(suffix.configs);
+  const termStarts = joinRuns(log.termStarts, cut, suffix.termStarts);
+  const configs = joinRuns(log.configs, cut, suffix.configs);
   return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, termStarts, configs);
+}
+
+/** The items of a sorted list with index `<= index` (the list itself when that is all of them). */
+function keepUpTo<T extends { readonly index: number }>(items: readonly T[], index: number): readonly T[] {
+  const n = items.length;
+  if (n === 0 || items[n - 1]!.index <= index) return items;
+  return items.slice(0, firstAbove(items, index));
+}
+
+/** The items of a sorted list with index `> index` (the list itself when that is all of them). */
+function keepAbove<T extends { readonly index: number }>(items: readonly T[], index: number): readonly T[] {
+  const n = items.length;
+  if (n === 0 || items[0]!.index > index) return items;
+  return items.slice(firstAbove(items, index));
+}
+
+/** The items of `kept` up to `cut`, followed by `added` (whose indices are all above `cut`). */
+function joinRuns<T extends { readonly index: number }>(
+  kept: readonly T[],
+  cut: number,
+  added: readonly T[],
+): readonly T[] {
+  const head = keepUpTo(kept, cut);
+  if (added.length === 0) return head;
+  return head.length === 0 ? added : head.concat(added);
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * noraft's node metrics: eighteen counters, kept in the state. They start at zero when a node is
+ * The node's counters, kept in the state: noraft's eighteen, one for votes from non-voters and one
+ * for messages whose term jumps too far. They start at zero when a node is
  * started or restarted, survive role changes, are not persisted, and saturate at
  * `Number.MAX_SAFE_INTEGER`.
  */
@@ -10,6 +11,8 @@ export interface Metrics {
   readonly selfMessagesIgnored: number;
   /** Messages with a higher term that made this node adopt that term. */
   readonly termAdvancesFromMessages: number;
+  /** Messages more than 2^32 terms ahead of this node, ignored (see `MAX_TERM_STEP`). */
+  readonly termJumpsRefused: number;
   /** Vote requests from an older term, answered with a refusal carrying the current term. */
   readonly requestVoteCallsRejectedByOldTerm: number;
   /** Vote requests silently refused because the candidate's log is behind this node's. */
@@ -20,6 +23,8 @@ export interface Metrics {
   readonly requestVoteRepliesIgnoredFromOldTerms: number;
   /** Vote replies that arrived while this node was not a candidate, ignored. */
   readonly requestVoteRepliesIgnoredWhileNotCandidate: number;
+  /** Granted votes from nodes that are not voters of the candidate's configuration, ignored. */
+  readonly requestVoteRepliesIgnoredFromNonVoters: number;
   /** AppendEntries calls from an older term, answered with this node's term. */
   readonly appendEntriesCallsRejectedByOldTerm: number;
   /** AppendEntries calls of the current term received by the leader itself (cannot happen in correct Raft). */
@@ -51,11 +56,13 @@ export type MetricName = keyof Metrics;
 export const ZERO_METRICS: Metrics = Object.freeze({
   selfMessagesIgnored: 0,
   termAdvancesFromMessages: 0,
+  termJumpsRefused: 0,
   requestVoteCallsRejectedByOldTerm: 0,
   requestVoteCallsRejectedByLog: 0,
   requestVoteCallsRejectedByExistingVote: 0,
   requestVoteRepliesIgnoredFromOldTerms: 0,
   requestVoteRepliesIgnoredWhileNotCandidate: 0,
+  requestVoteRepliesIgnoredFromNonVoters: 0,
   appendEntriesCallsRejectedByOldTerm: 0,
   sameTermAppendEntriesCallsReceivedByLeader: 0,
   logDivergencesDetectedByFollower: 0,
@@ -69,7 +76,7 @@ export const ZERO_METRICS: Metrics = Object.freeze({
   leadershipsStarted: 0,
 });
 
-/** The names of all eighteen counters, in declaration order. */
+/** The names of all the counters, in declaration order. */
 export const METRIC_NAMES: readonly MetricName[] = Object.freeze(Object.keys(ZERO_METRICS) as MetricName[]);
 
 /** `metrics` with counter `name` raised by one (saturating). Never modifies its input. */

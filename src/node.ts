@@ -1,24 +1,42 @@
 /**
  * Bringing a node to life: a fresh start, a restart from persisted state, and forming a cluster.
  */
-import { TIMER_FOLLOWER, appendLog, mergeActions, rejected, type AppendLog, type CompactLog } from './actions.js';
+import {
+  NO_ACTIONS,
+  TIMER_FOLLOWER,
+  appendLog,
+  mergeActions,
+  rejected,
+  type AppendLog,
+  type CompactLog,
+} from './actions.js';
 import { EMPTY_CONFIG, makeConfig, type ClusterConfig } from './config.js';
 import { startElection } from './election.js';
-import { appendConfig, appendSuffix, emptyEntries, makeEntries, since, type LogEntries } from './log.js';
+import { appendConfig, appendSuffix, emptyEntries, since, type LogEntries } from './log.js';
 import { ZERO_METRICS } from './metrics.js';
-import { latestConfig, leaderHint, makeState, withLog, type RaftState, type StepResult } from './state.js';
-import { isNatural, isNodeId, validateConfig, validateLogEntries } from './validate.js';
+import { initialFollower, latestConfig, leaderHint, withLog, type RaftState, type StepResult } from './state.js';
+import { isNatural, isNodeId, parseConfig, parseLogEntries } from './validate.js';
 
 /**
- * A fresh node: a follower in term 0 with an empty log and no configuration. It arms no timer and
- * does nothing until it either forms a cluster (`createCluster`) or hears from a leader.
+ * A fresh node: a follower in term 0 with an empty log and no configuration, as `[state, actions]`
+ * like every other transition (the actions are empty: a fresh node arms no timer). It does nothing
+ * until it either forms a cluster (`createCluster`) or hears from a leader.
  *
  * Throws a `TypeError` when `id` is not a non-empty string (constructors validate eagerly; only
  * `step` is total).
  */
-export function startNode(id: string): RaftState {
+export function startNode(id: string): StepResult {
   if (!isNodeId(id)) throw new TypeError('startNode: id must be a non-empty string');
-  return makeState(id, 'follower', 0, null, 0, emptyEntries(0, 0), EMPTY_CONFIG, null, null, ZERO_METRICS, null);
+  const state = initialFollower({
+    id,
+    term: 0,
+    votedFor: null,
+    commitIndex: 0,
+    log: emptyEntries(0, 0),
+    snapshotConfig: EMPTY_CONFIG,
+    metrics: ZERO_METRICS,
+  });
+  return [state, NO_ACTIONS];
 }
 
 /**
@@ -41,26 +59,22 @@ export interface PersistedState {
  *
  * The persisted data must be exactly what the node asked to persist: restarting from a log that
  * lost durable entries breaks Raft's safety. Throws a `TypeError` naming the problem when the data
- * is malformed.
+ * is malformed, with the same checks as `step`'s (terms and indices from 0 to 2^53 - 2, a log run
+ * satisfying `LogEntries`' contract, a configuration satisfying `ClusterConfig`'s). The state keeps
+ * plain copies of what `persisted` holds.
  */
 export function restartNode(persisted: PersistedState): StepResult {
-  const problem = checkPersisted(persisted);
-  if (problem !== null) throw new TypeError(`restartNode: ${problem}`);
-  const { id, term, votedFor, log, snapshotConfig } = persisted;
-  const cleanLog = makeEntries(log.prevTerm, log.prevIndex, log.lastTerm, log.lastIndex, log.termStarts, log.configs);
-  const state = makeState(
-    id,
-    'follower',
-    term,
-    votedFor,
-    log.prevIndex,
-    cleanLog,
-    snapshotConfig,
-    null,
-    null,
-    ZERO_METRICS,
-    null,
-  );
+  const p = parsePersisted(persisted);
+  if (typeof p === 'string') throw new TypeError(`restartNode: ${p}`);
+  const state = initialFollower({
+    id: p.id,
+    term: p.term,
+    votedFor: p.votedFor,
+    commitIndex: p.log.prevIndex,
+    log: p.log,
+    snapshotConfig: p.snapshotConfig,
+    metrics: ZERO_METRICS,
+  });
   return [state, [TIMER_FOLLOWER]];
 }
 
@@ -89,15 +103,21 @@ export function applyToStoredLog(log: LogEntries, action: AppendLog | CompactLog
   return since(log, action.term, action.index) ?? emptyEntries(action.term, action.index);
 }
 
-function checkPersisted(p: PersistedState): string | null {
-  if (typeof p !== 'object' || p === null) return 'persisted state must be an object';
-  if (!isNodeId(p.id)) return 'id must be a non-empty string';
-  if (!isNatural(p.term)) return 'term must be a non-negative safe integer';
-  if (p.votedFor !== null && !isNodeId(p.votedFor)) return 'votedFor must be null or a non-empty string';
-  const logProblem = validateLogEntries(p.log, 'log.');
-  if (logProblem !== null) return logProblem;
-  if (p.log.lastTerm > p.term) return 'log.lastTerm must not exceed term';
-  return validateConfig(p.snapshotConfig, 'snapshotConfig.');
+/** A plain copy of the persisted state, each field read once; or its problem. */
+function parsePersisted(x: PersistedState): string | PersistedState {
+  if (typeof x !== 'object' || x === null) return 'persisted state must be an object';
+  const id: unknown = x.id;
+  const term: unknown = x.term;
+  const votedFor: unknown = x.votedFor;
+  if (!isNodeId(id)) return 'id must be a non-empty string';
+  if (!isNatural(term)) return 'term must be an integer from 0 to 2^53 - 2';
+  if (votedFor !== null && !isNodeId(votedFor)) return 'votedFor must be null or a non-empty string';
+  const log = parseLogEntries(x.log, 'log.');
+  if (typeof log === 'string') return log;
+  if (log.lastTerm > term) return 'log.lastTerm must not exceed term';
+  const snapshotConfig = parseConfig(x.snapshotConfig, 'snapshotConfig.');
+  if (typeof snapshotConfig === 'string') return snapshotConfig;
+  return { id, term, votedFor, log, snapshotConfig };
 }
 
 /**

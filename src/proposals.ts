@@ -32,16 +32,20 @@ export interface Proposal {
 }
 
 /**
+ * What `proposeCommands` returns: the `[state, actions]` of the step, then where the proposal went
+ * (null when it was refused or invalid).
+ */
+export type ProposeResult = readonly [state: RaftState, actions: Actions, proposal: Proposal | null];
+
+/**
  * Step a proposal of `count` commands (default 1) and say where it went: `proposal` is null when
  * the node refused it (the actions then hold a `rejected` action naming the reason and the leader
- * hint) or when the event was invalid. Equivalent to `step(state, {type: 'propose', count})`.
+ * hint) or when the event was invalid (an `invalidEvent` action). Otherwise equivalent to
+ * `step(state, {type: 'propose', count})`.
  */
-export function proposeCommands(
-  state: RaftState,
-  count = 1,
-): { state: RaftState; actions: Actions; proposal: Proposal | null } {
+export function proposeCommands(state: RaftState, count = 1): ProposeResult {
   const [next, actions] = step(state, { type: 'propose', count });
-  if (next === state) return { state: next, actions, proposal: null };
-  const lastIndex = state.log.lastIndex + count;
-  return { state: next, actions, proposal: { term: next.term, firstIndex: lastIndex - count + 1, lastIndex } };
+  if (next.log.lastIndex === state.log.lastIndex) return [next, actions, null];
+  const lastIndex = next.log.lastIndex;
+  return [next, actions, { term: next.term, firstIndex: lastIndex - count + 1, lastIndex }];
 }

@@ -21,103 +21,59 @@ import {
   commitAdvanced,
   fatal,
   installSnapshot,
+  invalidEvent,
   mergeActions,
   rejected,
   saveHardState,
   send,
   type Action,
 } from './actions.js';
-import { advanceCommit, commitSettlesConfig, commitUpTo, majorityCommitIndex } from './commit.js';
-import { isSoloVoter, type ClusterConfig } from './config.js';
+import { commandsAppend } from './append.js';
+import { commitSettlesConfig, commitUpTo, majorityCommitIndex, replicateAppend } from './commit.js';
 import {
-  appendCommands,
-  appendConfig,
-  commandsAfter,
   containsIndex,
   containsPosition,
   emptyEntries,
-  makeEntries,
+  hasRoomFor,
+  lastIndexWithTermAtMost,
+  MAX_INDEX,
+  RESERVED_INDICES,
   since,
   spliceSuffix,
   stripCommonPrefix,
   termAt,
   truncateAfter,
-  appendTermStart as appendTermStartEntry,
   type LogEntries,
 } from './log.js';
 import { appendEntriesCall, appendEntriesReply, type AppendEntries, type AppendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
-import { progressFor, slotOf, withMatch, type LeaderProgress } from './progress.js';
-import { latestConfig, leaderHint, makeState, withMetrics, type RaftState, type StepResult } from './state.js';
+import { slotOf, withMatch } from './progress.js';
+import {
+  followerOf,
+  halt,
+  leaderHint,
+  withLeaderProgress,
+  withMetrics,
+  type LeaderState,
+  type RaftState,
+  type StepResult,
+} from './state.js';
 
 /**
  * Propose `count` commands on the leader. They take the indices `lastIndex + 1 .. lastIndex + count`
  * in the current term. A node that is not leader changes nothing and reports a `rejected` action
- * with its leader hint.
+ * with its leader hint. A count that would take the log past the last index commands may use
+ * (`MAX_INDEX - RESERVED_INDICES`) is refused as an `invalidEvent`.
  */
 export function propose(s: RaftState, count: number): StepResult {
   if (s.role !== 'leader') return [s, [rejected('propose', 'notLeader', leaderHint(s), count)]];
-  const log = s.log;
-  return leaderAppend(s, appendCommands(log, count), commandsAfter(log.lastTerm, log.lastIndex, count), s.progress!);
+  if (!hasRoomFor(s.log, count, MAX_COMMAND_INDEX)) return [s, [invalidEvent(NO_ROOM_FOR_COMMANDS)]];
+  return replicateAppend(s, commandsAppend(s, count));
 }
 
-/** Append the term-start entry of a new leader and replicate it. */
-export function appendTermStart(s: RaftState): StepResult {
-  const log = appendTermStartEntry(s.log, s.term);
-  const entries = makeEntries(s.log.lastTerm, s.log.lastIndex, s.term, log.lastIndex, log.termStarts.slice(-1), []);
-  return leaderAppend(s, log, entries, s.progress!);
-}
-
-/**
- * Append a configuration entry on the leader and replicate it. The configuration takes effect at
- * once: the leader starts tracking new members and stops tracking removed ones.
- */
-export function appendConfigEntry(s: RaftState, config: ClusterConfig): StepResult {
-  const log = appendConfig(s.log, config);
-  const entries = makeEntries(
-    s.log.lastTerm,
-    s.log.lastIndex,
-    s.log.lastTerm,
-    log.lastIndex,
-    [],
-    log.configs.slice(-1),
-  );
-  return leaderAppend(s, log, entries, progressFor(config, s.id, s.progress));
-}
-
-/**
- * The leader appends `entries` (giving `log`): persist them, send them to every peer, re-arm the
- * heartbeat timer (a broadcast counts as a heartbeat). A solo voter commits at once.
- */
-function leaderAppend(s: RaftState, log: LogEntries, entries: LogEntries, progress: LeaderProgress): StepResult {
-  const next = makeState(
-    s.id,
-    s.role,
-    s.term,
-    s.votedFor,
-    s.commitIndex,
-    log,
-    s.snapshotConfig,
-    s.votes,
-    progress,
-    s.metrics,
-    s.halted,
-  );
-  if (isSoloVoter(latestConfig(next), s.id)) return soloVoterAppend(next, entries, progress);
-  const append = appendLog(entries);
-  if (progress.peers.length === 0) return [next, [TIMER_HEARTBEAT, append]];
-  return [next, [TIMER_HEARTBEAT, append, broadcast(appendEntriesCall(s.id, s.term, s.commitIndex, entries))]];
-}
-
-/** A solo voter's append: it commits at once (and still tells its non-voters, if it has any). */
-function soloVoterAppend(s: RaftState, entries: LogEntries, progress: LeaderProgress): StepResult {
-  const [next, committed] = advanceCommit(s);
-  const own: Action[] =
-    progress.peers.length === 0
-      ? [TIMER_HEARTBEAT, appendLog(entries)]
-      : [TIMER_HEARTBEAT, appendLog(entries), broadcast(appendEntriesCall(s.id, s.term, next.commitIndex, entries))];
-  return [next, committed.length === 0 ? own : mergeActions(own, committed)];
-}
+/** The highest index a command may take: the rest is kept for term starts and configurations. */
+const MAX_COMMAND_INDEX = MAX_INDEX - RESERVED_INDICES;
+const NO_ROOM_FOR_COMMANDS = 'count would take the log index past 2^53 - 2 - 2^20, the last index commands may use';
 
 /**
  * Send a heartbeat: an empty AppendEntries at the leader's last position, to every peer. Only a
@@ -125,7 +81,7 @@ function soloVoterAppend(s: RaftState, entries: LogEntries, progress: LeaderProg
  */
 export function heartbeat(s: RaftState): StepResult {
   if (s.role !== 'leader') return [s, [rejected('heartbeat', 'notLeader', leaderHint(s), 0)]];
-  if (s.progress!.peers.length === 0) return [s, [TIMER_HEARTBEAT]];
+  if (s.progress.peers.length === 0) return [s, [TIMER_HEARTBEAT]];
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, emptyEntries(s.log.lastTerm, s.log.lastIndex));
   return [s, [TIMER_HEARTBEAT, broadcast(call)]];
 }
@@ -155,7 +111,7 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
       // Same index, different term: our tail from there on diverges from the leader's log.
       metrics = bump(metrics, 'logDivergencesDetectedByFollower');
       if (e.prevIndex <= local.prevIndex) return haltOnSnapshotMismatch(s, m);
-      log = truncateAfter(local, e.prevIndex - 1);
+      log = truncateAfter(local, divergencePoint(local, e));
     }
   } else {
     const missing = stripCommonPrefix(e, local);
@@ -175,9 +131,7 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
     commitIndex === s.commitIndex &&
     log === local &&
     metrics === s.metrics;
-  const next = unchanged
-    ? s
-    : makeState(s.id, 'follower', s.term, m.from, commitIndex, log, s.snapshotConfig, null, null, metrics, s.halted);
+  const next = unchanged ? s : followerOf(s, m.from, { log, commitIndex, metrics });
   const reply = send(m.from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
   const vote = s.votedFor === m.from ? null : saveHardState(s.term, m.from);
   const commit = commitIndex > s.commitIndex ? commitAdvanced(commitIndex) : null;
@@ -200,33 +154,32 @@ function followerActions(vote: Action | null, append: Action | null, commit: Act
   return actions;
 }
 
+/**
+ * Where a follower cuts its log when it holds the leader's anchor index with another term: after
+ * the highest index below the anchor whose term is at most the anchor's term. The entries above it
+ * have terms the leader cannot hold there (its terms up to the anchor are at most the anchor's), so
+ * they are not committed and may go; the reply then tells the leader a position it can match,
+ * whole terms at a time. Never cuts into the snapshot.
+ */
+function divergencePoint(local: LogEntries, e: LogEntries): number {
+  const k = lastIndexWithTermAtMost(local, e.prevTerm, e.prevIndex - 1);
+  return k < local.prevIndex ? local.prevIndex : k;
+}
+
 /** Repairing the log would cut into the local snapshot: noraft's `LocalSnapshotMismatch`. */
 function haltOnSnapshotMismatch(s: RaftState, m: AppendEntries): StepResult {
   const reason =
     `LocalSnapshotMismatch: ${m.from} (term ${m.term}) sent entries anchored at ` +
     `(${m.entries.prevTerm}, ${m.entries.prevIndex}), which contradicts this node's snapshot at ` +
     `(${s.log.prevTerm}, ${s.log.prevIndex})`;
-  const halted = makeState(
-    s.id,
-    s.role,
-    s.term,
-    s.votedFor,
-    s.commitIndex,
-    s.log,
-    s.snapshotConfig,
-    s.votes,
-    s.progress,
-    bump(s.metrics, 'logDivergencesDetectedByFollower'),
-    reason,
-  );
-  return [halted, [fatal(reason)]];
+  return [halt(s, reason, bump(s.metrics, 'logDivergencesDetectedByFollower')), [fatal(reason)]];
 }
 
 /** Handle an AppendEntries reply on the leader (the term has already been reconciled by the caller). */
 export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepResult {
   if (m.term < s.term) return ignore(s, 'appendEntriesRepliesIgnoredFromOldTerms');
   if (s.role !== 'leader') return ignore(s, 'appendEntriesRepliesIgnoredWhileNotLeader');
-  const progress = s.progress!;
+  const progress = s.progress;
   const k = slotOf(progress, m.from);
   if (k < 0) return ignore(s, 'appendEntriesRepliesIgnoredFromUnknownNodes');
   const matched = progress.match[k]!;
@@ -235,26 +188,15 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
   if (!containsPosition(log, m.lastTerm, m.lastIndex)) return repairFollower(s, m);
 
   const upToDate = m.lastIndex === log.lastIndex;
-  let next = s;
+  let next: RaftState = s;
   let actions: readonly Action[] = NO_ACTIONS;
   if (m.lastIndex > matched) {
     const advanced = withMatch(progress, k, m.lastIndex);
     const commitIndex = m.lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
-    next = makeState(
-      s.id,
-      s.role,
-      s.term,
-      s.votedFor,
-      commitIndex,
-      log,
-      s.snapshotConfig,
-      s.votes,
-      advanced,
-      s.metrics,
-      s.halted,
-    );
+    const counted = withLeaderProgress(s, advanced, commitIndex);
+    next = counted;
     if (commitIndex > s.commitIndex) {
-      if (commitSettlesConfig(next)) [next, actions] = commitUpTo(next);
+      if (commitSettlesConfig(counted)) [next, actions] = commitUpTo(counted);
       else actions = [commitAdvanced(commitIndex)];
     }
   }
@@ -264,18 +206,35 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
   return [next, actions.length === 0 ? [call] : mergeActions(actions, [call])];
 }
 
-/** The follower's last position is not in the leader's log: probe back, wait, or send a snapshot. */
-function repairFollower(s: RaftState, m: AppendEntriesReply): StepResult {
-  const term = termAt(s.log, m.lastIndex);
-  if (term >= 0) {
-    // We hold that index with another term: offer our position there, so that the follower finds
-    // the divergence and drops its last entry. Repair steps back one entry per round trip.
-    const probe = appendEntriesCall(s.id, s.term, s.commitIndex, emptyEntries(term, m.lastIndex));
-    return [withMetrics(s, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(m.from, probe)]];
+/**
+ * The follower's last position is not in the leader's log: send what it lacks from the highest
+ * index where the two logs can still match, or a snapshot when that lies behind the leader's.
+ *
+ * Repair goes by term, not by entry (etcd's conflict hint): the follower's last entry has term
+ * `m.lastTerm`, so its entries up to `m.lastIndex` all have terms `<= m.lastTerm`, and none of the
+ * leader's entries of a higher term can be among them. The leader sends its entries after the last
+ * index below its first term start above `m.lastTerm`; the follower keeps what matches and cuts the
+ * rest in one step, so a divergent tail of any length is repaired in a bounded number of round
+ * trips, not one entry per round trip.
+ */
+function repairFollower(s: LeaderState, m: AppendEntriesReply): StepResult {
+  const log = s.log;
+  if (m.lastIndex > log.lastIndex && m.lastTerm >= s.term) {
+    // Only this leader writes entries of its term, and it has none there: a reply no correct
+    // follower sends.
+    return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   }
-  if (m.lastIndex > s.log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
-  // The follower is behind our snapshot: only a snapshot transfer can catch it up.
-  return [s, [installSnapshot(m.from)]];
+  if (m.lastIndex < log.prevIndex) return [s, [installSnapshot(m.from)]];
+  const upTo = m.lastIndex < log.lastIndex ? m.lastIndex : log.lastIndex;
+  const j = lastIndexWithTermAtMost(log, m.lastTerm, upTo);
+  // No index of ours can match: the follower lacks even our snapshot's position.
+  if (j < 0) return [s, [installSnapshot(m.from)]];
+  // Nothing to send (a longer follower log whose terms all fit under ours: not one a correct
+  // follower of this leader holds, since the leader's log ends in its own term).
+  if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
+  const rest = since(log, termAt(log, j), j)!;
+  const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
+  return [withMetrics(s, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(m.from, call)]];
 }
 
 function ignore(s: RaftState, counter: Parameters<typeof bump>[1]): StepResult {

@@ -17,7 +17,7 @@
 import { NO_ACTIONS, appendLog, compactLog, rejected } from './actions.js';
 import { configsEqual, type ClusterConfig } from './config.js';
 import { containsPosition, emptyEntries, since } from './log.js';
-import { configAt, leaderHint, makeState, type RaftState, type StepResult } from './state.js';
+import { configAt, leaderHint, withSnapshot, type RaftState, type StepResult } from './state.js';
 
 /** The snapshot covering `(term, index)` with configuration `config` is installed: compact the log. */
 export function onSnapshotInstalled(s: RaftState, term: number, index: number, config: ClusterConfig): StepResult {
@@ -32,19 +32,7 @@ export function onSnapshotInstalled(s: RaftState, term: number, index: number, c
   if (index === s.log.prevIndex && term === s.log.prevTerm) return [s, NO_ACTIONS];
   const kept = since(s.log, term, index);
   const log = kept ?? emptyEntries(term, index);
-  const next = makeState(
-    s.id,
-    s.role,
-    s.term,
-    s.votedFor,
-    s.commitIndex > index ? s.commitIndex : index,
-    log,
-    config,
-    s.votes,
-    s.progress,
-    s.metrics,
-    s.halted,
-  );
+  const next = withSnapshot(s, { log, config, commitIndex: s.commitIndex > index ? s.commitIndex : index });
   // A snapshot off this node's log replaces all of it. The empty append at the snapshot says so to
   // the storage, and supersedes any append of an earlier step merged with this one (mergeActions
   // cannot tell from an append's anchor alone whether it lies on the snapshot's branch).

@@ -1,5 +1,6 @@
 /**
- * The node state that passes through `step`, its one constructor, and read-only queries on it.
+ * The node state that passes through `step`: its types (a union by role), its one constructor and
+ * the named transitions built on it, and read-only queries.
  */
 import type { Actions } from './actions.js';
 import { allMembers, type ClusterConfig } from './config.js';
@@ -11,24 +12,25 @@ import type { LeaderProgress } from './progress.js';
 export type Role = 'follower' | 'candidate' | 'leader';
 
 /**
- * One node's complete Raft state: plain, immutable, JSON-serializable data whose size does not
- * depend on how many entries were committed.
+ * The fields every node state has, whatever its role. All of them are stable API: read them
+ * freely; never build or modify a state yourself (use `startNode`, `restartNode` and `step`).
  *
  * - `id`: this node's id.
  * - `role`, `term`: the Raft role and current term.
- * - `votedFor`: the vote of this term; on a follower it is also the leader it follows.
+ * - `votedFor`: the vote of this term; on a follower it is also the leader it follows (null until
+ *   it hears from one).
  * - `commitIndex`: the highest index known committed.
  * - `log`: the uncompacted log, anchored at the snapshot position (see `LogEntries`).
  * - `snapshotConfig`: the configuration in effect at the snapshot position.
- * - `votes`: a candidate's granted votes (itself included); null in other roles.
+ * - `votes`: a candidate's granted votes, itself included (members of its configuration only);
+ *   null in other roles.
  * - `progress`: a leader's replication progress; null in other roles.
- * - `metrics`: noraft's counters.
- * - `halted`: null while healthy; the reason once the node hit a fatal inconsistency.
- *
- * Treat it as opaque and read it through the queries of this module; build it only with
- * `startNode`/`restartNode` and `step`.
+ * - `metrics`: the counters of ignored and refused messages, elections and leaderships (see
+ *   `Metrics`). Not persisted; they restart at zero.
+ * - `halted`: null while healthy; the reason once the node stopped (a `fatal` inconsistency or an
+ *   `internalError`): every later event answers `fatal` with it.
  */
-export interface RaftState {
+interface StateFields {
   readonly id: string;
   readonly role: Role;
   readonly term: number;
@@ -42,11 +44,46 @@ export interface RaftState {
   readonly halted: string | null;
 }
 
-/** What `step` returns: the next state and the actions to carry out, in order. */
-export type StepResult = readonly [RaftState, Actions];
+/** A follower: it follows `votedFor` (when not null) and keeps no votes or progress. */
+export interface FollowerState extends StateFields {
+  readonly role: 'follower';
+  readonly votes: null;
+  readonly progress: null;
+}
 
-/** The one constructor of {@link RaftState}: every state has the same shape and field order. */
-export function makeState(
+/** A candidate of `term`: it voted for itself and counts the votes it was granted. */
+export interface CandidateState extends StateFields {
+  readonly role: 'candidate';
+  readonly votes: readonly string[];
+  readonly progress: null;
+}
+
+/** The leader of `term`: it tracks each follower's replication progress. */
+export interface LeaderState extends StateFields {
+  readonly role: 'leader';
+  readonly votes: null;
+  readonly progress: LeaderProgress;
+}
+
+/**
+ * One node's complete Raft state: plain, immutable, JSON-serializable data whose size does not
+ * depend on how many entries were committed. A union by role: `state.role === 'leader'` narrows
+ * it to {@link LeaderState}, whose `progress` is never null. Every state, whatever its role, has
+ * the same fields in the same order (one shape for the JavaScript engine).
+ */
+export type RaftState = FollowerState | CandidateState | LeaderState;
+
+/**
+ * What `step`, `startNode` and `restartNode` return: the next state and the actions to carry out,
+ * in order. `proposeCommands` returns the same pair followed by where the proposal went.
+ */
+export type StepResult = readonly [state: RaftState, actions: Actions];
+
+/**
+ * The one positional constructor. Every state is built here, so all share one shape and field
+ * order; the rest of the code uses the named transitions below, which cannot swap two fields.
+ */
+function make(
   id: string,
   role: Role,
   term: number,
@@ -59,12 +96,232 @@ export function makeState(
   metrics: Metrics,
   halted: string | null,
 ): RaftState {
-  return { id, role, term, votedFor, commitIndex, log, snapshotConfig, votes, progress, metrics, halted };
+  return {
+    id,
+    role,
+    term,
+    votedFor,
+    commitIndex,
+    log,
+    snapshotConfig,
+    votes,
+    progress,
+    metrics,
+    halted,
+  } as RaftState;
 }
 
-/** `state` with a new log (the common update of the replication paths). */
-export function withLog(s: RaftState, log: LogEntries): RaftState {
-  return makeState(
+/** What a node starts from: a fresh node, or one restored from its persisted state. */
+export interface InitialFields {
+  readonly id: string;
+  readonly term: number;
+  readonly votedFor: string | null;
+  readonly commitIndex: number;
+  readonly log: LogEntries;
+  readonly snapshotConfig: ClusterConfig;
+  readonly metrics: Metrics;
+}
+
+/** A follower built from scratch (start or restart). */
+export function initialFollower(f: InitialFields): FollowerState {
+  return make(
+    f.id,
+    'follower',
+    f.term,
+    f.votedFor,
+    f.commitIndex,
+    f.log,
+    f.snapshotConfig,
+    null,
+    null,
+    f.metrics,
+    null,
+  ) as FollowerState;
+}
+
+/** Step down (or stay) as a follower of `term`, following `leader` (null: none known yet). */
+export function toFollower(s: RaftState, term: number, leader: string | null): FollowerState {
+  return make(
+    s.id,
+    'follower',
+    term,
+    leader,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    null,
+    null,
+    s.metrics,
+    s.halted,
+  ) as FollowerState;
+}
+
+/**
+ * A follower of `leader` in its current term that took the leader's log and commit index (the
+ * outcome of an AppendEntries call).
+ */
+export function followerOf(
+  s: RaftState,
+  leader: string,
+  update: { readonly log: LogEntries; readonly commitIndex: number; readonly metrics: Metrics },
+): FollowerState {
+  return make(
+    s.id,
+    'follower',
+    s.term,
+    leader,
+    update.commitIndex,
+    update.log,
+    s.snapshotConfig,
+    null,
+    null,
+    update.metrics,
+    s.halted,
+  ) as FollowerState;
+}
+
+/** A candidate of `term`, voting for itself, with `metrics` (the election counted). */
+export function toCandidate(s: RaftState, term: number, metrics: Metrics): CandidateState {
+  return make(
+    s.id,
+    'candidate',
+    term,
+    s.id,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    [s.id],
+    null,
+    metrics,
+    s.halted,
+  ) as CandidateState;
+}
+
+/** A candidate that was granted `votes` (itself included). */
+export function withVotes(s: CandidateState, votes: readonly string[]): CandidateState {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    votes,
+    null,
+    s.metrics,
+    s.halted,
+  ) as CandidateState;
+}
+
+/** The leader of the candidate's term, tracking followers with `progress`. */
+export function toLeader(s: CandidateState, progress: LeaderProgress, metrics: Metrics): LeaderState {
+  return make(
+    s.id,
+    'leader',
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    null,
+    progress,
+    metrics,
+    s.halted,
+  ) as LeaderState;
+}
+
+/** `state` (any role) having voted for `candidate` in its current term. */
+export function withVote<S extends RaftState>(s: S, candidate: string): S {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    candidate,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    s.votes,
+    s.progress,
+    s.metrics,
+    s.halted,
+  ) as S;
+}
+
+/** The leader with a new log and progress (an append of its own). */
+export function withLeaderLog(s: LeaderState, log: LogEntries, progress: LeaderProgress): LeaderState {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    log,
+    s.snapshotConfig,
+    null,
+    progress,
+    s.metrics,
+    s.halted,
+  ) as LeaderState;
+}
+
+/** The leader with new replication progress and commit index (an AppendEntries reply counted). */
+export function withLeaderProgress(s: LeaderState, progress: LeaderProgress, commitIndex: number): LeaderState {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    commitIndex,
+    s.log,
+    s.snapshotConfig,
+    null,
+    progress,
+    s.metrics,
+    s.halted,
+  ) as LeaderState;
+}
+
+/** `state` with its log compacted to a snapshot: the log after it, its configuration, the commit index. */
+export function withSnapshot<S extends RaftState>(
+  s: S,
+  snapshot: { readonly log: LogEntries; readonly config: ClusterConfig; readonly commitIndex: number },
+): S {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    snapshot.commitIndex,
+    snapshot.log,
+    snapshot.config,
+    s.votes,
+    s.progress,
+    s.metrics,
+    s.halted,
+  ) as S;
+}
+
+/** `state` halted for `reason`: every later event answers `fatal` with it. */
+export function halt<S extends RaftState>(s: S, reason: string, metrics: Metrics = s.metrics): S {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    s.votes,
+    s.progress,
+    metrics,
+    reason,
+  ) as S;
+}
+
+/** `state` with a new log. */
+export function withLog<S extends RaftState>(s: S, log: LogEntries): S {
+  return make(
     s.id,
     s.role,
     s.term,
@@ -76,12 +333,12 @@ export function withLog(s: RaftState, log: LogEntries): RaftState {
     s.progress,
     s.metrics,
     s.halted,
-  );
+  ) as S;
 }
 
 /** `state` with a new commit index. */
-export function withCommitIndex(s: RaftState, commitIndex: number): RaftState {
-  return makeState(
+export function withCommitIndex<S extends RaftState>(s: S, commitIndex: number): S {
+  return make(
     s.id,
     s.role,
     s.term,
@@ -93,12 +350,12 @@ export function withCommitIndex(s: RaftState, commitIndex: number): RaftState {
     s.progress,
     s.metrics,
     s.halted,
-  );
+  ) as S;
 }
 
 /** `state` with new metrics. */
-export function withMetrics(s: RaftState, metrics: Metrics): RaftState {
-  return makeState(
+export function withMetrics<S extends RaftState>(s: S, metrics: Metrics): S {
+  return make(
     s.id,
     s.role,
     s.term,
@@ -110,7 +367,7 @@ export function withMetrics(s: RaftState, metrics: Metrics): RaftState {
     s.progress,
     metrics,
     s.halted,
-  );
+  ) as S;
 }
 
 /**
@@ -126,6 +383,14 @@ export function latestConfig(s: RaftState): ClusterConfig {
 export function latestConfigIndex(s: RaftState): number {
   const configs = s.log.configs;
   return configs.length === 0 ? s.log.prevIndex : configs[configs.length - 1]!.index;
+}
+
+/**
+ * True while a membership change is under way, so that a new one would be refused with
+ * `changeInProgress`: the latest configuration is joint, or it is not yet known committed.
+ */
+export function configChangeInProgress(s: RaftState): boolean {
+  return latestConfig(s).newVoters.length > 0 || latestConfigIndex(s) > s.commitIndex;
 }
 
 /** The configuration in effect at `index`, or null when `index` is outside `[snapshot, last]`. */
@@ -152,7 +417,7 @@ export function positionAndConfigAt(
 
 /** Every member of the latest configuration except this node, sorted: who a broadcast goes to. */
 export function peersOf(s: RaftState): readonly string[] {
-  if (s.progress !== null) return s.progress.peers;
+  if (s.role === 'leader') return s.progress.peers;
   return allMembers(latestConfig(s)).filter((id) => id !== s.id);
 }
 
@@ -167,7 +432,7 @@ export function leaderHint(s: RaftState): string | null {
  * null when this node is not leader or does not track `peer` (itself, or a non-member).
  */
 export function followerMatchIndex(s: RaftState, peer: string): number | null {
-  if (s.progress === null) return null;
+  if (s.role !== 'leader') return null;
   const k = s.progress.peers.indexOf(peer);
   return k < 0 ? null : s.progress.match[k]!;
 }

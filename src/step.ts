@@ -1,54 +1,64 @@
 /**
  * The reducer. `step` only checks the event and dispatches it to the module that owns the rule.
  */
-import { NO_ACTIONS, fatal, invalidEvent, mergeActions, type Actions } from './actions.js';
-import { becomeFollower, onRequestVote, onRequestVoteReply, startElection } from './election.js';
-import type { CreateCluster, Propose, ProposeConfig, RaftEvent, SnapshotInstalled } from './events.js';
+import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type Actions } from './actions.js';
+import { onRequestVote, onRequestVoteReply, startElection } from './election.js';
+import type { RaftEvent } from './events.js';
 import type { Message } from './messages.js';
-import { bump } from './metrics.js';
 import { createCluster } from './node.js';
 import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
-import { withMetrics, type RaftState, type StepResult } from './state.js';
-import {
-  NOT_AN_OBJECT,
-  appendEntriesProblem,
-  createClusterProblem,
-  isEventObject,
-  positionMessageProblem,
-  proposeConfigProblem,
-  proposeProblem,
-  snapshotInstalledProblem,
-  unknownTypeProblem,
-  voteReplyProblem,
-  type EventObject,
-} from './validate.js';
+import { halt, type RaftState, type StepResult } from './state.js';
+import { onMessage } from './term.js';
+import { parseEvent, unreadable, type Parsed } from './validate.js';
 
 /**
  * Apply one event to a node: `step(state, event) => [nextState, actions]`.
  *
  * Pure and total: it reads only its arguments, never modifies them, and never throws. An event
- * that changes nothing returns the same state object. A malformed event (see `validateEvent`)
- * returns the same state and one `invalidEvent` action naming the problem. A halted node (after a
- * `fatal` action) returns the same state and the `fatal` action again, whatever the event.
+ * that changes nothing returns the same state object. A malformed event (see `validateEvent`;
+ * this includes an event whose fields throw when read) returns the same state and one
+ * `invalidEvent` action naming the problem. A halted node returns the same state and its `fatal`
+ * action again, whatever the event. An exception inside a rule (a bug in raftstep, never the
+ * event's fault: the rules only see a plain copy of the event) returns the given state, halted,
+ * and one `internalError` action.
  *
  * The application carries out the returned actions in order (see `Action`): storage first, then
  * messages. The actions of several steps may be merged with `mergeActions` before carrying them out.
  */
 export function step(state: RaftState, event: RaftEvent): StepResult {
+  let e: Parsed<RaftEvent>;
   try {
     if (state.halted !== null) return [state, [fatal(state.halted)]];
-    if (!isEventObject(event)) return invalid(state, NOT_AN_OBJECT);
-    return dispatch(state, event);
+    e = parseEvent(event);
   } catch (err) {
-    // Unreachable for well-formed states; kept so that `step` stays total even when handed a value
-    // that is not a RaftState.
-    return invalid(state, `state or event rejected: ${describeError(err)}`);
+    return invalid(state, unreadable(err));
+  }
+  if (typeof e === 'string') return invalid(state, e);
+  try {
+    return dispatch(state, e);
+  } catch (err) {
+    return onInternalError(state, e.type, err);
   }
 }
 
-/** The message of anything thrown, itself without throwing (a hostile getter may throw anything). */
+/**
+ * A rule threw: report it as a bug, with the state halted so that nothing of the failed step takes
+ * effect and later events are refused. When `state` is not even a node state (the caller passed
+ * something else), it is returned as it came.
+ */
+function onInternalError(state: RaftState, type: string, err: unknown): StepResult {
+  const reason = describeError(err);
+  const report = internalError(reason, type);
+  try {
+    return [halt(state, `internalError while handling "${type}": ${reason}`), [report]];
+  } catch {
+    return [state, [report]];
+  }
+}
+
+/** The message of anything thrown, itself without throwing. */
 function describeError(err: unknown): string {
   try {
     return err instanceof Error ? String(err.message) : String(err);
@@ -62,69 +72,31 @@ function invalid(s: RaftState, problem: string): StepResult {
   return [s, [invalidEvent(problem)]];
 }
 
-/**
- * Check the event's shape for its type (see `validate.ts`), then hand it to the module that owns
- * the rule. One switch does both, so that each event's type is read once.
- */
-function dispatch(s: RaftState, e: EventObject): StepResult {
-  let problem: string | null;
+/** Hand a well-formed event (a plain copy, see `validate.ts`) to the module that owns its rule. */
+function dispatch(s: RaftState, e: RaftEvent): StepResult {
   switch (e.type) {
     case 'appendEntries':
-      problem = appendEntriesProblem(e);
-      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
     case 'appendEntriesReply':
     case 'requestVote':
-      problem = positionMessageProblem(e);
-      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
     case 'requestVoteReply':
-      problem = voteReplyProblem(e);
-      return problem === null ? onMessage(s, e as unknown as Message) : invalid(s, problem);
+      return onMessage(s, e, handleMessage);
     case 'propose':
-      problem = proposeProblem(e);
-      return problem === null ? onPropose(s, (e as unknown as Propose).count ?? 1) : invalid(s, problem);
+      return propose(s, e.count ?? 1);
     case 'heartbeat':
       return heartbeat(s);
     case 'timeout':
       return s.role === 'leader' ? heartbeat(s) : startElection(s);
     case 'createCluster':
-      problem = createClusterProblem(e);
-      return problem === null ? createCluster(s, (e as unknown as CreateCluster).voters) : invalid(s, problem);
+      return createCluster(s, e.voters);
     case 'proposeConfig':
-      problem = proposeConfigProblem(e);
-      return problem === null ? proposeConfig(s, (e as unknown as ProposeConfig).config) : invalid(s, problem);
-    case 'snapshotInstalled': {
-      problem = snapshotInstalledProblem(e);
-      if (problem !== null) return invalid(s, problem);
-      const { term, index, config } = e as unknown as SnapshotInstalled;
-      return onSnapshotInstalled(s, term, index, config);
-    }
-    default:
-      return invalid(s, unknownTypeProblem(e));
+      return proposeConfig(s, e.config);
+    case 'snapshotInstalled':
+      return onSnapshotInstalled(s, e.term, e.index, e.config);
   }
 }
 
-/** A proposal of `count` commands, unless it would take the log index past the safe integers. */
-function onPropose(s: RaftState, count: number): StepResult {
-  if (s.log.lastIndex + count > Number.MAX_SAFE_INTEGER) {
-    return invalid(s, 'count would take the log index past Number.MAX_SAFE_INTEGER');
-  }
-  return propose(s, count);
-}
-
-/** Messages: ignore our own, adopt a higher term (stepping down), then let the rule's module decide. */
-function onMessage(s: RaftState, m: Message): StepResult {
-  if (m.from === s.id) return [withMetrics(s, bump(s.metrics, 'selfMessagesIgnored')), NO_ACTIONS];
-  return m.term > s.term ? onHigherTerm(s, m) : handle(s, m);
-}
-
-/** A message from a higher term: step down to follower in that term first, then handle it. */
-function onHigherTerm(s: RaftState, m: Message): StepResult {
-  const stepDown = becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), m.term);
-  const handled = handle(stepDown[0], m);
-  return [handled[0], mergeActions(stepDown[1], handled[1])];
-}
-
-function handle(s: RaftState, m: Message): StepResult {
+/** The rule of each message type (the term has already been reconciled, see `term.ts`). */
+function handleMessage(s: RaftState, m: Message): StepResult {
   switch (m.type) {
     case 'appendEntries':
       return onAppendEntries(s, m);

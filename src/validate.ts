@@ -2,11 +2,46 @@
  * The checks at the boundary that make `step` total: every event is checked for shape before any
  * rule of Raft looks at it, and a malformed one is answered with the first problem found.
  *
- * Well-formed means: a plain object with a known `type`; node ids are non-empty strings; terms,
- * indices and counts are non-negative safe integers; log runs and configurations satisfy the
- * contracts documented on `LogEntries` and `ClusterConfig`; and nothing a correct peer cannot send
- * (entries or positions from a term above the message's own term).
+ * Well-formed means: an object with a known `type`; node ids are non-empty strings; terms, indices
+ * and counts are integers from 0 to {@link MAX_POSITION} (so that a node can always add 1 to any of
+ * them and stay a safe integer); log runs and configurations satisfy the contracts documented on
+ * `LogEntries` and `ClusterConfig`; and nothing a correct peer cannot send (entries or positions
+ * from a term above the message's own term).
+ *
+ * Each check is also a parser: it reads every field of the event exactly once and returns a plain
+ * copy of what it found (or the problem, as a string). The rules only ever see these copies, so an
+ * event built from getters, proxies or objects with hidden keys can neither change between the check
+ * and its use nor leave anything but plain data in the state.
  */
+import type { ClusterConfig } from './config.js';
+import type {
+  CreateClusterEvent,
+  HeartbeatEvent,
+  ProposeEvent,
+  ProposeConfigEvent,
+  RaftEvent,
+  SnapshotInstalledEvent,
+  TimeoutEvent,
+} from './events.js';
+import { makeEntries, type ConfigEntry, type LogEntries, type TermStart } from './log.js';
+import {
+  appendEntriesCall,
+  appendEntriesReply,
+  requestVote,
+  requestVoteReply,
+  type AppendEntries,
+  type AppendEntriesReply,
+  type RequestVote,
+  type RequestVoteReply,
+} from './messages.js';
+
+/**
+ * The highest term, index or count an event may carry: `Number.MAX_SAFE_INTEGER - 1` (2^53 - 2).
+ * A node must always be able to add 1 to its term (to campaign) and to its last index (to append)
+ * without leaving the safe integers, so the top value itself is refused everywhere: in messages, in
+ * `snapshotInstalled`, in `propose` counts and in the persisted state given to `restartNode`.
+ */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER - 1;
 
 /** True for a non-empty string, the only kind of node id. */
 export function isNodeId(x: unknown): x is string {
@@ -14,237 +49,342 @@ export function isNodeId(x: unknown): x is string {
 }
 
 // Module constants: isNatural runs for every number of every message.
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const floor = Math.floor;
 
-/** True for a non-negative safe integer: a term, an index or a count. */
+/** True for an integer in `[0, MAX_POSITION]`: a term, an index or a count. */
 export function isNatural(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && x <= MAX_SAFE && floor(x) === x;
+  return typeof x === 'number' && x >= 0 && x <= MAX_POSITION && floor(x) === x;
+}
+
+/** The text of a problem with a number: `what` must be an integer in `[0, MAX_POSITION]`. */
+function notNatural(what: string): string {
+  return `${what} must be an integer from 0 to 2^53 - 2`;
 }
 
 type Obj = Record<string, unknown>;
 
-/**
- * What `step` can look into: a non-null object that is not an array. Anything else is answered
- * with {@link NOT_AN_OBJECT}.
- */
+/** What the parsers look into: a non-null object that is not an array. */
 export type EventObject = Obj;
 
 /** The problem reported for an event that is not an object. */
 export const NOT_AN_OBJECT = 'event must be an object';
 
-/** True for a value `step` can look into (see {@link EventObject}). */
-export function isEventObject(x: unknown): x is EventObject {
-  return isObject(x);
-}
-
 function isObject(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** A parse result: the plain copy, or the problem found (a string). */
+export type Parsed<T> = T | string;
+
 /**
- * The problem with `event`, or null when it is a well-formed event. `step` runs the same checks,
- * one event type at a time (the `...Problem` functions below, each for an object whose `type` is
- * already known).
+ * The problem with `event`, or null when it is a well-formed event: the checks `step` runs (see
+ * {@link parseEvent}). Never throws: an event whose fields cannot be read is malformed too.
  */
 export function validateEvent(event: unknown): string | null {
-  if (!isObject(event)) return NOT_AN_OBJECT;
-  switch (event.type) {
-    case 'appendEntries':
-      return appendEntriesProblem(event);
-    case 'appendEntriesReply':
-    case 'requestVote':
-      return positionMessageProblem(event);
-    case 'requestVoteReply':
-      return voteReplyProblem(event);
-    case 'propose':
-      return proposeProblem(event);
-    case 'heartbeat':
-    case 'timeout':
-      return null;
-    case 'createCluster':
-      return createClusterProblem(event);
-    case 'proposeConfig':
-      return proposeConfigProblem(event);
-    case 'snapshotInstalled':
-      return snapshotInstalledProblem(event);
-    default:
-      return unknownTypeProblem(event);
+  try {
+    const r = parseEvent(event);
+    return typeof r === 'string' ? r : null;
+  } catch (err) {
+    return unreadable(err);
   }
 }
 
-// Messages are checked field by field with plain property reads: these run on every hot path.
-
-/** The problem with an `appendEntries` message, or null. */
-export function appendEntriesProblem(event: EventObject): string | null {
-  const e = event as { from: unknown; term: unknown; commitIndex: unknown; entries: unknown };
-  if (!isNodeId(e.from)) return 'from must be a non-empty string';
-  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-  if (!isNatural(e.commitIndex)) return 'commitIndex must be a non-negative safe integer';
-  const problem = validateLogEntries(e.entries, 'entries.');
-  if (problem !== null) return problem;
-  return (e.entries as { lastTerm: number }).lastTerm > e.term ? 'entries.lastTerm must not exceed term' : null;
+/** The problem reported for an event whose fields threw when read (a getter or a proxy trap). */
+export function unreadable(err: unknown): string {
+  let what: string;
+  try {
+    what = err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    what = 'an exception that cannot be described';
+  }
+  return `event could not be read: ${what}`;
 }
 
-/** The problem with an `appendEntriesReply` or `requestVote` message (both carry a position), or null. */
-export function positionMessageProblem(event: EventObject): string | null {
-  const e = event as { from: unknown; term: unknown; lastTerm: unknown; lastIndex: unknown };
-  if (!isNodeId(e.from)) return 'from must be a non-empty string';
-  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-  if (!isNatural(e.lastTerm)) return 'lastTerm must be a non-negative safe integer';
-  if (!isNatural(e.lastIndex)) return 'lastIndex must be a non-negative safe integer';
-  if (e.lastTerm > e.term) return 'lastTerm must not exceed term';
-  return checkAnchor(e.lastTerm, e.lastIndex, '');
+const HEARTBEAT: HeartbeatEvent = Object.freeze({ type: 'heartbeat' });
+const TIMEOUT: TimeoutEvent = Object.freeze({ type: 'timeout' });
+const PROPOSE_ONE: ProposeEvent = Object.freeze({ type: 'propose', count: 1 });
+
+/**
+ * A plain copy of `event` when it is well-formed, else its problem (a string). Reads each field of
+ * the event once. May throw when reading a field throws (a getter, a proxy): `step` reports that as
+ * a malformed event.
+ */
+export function parseEvent(event: unknown): Parsed<RaftEvent> {
+  if (!isObject(event)) return NOT_AN_OBJECT;
+  const type = event.type;
+  switch (type) {
+    case 'appendEntries':
+      return parseAppendEntries(event);
+    case 'appendEntriesReply':
+    case 'requestVote':
+      return parsePositionMessage(event, type);
+    case 'requestVoteReply':
+      return parseVoteReply(event);
+    case 'propose':
+      return parsePropose(event);
+    case 'heartbeat':
+      return HEARTBEAT;
+    case 'timeout':
+      return TIMEOUT;
+    case 'createCluster':
+      return parseCreateCluster(event);
+    case 'proposeConfig':
+      return parseProposeConfig(event);
+    case 'snapshotInstalled':
+      return parseSnapshotInstalled(event);
+    default:
+      return unknownTypeProblem(type);
+  }
 }
 
-/** The problem with a `requestVoteReply` message, or null. */
-export function voteReplyProblem(event: EventObject): string | null {
-  const e = event as { from: unknown; term: unknown; granted: unknown };
-  if (!isNodeId(e.from)) return 'from must be a non-empty string';
-  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-  return typeof e.granted === 'boolean' ? null : 'granted must be a boolean';
+// Messages are read field by field with plain property reads: these run on every hot path.
+
+/** An `appendEntries` message, copied; or its problem. */
+export function parseAppendEntries(event: EventObject): Parsed<AppendEntries> {
+  const from = event.from;
+  const term = event.term;
+  const commitIndex = event.commitIndex;
+  if (!isNodeId(from)) return 'from must be a non-empty string';
+  if (!isNatural(term)) return notNatural('term');
+  if (!isNatural(commitIndex)) return notNatural('commitIndex');
+  const entries = parseLogEntries(event.entries, 'entries.');
+  if (typeof entries === 'string') return entries;
+  if (entries.lastTerm > term) return 'entries.lastTerm must not exceed term';
+  return appendEntriesCall(from, term, commitIndex, entries);
 }
 
-/** The problem with a `propose` event, or null. */
-export function proposeProblem(event: EventObject): string | null {
+/** An `appendEntriesReply` or `requestVote` message (both carry a position), copied; or its problem. */
+export function parsePositionMessage(
+  event: EventObject,
+  type: 'appendEntriesReply' | 'requestVote',
+): Parsed<AppendEntriesReply | RequestVote> {
+  const from = event.from;
+  const term = event.term;
+  const lastTerm = event.lastTerm;
+  const lastIndex = event.lastIndex;
+  if (!isNodeId(from)) return 'from must be a non-empty string';
+  if (!isNatural(term)) return notNatural('term');
+  if (!isNatural(lastTerm)) return notNatural('lastTerm');
+  if (!isNatural(lastIndex)) return notNatural('lastIndex');
+  if (lastTerm > term) return 'lastTerm must not exceed term';
+  const anchor = anchorProblem(lastTerm, lastIndex, '');
+  if (anchor !== null) return anchor;
+  return type === 'requestVote'
+    ? requestVote(from, term, lastTerm, lastIndex)
+    : appendEntriesReply(from, term, lastTerm, lastIndex);
+}
+
+/** A `requestVoteReply` message, copied; or its problem. */
+export function parseVoteReply(event: EventObject): Parsed<RequestVoteReply> {
+  const from = event.from;
+  const term = event.term;
+  const granted = event.granted;
+  if (!isNodeId(from)) return 'from must be a non-empty string';
+  if (!isNatural(term)) return notNatural('term');
+  if (typeof granted !== 'boolean') return 'granted must be a boolean';
+  return requestVoteReply(from, term, granted);
+}
+
+/** A `propose` event, copied (`count` 1 when absent); or its problem. */
+export function parsePropose(event: EventObject): Parsed<ProposeEvent> {
   const count = event.count;
-  if (count === undefined) return null;
-  return isNatural(count) && count > 0 ? null : 'count must be a positive safe integer';
+  if (count === undefined || count === 1) return PROPOSE_ONE;
+  return isNatural(count) && count > 0 ? { type: 'propose', count } : 'count must be an integer from 1 to 2^53 - 2';
 }
 
-/** The problem with a `createCluster` event, or null. */
-export function createClusterProblem(event: EventObject): string | null {
-  return checkIdList(event.voters, 'voters');
+/** The voters of a `createCluster` event, copied; or its problem. */
+export function parseCreateCluster(event: EventObject): Parsed<CreateClusterEvent> {
+  const voters = parseSortedIds(event.voters, 'voters');
+  return typeof voters === 'string' ? voters : { type: 'createCluster', voters };
 }
 
-/** The problem with a `proposeConfig` event, or null. */
-export function proposeConfigProblem(event: EventObject): string | null {
-  return validateConfig(event.config, 'config.');
+/** The configuration of a `proposeConfig` event, copied; or its problem. */
+export function parseProposeConfig(event: EventObject): Parsed<ProposeConfigEvent> {
+  const config = parseConfig(event.config, 'config.');
+  return typeof config === 'string' ? config : { type: 'proposeConfig', config };
 }
 
-/** The problem with a `snapshotInstalled` event, or null. */
-export function snapshotInstalledProblem(event: EventObject): string | null {
-  const e = event as { term: unknown; index: unknown; config: unknown };
-  if (!isNatural(e.term)) return 'term must be a non-negative safe integer';
-  if (!isNatural(e.index)) return 'index must be a non-negative safe integer';
-  return checkAnchor(e.term, e.index, '') ?? validateConfig(e.config, 'config.');
+/** A `snapshotInstalled` event, copied; or its problem. */
+export function parseSnapshotInstalled(event: EventObject): Parsed<SnapshotInstalledEvent> {
+  const term = event.term;
+  const index = event.index;
+  if (!isNatural(term)) return notNatural('term');
+  if (!isNatural(index)) return notNatural('index');
+  const anchor = anchorProblem(term, index, '');
+  if (anchor !== null) return anchor;
+  const config = parseConfig(event.config, 'config.');
+  return typeof config === 'string' ? config : { type: 'snapshotInstalled', term, index, config };
 }
 
 /** The problem with an event whose `type` is none of the known ones. */
-export function unknownTypeProblem(event: EventObject): string {
-  return typeof event.type === 'string' ? `unknown event type "${event.type}"` : 'event.type must be a string';
+export function unknownTypeProblem(type: unknown): string {
+  return typeof type === 'string' ? `unknown event type "${type}"` : 'event.type must be a string';
 }
 
 /**
- * True for a plain object (or one without prototype) with exactly `keys` own properties. The objects
- * inside log runs and configurations are kept in the state as they arrive, so they may carry
- * nothing else: no extra data, and nothing that is not JSON.
+ * True for a plain object (or one without prototype) with exactly `keys` own properties: the
+ * objects inside log runs and configurations may carry nothing else.
  */
 function isRecordOf(o: Obj, keys: number): boolean {
   const proto: unknown = Object.getPrototypeOf(o);
   return (proto === Object.prototype || proto === null) && Reflect.ownKeys(o).length === keys;
 }
 
-function checkNatural(o: Obj, key: string, where = ''): string | null {
-  return isNatural(o[key]) ? null : `${where}${key} must be a non-negative safe integer`;
-}
-
-function checkAnchor(term: number, index: number, where: string): string | null {
+function anchorProblem(term: number, index: number, where: string): string | null {
   return index === 0 && term !== 0 ? `${where}position (${term}, 0) is impossible: index 0 has term 0` : null;
 }
 
+const NO_TERM_STARTS: readonly TermStart[] = Object.freeze([]);
+const NO_CONFIGS: readonly ConfigEntry[] = Object.freeze([]);
+
 /**
- * The problem with a log run, or null when it satisfies the `LogEntries` contract. `where`
+ * A log run, copied, when it satisfies the `LogEntries` contract; otherwise its problem. `where`
  * prefixes the field names in the message.
  */
-export function validateLogEntries(x: unknown, where = ''): string | null {
+export function parseLogEntries(x: unknown, where = ''): Parsed<LogEntries> {
   if (!isObject(x)) return `${where.slice(0, -1) || 'entries'} must be an object`;
-  const e = x as { prevTerm: unknown; prevIndex: unknown; lastTerm: unknown; lastIndex: unknown; termStarts: unknown };
-  const prevTerm = e.prevTerm;
-  const prevIndex = e.prevIndex;
-  const lastTerm = e.lastTerm;
-  const lastIndex = e.lastIndex;
-  if (!isNatural(prevTerm)) return `${where}prevTerm must be a non-negative safe integer`;
-  if (!isNatural(prevIndex)) return `${where}prevIndex must be a non-negative safe integer`;
-  if (!isNatural(lastTerm)) return `${where}lastTerm must be a non-negative safe integer`;
-  if (!isNatural(lastIndex)) return `${where}lastIndex must be a non-negative safe integer`;
+  const prevTerm = x.prevTerm;
+  const prevIndex = x.prevIndex;
+  const lastTerm = x.lastTerm;
+  const lastIndex = x.lastIndex;
+  const startsIn = x.termStarts;
+  const configsIn = x.configs;
+  if (!isNatural(prevTerm)) return notNatural(`${where}prevTerm`);
+  if (!isNatural(prevIndex)) return notNatural(`${where}prevIndex`);
+  if (!isNatural(lastTerm)) return notNatural(`${where}lastTerm`);
+  if (!isNatural(lastIndex)) return notNatural(`${where}lastIndex`);
   if (prevIndex > lastIndex) return `${where}prevIndex must not exceed lastIndex`;
-  const anchor = checkAnchor(prevTerm, prevIndex, where);
+  const anchor = anchorProblem(prevTerm, prevIndex, where);
   if (anchor !== null) return anchor;
-  const starts = e.termStarts;
-  if (!Array.isArray(starts)) return `${where}termStarts must be an array`;
-  if (starts.length === 0 && prevTerm === lastTerm) return checkConfigs(x, prevIndex, lastIndex, where);
-  let index = prevIndex;
-  let term = prevTerm;
-  for (let i = 0; i < starts.length; i++) {
-    const s: unknown = starts[i];
-    const at = `${where}termStarts[${i}].`;
-    if (!isObject(s)) return `${at.slice(0, -1)} must be an object`;
-    if (!isRecordOf(s, 2)) return `${at.slice(0, -1)} must be a plain object holding only index and term`;
-    const q = checkNatural(s, 'index', at) ?? checkNatural(s, 'term', at);
-    if (q !== null) return q;
-    if ((s.index as number) <= index || (s.index as number) > lastIndex) {
-      return `${at}index must be increasing and within (prevIndex, lastIndex]`;
-    }
-    if ((s.term as number) <= term) return `${at}term must be increasing and above prevTerm`;
-    index = s.index as number;
-    term = s.term as number;
-  }
-  if (term !== lastTerm) return `${where}lastTerm must be the term of the last term start (or prevTerm)`;
-  return checkConfigs(x, prevIndex, lastIndex, where);
+  if (!Array.isArray(startsIn)) return `${where}termStarts must be an array`;
+  if (!Array.isArray(configsIn)) return `${where}configs must be an array`;
+  const starts =
+    startsIn.length === 0 ? NO_TERM_STARTS : parseTermStarts(startsIn, prevIndex, prevTerm, lastIndex, where);
+  if (typeof starts === 'string') return starts;
+  const last = starts.length === 0 ? prevTerm : starts[starts.length - 1]!.term;
+  if (last !== lastTerm) return `${where}lastTerm must be the term of the last term start (or prevTerm)`;
+  const configs =
+    configsIn.length === 0 ? NO_CONFIGS : parseConfigEntries(configsIn, prevIndex, lastIndex, starts, where);
+  if (typeof configs === 'string') return configs;
+  return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, starts, configs);
 }
 
-function checkConfigs(x: Obj, prevIndex: number, lastIndex: number, where: string): string | null {
-  const configs = x.configs;
-  if (!Array.isArray(configs)) return `${where}configs must be an array`;
+/** The problem with a log run, or null when it satisfies the `LogEntries` contract. */
+export function validateLogEntries(x: unknown, where = ''): string | null {
+  const r = parseLogEntries(x, where);
+  return typeof r === 'string' ? r : null;
+}
+
+function parseTermStarts(
+  list: readonly unknown[],
+  prevIndex: number,
+  prevTerm: number,
+  lastIndex: number,
+  where: string,
+): Parsed<readonly TermStart[]> {
+  const n = list.length;
+  const out: TermStart[] = new Array<TermStart>(n);
   let index = prevIndex;
-  for (let i = 0; i < configs.length; i++) {
-    const c: unknown = configs[i];
-    const at = `${where}configs[${i}].`;
-    if (!isObject(c)) return `${at.slice(0, -1)} must be an object`;
-    if (!isRecordOf(c, 2)) return `${at.slice(0, -1)} must be a plain object holding only index and config`;
-    const q = checkNatural(c, 'index', at);
-    if (q !== null) return q;
-    if ((c.index as number) <= index || (c.index as number) > lastIndex) {
-      return `${at}index must be increasing and within (prevIndex, lastIndex]`;
-    }
-    index = c.index as number;
-    const cp = validateConfig(c.config, `${at}config.`);
-    if (cp !== null) return cp;
+  let term = prevTerm;
+  for (let i = 0; i < n; i++) {
+    const s: unknown = list[i];
+    const at = `${where}termStarts[${i}]`;
+    if (!isObject(s)) return `${at} must be an object`;
+    if (!isRecordOf(s, 2)) return `${at} must be a plain object holding only index and term`;
+    const si = s.index;
+    const st = s.term;
+    if (!isNatural(si)) return notNatural(`${at}.index`);
+    if (!isNatural(st)) return notNatural(`${at}.term`);
+    if (si <= index || si > lastIndex) return `${at}.index must be increasing and within (prevIndex, lastIndex]`;
+    if (st <= term) return `${at}.term must be increasing and above prevTerm`;
+    out[i] = { index: si, term: st };
+    index = si;
+    term = st;
   }
-  return null;
+  return out;
+}
+
+function parseConfigEntries(
+  list: readonly unknown[],
+  prevIndex: number,
+  lastIndex: number,
+  starts: readonly TermStart[],
+  where: string,
+): Parsed<readonly ConfigEntry[]> {
+  const n = list.length;
+  const out: ConfigEntry[] = new Array<ConfigEntry>(n);
+  let index = prevIndex;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const c: unknown = list[i];
+    const at = `${where}configs[${i}]`;
+    if (!isObject(c)) return `${at} must be an object`;
+    if (!isRecordOf(c, 2)) return `${at} must be a plain object holding only index and config`;
+    const ci = c.index;
+    if (!isNatural(ci)) return notNatural(`${at}.index`);
+    if (ci <= index || ci > lastIndex) return `${at}.index must be increasing and within (prevIndex, lastIndex]`;
+    while (s < starts.length && starts[s]!.index < ci) s++;
+    if (s < starts.length && starts[s]!.index === ci)
+      return `${at}.index is a term start: an entry is one or the other`;
+    const config = parseConfig(c.config, `${at}.config.`);
+    if (typeof config === 'string') return config;
+    out[i] = { index: ci, config };
+    index = ci;
+  }
+  return out;
+}
+
+/**
+ * A cluster configuration, copied, when it satisfies the `ClusterConfig` contract (each list sorted
+ * ascending without duplicates, no non-voter among the voters); otherwise its problem. Linear in the
+ * size of the lists.
+ */
+export function parseConfig(x: unknown, where = ''): Parsed<ClusterConfig> {
+  const what = where.slice(0, -1) || 'config';
+  if (!isObject(x)) return `${what} must be an object`;
+  if (!isRecordOf(x, 3)) return `${what} must hold only voters, newVoters and nonVoters`;
+  const voters = parseSortedIds(x.voters, `${where}voters`);
+  if (typeof voters === 'string') return voters;
+  const newVoters = parseSortedIds(x.newVoters, `${where}newVoters`);
+  if (typeof newVoters === 'string') return newVoters;
+  const nonVoters = parseSortedIds(x.nonVoters, `${where}nonVoters`);
+  if (typeof nonVoters === 'string') return nonVoters;
+  const shared = firstShared(nonVoters, voters) ?? firstShared(nonVoters, newVoters);
+  if (shared !== null) return `${where}nonVoters must not contain a voter ("${shared}")`;
+  return { voters, newVoters, nonVoters };
 }
 
 /** The problem with a cluster configuration, or null when it satisfies the `ClusterConfig` contract. */
 export function validateConfig(x: unknown, where = ''): string | null {
-  if (!isObject(x)) return `${where.slice(0, -1) || 'config'} must be an object`;
-  if (!isRecordOf(x, 3)) return `${where.slice(0, -1) || 'config'} must hold only voters, newVoters and nonVoters`;
-  const p =
-    checkSortedIds(x.voters, `${where}voters`) ??
-    checkSortedIds(x.newVoters, `${where}newVoters`) ??
-    checkSortedIds(x.nonVoters, `${where}nonVoters`);
-  if (p !== null) return p;
-  const nonVoters = x.nonVoters as string[];
-  for (const id of nonVoters) {
-    if ((x.voters as string[]).includes(id) || (x.newVoters as string[]).includes(id)) {
-      return `${where}nonVoters must not contain a voter ("${id}")`;
-    }
+  const r = parseConfig(x, where);
+  return typeof r === 'string' ? r : null;
+}
+
+/** The first id two sorted lists share, or null: one merge pass. */
+function firstShared(a: readonly string[], b: readonly string[]): string | null {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) return x;
+    if (x < y) i++;
+    else j++;
   }
   return null;
 }
 
-function checkIdList(x: unknown, what: string): string | null {
+/** A list of node ids sorted ascending without duplicates, copied; or its problem. */
+function parseSortedIds(x: unknown, what: string): Parsed<readonly string[]> {
   if (!Array.isArray(x)) return `${what} must be an array of node ids`;
-  for (let i = 0; i < x.length; i++) if (!isNodeId(x[i])) return `${what}[${i}] must be a non-empty string`;
-  return null;
-}
-
-function checkSortedIds(x: unknown, what: string): string | null {
-  const p = checkIdList(x, what);
-  if (p !== null) return p;
-  const ids = x as string[];
-  for (let i = 1; i < ids.length; i++) {
-    if (!(ids[i - 1]! < ids[i]!)) return `${what} must be sorted ascending without duplicates`;
+  const list = x as readonly unknown[];
+  const n = list.length;
+  const out: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const id = list[i];
+    if (!isNodeId(id)) return `${what}[${i}] must be a non-empty string`;
+    if (i > 0 && !(out[i - 1]! < id)) return `${what} must be sorted ascending without duplicates`;
+    out[i] = id;
   }
-  return null;
+  return out;
 }

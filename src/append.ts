@@ -1,0 +1,81 @@
+/**
+ * The leader's own appends: a new term's first entry, a batch of commands, a configuration. Each
+ * is persisted by the leader and broadcast to its peers in one step. Whether the append commits at
+ * once (a single voter) is decided one level up, in `commit.ts`.
+ */
+import { TIMER_HEARTBEAT, appendLog, broadcast, type Actions } from './actions.js';
+import { finalConfigOf, type ClusterConfig } from './config.js';
+import {
+  appendCommands,
+  appendConfig,
+  appendTermStart as appendTermStartEntry,
+  commandsAfter,
+  makeEntries,
+  type LogEntries,
+} from './log.js';
+import { appendEntriesCall } from './messages.js';
+import { progressFor, type LeaderProgress } from './progress.js';
+import { latestConfig, withLeaderLog, type LeaderState } from './state.js';
+
+/** What the leader appends: its log after the append, the new entries, its progress after it. */
+export interface LeaderAppend {
+  readonly log: LogEntries;
+  readonly entries: LogEntries;
+  readonly progress: LeaderProgress;
+}
+
+/** `count` commands in the leader's term, after its last entry. */
+export function commandsAppend(s: LeaderState, count: number): LeaderAppend {
+  const log = s.log;
+  return {
+    log: appendCommands(log, count),
+    entries: commandsAfter(log.lastTerm, log.lastIndex, count),
+    progress: s.progress,
+  };
+}
+
+/** The term-start entry of a new leader (Raft's no-op entry: committing it commits what came before). */
+export function termStartAppend(s: LeaderState): LeaderAppend {
+  const log = appendTermStartEntry(s.log, s.term);
+  const entries = makeEntries(s.log.lastTerm, s.log.lastIndex, s.term, log.lastIndex, log.termStarts.slice(-1), []);
+  return { log, entries, progress: s.progress };
+}
+
+/**
+ * A configuration entry. It takes effect at once: the leader starts tracking new members and stops
+ * tracking removed ones.
+ */
+export function configAppend(s: LeaderState, config: ClusterConfig): LeaderAppend {
+  const log = appendConfig(s.log, config);
+  const entries = makeEntries(
+    s.log.lastTerm,
+    s.log.lastIndex,
+    s.log.lastTerm,
+    log.lastIndex,
+    [],
+    log.configs.slice(-1),
+  );
+  return { log, entries, progress: progressFor(config, s.id, s.progress) };
+}
+
+/**
+ * The final configuration of a committed joint one (its new voters, the same non-voters): what the
+ * leader appends by itself once the joint configuration commits.
+ */
+export function finalConfigAppend(s: LeaderState): LeaderAppend {
+  return configAppend(s, finalConfigOf(latestConfig(s)));
+}
+
+/** The leader after the append (commit index unchanged). */
+export function appendedState(s: LeaderState, a: LeaderAppend): LeaderState {
+  return withLeaderLog(s, a.log, a.progress);
+}
+
+/**
+ * The actions of an append: re-arm the heartbeat timer (a broadcast counts as a heartbeat), persist
+ * the entries, send them to every peer with `commitIndex`.
+ */
+export function appendActions(s: LeaderState, a: LeaderAppend, commitIndex: number): Actions {
+  if (a.progress.peers.length === 0) return [TIMER_HEARTBEAT, appendLog(a.entries)];
+  return [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(appendEntriesCall(s.id, s.term, commitIndex, a.entries))];
+}
