@@ -1,6 +1,6 @@
 /**
  * The invariant checker: Raft's safety properties, checked incrementally after every event of a
- * {@link World}, so that a long run costs time proportional to its events, not to its history.
+ * world (see `World`), so that a long run costs time proportional to its events, not to its history.
  *
  * - Election safety: at most one leader per term.
  * - Log matching: every log agrees with the one history the leaders wrote. Each term's entries are
@@ -25,47 +25,36 @@ import {
   termAt,
   type ClusterConfig,
   type LogEntries,
+  type LogEntry,
   type RaftEvent,
   type RaftState,
 } from '../index.js';
+import type { SimApplication } from './plugins.js';
+import type { Happening, WorldStats } from './stats.js';
 import type { SnapshotData } from './storage.js';
-import type { SimApplication, SimNode, World } from './world.js';
+import type { InvariantName } from './violation.js';
 
-/** The kinds of log entries, as `forEachEntry` reports them. */
-export const ENTRY_COMMAND = 0;
-export const ENTRY_TERM_START = 1;
-export const ENTRY_CONFIG = 2;
+/** A node as the checker sees it (a `SimNode` is one). */
+export interface Replica {
+  readonly id: string;
+  readonly status: string;
+  /** Its Raft state; null while it is down or removed. */
+  readonly state: RaftState | null;
+  /** What survives a crash: the durable term. */
+  readonly durable: { readonly term: number };
+}
 
-/**
- * Call `fn(index, term, kind, config)` for every entry of `log` in `[from, to]` (which must lie in
- * `(prevIndex, lastIndex]`), in index order, in one pass.
- */
-export function forEachEntry(
-  log: LogEntries,
-  from: number,
-  to: number,
-  fn: (index: number, term: number, kind: number, config: ClusterConfig | null) => void,
-): void {
-  const starts = log.termStarts;
-  const configs = log.configs;
-  let si = 0;
-  while (si < starts.length && starts[si]!.index < from) si++;
-  let term = si > 0 ? starts[si - 1]!.term : log.prevTerm;
-  let ci = 0;
-  while (ci < configs.length && configs[ci]!.index < from) ci++;
-  for (let i = from; i <= to; i++) {
-    let kind = ENTRY_COMMAND;
-    let config: ClusterConfig | null = null;
-    if (si < starts.length && starts[si]!.index === i) {
-      term = starts[si++]!.term;
-      kind = ENTRY_TERM_START;
-    }
-    if (ci < configs.length && configs[ci]!.index === i) {
-      config = configs[ci++]!.config;
-      if (kind === ENTRY_COMMAND) kind = ENTRY_CONFIG;
-    }
-    fn(i, term, kind, config);
-  }
+/** What the checker needs from the world it checks (a `World` is one). */
+export interface CheckedWorld {
+  readonly stats: WorldStats;
+  readonly narrator: ((h: Happening) => void) | null;
+  /** Every node ever started. */
+  nodes(): readonly Replica[];
+  /** Report a violation (throws). */
+  fail(invariant: InvariantName, message: string, nodes: readonly string[]): never;
+  tell(kind: Happening['kind'], text: string): void;
+  /** Index `index` was committed for the first time (with `payload`, and `config` if a configuration entry). */
+  noteCommitted(index: number, term: number, payload: number, config: ClusterConfig | null): void;
 }
 
 /** What the leader of one term wrote. */
@@ -108,7 +97,7 @@ export class Checker {
   /** The highest index in the record (the record is contiguous from 1). */
   recorded = 0;
 
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: CheckedWorld) {}
 
   /** The term of the entry committed at `index` (undefined when not known committed). */
   committedTerm(index: number): number | undefined {
@@ -126,14 +115,14 @@ export class Checker {
     return t === undefined || term === 0 ? undefined : t.leader;
   }
 
-  private fail(invariant: Parameters<World['fail']>[0], message: string, nodes: readonly string[]): never {
+  private fail(invariant: InvariantName, message: string, nodes: readonly string[]): never {
     return this.world.fail(invariant, message, nodes);
   }
 
   // ------------------------------------------------------------------------------------------
   // Lifecycle
 
-  onStart(h: SimNode): void {
+  onStart(h: Replica): void {
     this.checkedLogs.delete(h.id);
   }
 
@@ -142,11 +131,11 @@ export class Checker {
    * the node (messages and applied commits wait for the writes before them to be durable), and the
    * node may lead that term again after restarting (a single voter elects itself at once).
    */
-  onCrash(h: SimNode): void {
+  onCrash(h: Replica): void {
     for (const [t, info] of this.terms) if (t > 0 && info.leader === h.id && t > h.durable.term) this.terms.delete(t);
   }
 
-  onRestart(h: SimNode): void {
+  onRestart(h: Replica): void {
     this.checkedLogs.delete(h.id);
     const s = h.state!;
     this.checkLog(h.id, s.log);
@@ -180,7 +169,7 @@ export class Checker {
   // ------------------------------------------------------------------------------------------
   // After each step
 
-  afterStep(h: SimNode, before: RaftState, after: RaftState, event: RaftEvent): void {
+  afterStep(h: Replica, before: RaftState, after: RaftState, event: RaftEvent): void {
     if (after === before) return;
     const id = h.id;
     const stats = this.world.stats;
@@ -435,10 +424,10 @@ export class Checker {
 
   /** Replica `h` applies the committed entry at `index`. */
   committed(
-    h: SimNode,
+    h: Replica,
     index: number,
     term: number,
-    kind: number,
+    kind: LogEntry['kind'],
     payload: number,
     config: ClusterConfig | null,
     hash: number,
@@ -446,8 +435,7 @@ export class Checker {
     appDef: SimApplication | null,
   ): void {
     let fp: string | undefined;
-    if (appDef !== null && kind === ENTRY_COMMAND)
-      fp = appDef.fingerprint ? appDef.fingerprint(app) : JSON.stringify(app);
+    if (appDef !== null && kind === 'command') fp = appDef.fingerprint ? appDef.fingerprint(app) : JSON.stringify(app);
     if (index <= this.recorded) {
       const rt = this.recTerm[index]!;
       const rp = this.recPayload[index]!;
@@ -485,14 +473,14 @@ export class Checker {
         [h.id],
       );
     }
-    if (appDef?.check !== undefined && kind === ENTRY_COMMAND) {
+    if (appDef?.check !== undefined && kind === 'command') {
       const problem = appDef.check(app, index);
       if (problem !== null) this.fail('application', `${h.id} after ${index}: ${problem}`, [h.id]);
     }
   }
 
   /** Replica `h`, in term `term`, knows that everything up to `index` is committed. */
-  commitKnown(h: SimNode, term: number, index: number): void {
+  commitKnown(h: Replica, term: number, index: number): void {
     const known = this.commitsByTerm.get(term);
     if (known === undefined || index > known) this.commitsByTerm.set(term, index);
     for (const other of this.world.nodes()) {
@@ -504,7 +492,7 @@ export class Checker {
   }
 
   /** Replica `h` installed a snapshot from a leader: its state machine must be the record's. */
-  snapshotInstalled(h: SimNode, snap: SnapshotData): void {
+  snapshotInstalled(h: Replica, snap: SnapshotData): void {
     const i = snap.index;
     if (i > this.recorded)
       this.fail('stateMachineSafety', `${h.id} installed a snapshot at ${i}, an index never committed`, [h.id]);

@@ -33,22 +33,13 @@ export {
   type SimOptionsInput,
   type Timing,
 } from './options.js';
-export {
-  World,
-  SimNode,
-  describeConfig,
-  type Happening,
-  type NodeStatus,
-  type Packet,
-  type ProposeOutcome,
-  type SimApplication,
-  type Stepper,
-  type WorldInvariant,
-  type WorldOptions,
-  type WorldStats,
-} from './world.js';
+export { World, describeConfig, type ProposeOutcome, type WorldInvariant, type WorldOptions } from './world.js';
+export { SimNode, type NodeStatus } from './nodes.js';
+export type { Packet } from './network.js';
+export type { SimApplication, Stepper } from './plugins.js';
+export type { Happening, WorldStats } from './stats.js';
 export { Operator, MEMBERSHIP_CHANGES, type MembershipChange, type ChangeOutcome } from './operator.js';
-export { Checker, forEachEntry } from './checker.js';
+export { Checker, type CheckedWorld, type Replica } from './checker.js';
 export { SimViolation, describeViolation, type InvariantName, type Violation } from './violation.js';
 export {
   TimeTravel,

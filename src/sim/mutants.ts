@@ -5,16 +5,19 @@
  */
 import { followerMatchIndex, latestConfig, step, type Action, type RaftEvent, type RaftState } from '../index.js';
 import { actionRank } from '../actions.js';
-import type { Stepper } from './world.js';
+import type { Stepper } from './plugins.js';
 
 /** The names of the mutants. */
 export type MutantName = 'votesWithoutLogCheck' | 'commitsOnAMinority' | 'winsWithOneVote' | 'believesStaleReplies';
 
 const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
 
+/** The highest log index an event may carry (2^53 - 2: one more must still be a safe integer). */
+const HIGHEST_INDEX = Number.MAX_SAFE_INTEGER - 1;
+
 /** Grants votes without the log check: every candidate looks as up to date as can be. */
 const votesWithoutLogCheck: Stepper = (s, e) =>
-  e.type === 'requestVote' ? step(s, { ...e, lastTerm: e.term, lastIndex: Number.MAX_SAFE_INTEGER }) : step(s, e);
+  e.type === 'requestVote' ? step(s, { ...e, lastTerm: e.term, lastIndex: HIGHEST_INDEX }) : step(s, e);
 
 /** A leader that commits what one follower acknowledged (a minority). */
 const commitsOnAMinority: Stepper = (s, e) => {
@@ -34,7 +37,7 @@ const winsWithOneVote: Stepper = (s, e) => {
   if (!(s.role === 'candidate' && after.role === 'candidate' && e.type === 'requestVoteReply' && e.granted)) {
     return [after, actions];
   }
-  let state = after;
+  let state: RaftState = after;
   let all: Action[] = actions.slice();
   const config = latestConfig(after);
   for (const v of [...config.voters, ...config.newVoters]) {

@@ -13,9 +13,8 @@
  */
 import {
   allMembers,
-  isJoint,
+  configChangeInProgress,
   latestConfig,
-  latestConfigIndex,
   toJointConsensus,
   withNonVoters,
   type ClusterConfig,
@@ -62,8 +61,8 @@ export class Operator {
     const leader = w.leader();
     if (leader === null) return { ok: false, reason: 'noLeader' };
     const s = leader.state!;
+    if (configChangeInProgress(s)) return { ok: false, reason: 'busy' };
     const config = latestConfig(s);
-    if (isJoint(config) || latestConfigIndex(s) > s.commitIndex) return { ok: false, reason: 'busy' };
     const members = allMembers(config);
     const canAdd = members.length < this.limits.maxMembers;
     const possible: MembershipChange[] = [];

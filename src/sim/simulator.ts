@@ -21,7 +21,9 @@ import { MEMBERSHIP_CHANGES, Operator } from './operator.js';
 import { normalizeOptions, type SimOptions, type SimOptionsInput } from './options.js';
 import type { Trace } from './trace.js';
 import { SimViolation, type Violation } from './violation.js';
-import { World, type Happening, type SimApplication, type Stepper, type WorldInvariant } from './world.js';
+import type { SimApplication, Stepper } from './plugins.js';
+import type { Happening } from './stats.js';
+import { World, type WorldInvariant } from './world.js';
 
 /** What a simulation can be given besides its (JSON) options. */
 export interface SimPlugins {

@@ -28,7 +28,7 @@ import {
 import { hashState } from './hash.js';
 import { stepFor } from './mutants.js';
 import type { SimOptions } from './options.js';
-import type { Stepper } from './world.js';
+import type { Stepper } from './plugins.js';
 
 export const TRACE_FORMAT = 'raftstep-sim-trace';
 export const TRACE_VERSION = 1;
@@ -165,7 +165,7 @@ export function applyTraceEvent(state: RaftState | null, e: TraceEvent, stepper:
     if (state === null) throw new Error(`event ${e.n}: ${e.node} stepped while not running`);
     return stepper(state, e.step)[0];
   }
-  if ('start' in e) return startNode(e.node);
+  if ('start' in e) return startNode(e.node)[0];
   if ('restart' in e) return restartNode(e.restart)[0];
   return null;
 }

@@ -24,6 +24,8 @@ export type InvariantName =
   | 'liveness'
   /** raftstep's contract with the application (actions well-formed, never invalid or fatal). */
   | 'contract'
+  /** `step` never reports an `internalError` (a rule threw on a valid event: a bug in raftstep). */
+  | 'noInternalError'
   /** An invariant of the user's application (`SimApplication.check`, `invariants`). */
   | 'application';
 

@@ -12,10 +12,10 @@ import { World, awaitLiveness } from '../../src/sim/index.js';
  * commits and n1 appends the final configuration {n2}, durably; the AppendEntries carrying it is
  * lost, and n1 crashes. Now:
  * - n1 restarts with {n2} as its latest configuration: not a voter there, it never campaigns
- *   (election.ts: "nodes outside the configuration never campaign", noraft §2.1);
+ *   (election.ts then: "nodes outside the configuration never campaign");
  * - n2 still has the joint configuration: it needs a majority of {n1, n2}, so n1's vote; n1 refuses
  *   it, because n1's log (with the final configuration) is more up to date.
- * Under noraft's rule no leader is ever elected, on a perfect network. The Raft thesis (§4.2.2) says a server that is
+ * Under that rule no leader is ever elected, on a perfect network. The Raft thesis (§4.2.2) says a server that is
  * not part of its latest configuration "should still start new elections, as it might still be
  * needed until the Cnew entry is committed" (not counting its own vote).
  *
