@@ -1,50 +1,44 @@
 /**
  * A small cluster for the membership-and-snapshot safety property: up to five nodes, instantly
- * durable storage (rebuilt from the storage actions with `applyToStoredLog`), and a network whose
- * deliveries, losses, duplications and reorderings — of messages and of snapshot transfers alike —
- * are chosen by a generated schedule. The schedule is plain data, so fast-check shrinks it and a
- * failure replays exactly. Not a test file: `safety.test.ts` drives it.
+ * durable storage, and a network whose deliveries, losses, duplications and reorderings — of
+ * messages and of snapshot transfers alike — are chosen by a generated schedule. The schedule is
+ * plain data, so fast-check shrinks it and a failure replays exactly. Not a test file:
+ * `safety.test.ts` drives it.
  *
- * What the application does here, as the README asks:
- * - storage actions are carried out in order before any message leaves (the list is checked to be
- *   in canonical order); `compactLog` and `appendLog` go through `applyToStoredLog`, which throws
- *   when an append is not anchored in the stored log;
- * - `installSnapshot {to}` puts a transfer of the sender's snapshot (position and configuration, as
- *   they are after the step) on the network; when it is delivered, the receiver steps
- *   `snapshotInstalled` with it;
+ * The nodes run on the shared test host (tests/support/host.ts), which carries out their actions as
+ * the README asks (storage first and durable, through `applyToStoredLog`; then the messages and
+ * snapshot transfers) and checks that the stored state stays the node's; every event here is
+ * well-formed, so `invalidEvent` and `fatal` are violations. This module adds the driving:
+ * - a delivered snapshot transfer is stepped by the receiver as `snapshotInstalled`;
  * - local compaction: a node saves its state machine at a committed index and steps
  *   `snapshotInstalled` with `positionAndConfigAt`;
  * - membership changes are proposed on the newest leader, built from its latest configuration with
  *   `toJointConsensus` / `withNonVoters`;
  * - a batch delivers several messages to one node at once with `stepAll` and carries out the
- *   merged actions (pipelining; this is where `mergeActions` rebases pending actions onto a snapshot).
+ *   merged actions (pipelining; this is where `mergeActions` rebases pending actions onto a snapshot);
+ * - {@link stabilize} lets the cluster settle at the end of a run.
  */
 import {
-  EMPTY_CONFIG,
-  applyToStoredLog,
+  allMembers,
   configsEqual,
-  emptyEntries,
   isJoint,
   isMember,
   isVoter,
   latestConfig,
   latestConfigIndex,
-  peersOf,
   positionAndConfigAt,
-  restartNode,
-  startNode,
-  step,
-  stepAll,
   termAt,
   toJointConsensus,
   withNonVoters,
   type Actions,
   type ClusterConfig,
-  type LogEntries,
-  type Message,
   type RaftEvent,
   type RaftState,
 } from '../../src/index.js';
+import { comparePositions } from '../../src/log.js';
+import { finalOf, type Checker } from '../support/checker';
+import { Host, fail, transferEvent, type Outgoing } from '../support/host';
+import { showLog } from '../support/logs';
 
 // ---------------------------------------------------------------------------------------------
 // The schedule
@@ -67,34 +61,10 @@ export type Choice =
   | { readonly t: 'compact'; readonly i: number; readonly f: number };
 
 /** Something on the wire: a Raft message, or a snapshot transfer. */
-export type Envelope =
-  | { readonly from: string; readonly to: string; readonly kind: 'msg'; readonly message: Message }
-  | {
-      readonly from: string;
-      readonly to: string;
-      readonly kind: 'snap';
-      readonly term: number;
-      readonly index: number;
-      readonly config: ClusterConfig;
-    };
-
-export class Violation extends Error {
-  override name = 'Violation';
-}
-
-export function fail(message: string): never {
-  throw new Violation(message);
-}
+export type Envelope = Outgoing;
 
 // ---------------------------------------------------------------------------------------------
 // The cluster
-
-interface Stored {
-  term: number;
-  votedFor: string | null;
-  log: LogEntries;
-  snapshotConfig: ClusterConfig;
-}
 
 /** Counters, for the coverage assertions. */
 export interface Counts {
@@ -141,28 +111,25 @@ export function zeroCounts(): Counts {
 }
 
 export class Cluster {
-  readonly states = new Map<string, RaftState>();
-  readonly stored = new Map<string, Stored>();
+  readonly host: Host;
   inFlight: Envelope[] = [];
-  /** Nodes restarted since the last check (their commit index starts over). */
-  readonly restarted = new Set<string>();
   readonly counts: Counts = zeroCounts();
 
   constructor(readonly ids: readonly string[]) {
-    for (const id of ids) {
-      this.states.set(id, startNode(id));
-      this.stored.set(id, { term: 0, votedFor: null, log: emptyEntries(0, 0), snapshotConfig: EMPTY_CONFIG });
-    }
+    this.host = new Host(ids, { wellFormed: true });
   }
 
   state(id: string): RaftState {
-    return this.states.get(id)!;
+    return this.host.state(id);
   }
 
   /** The leader of the highest term, if any. */
   leader(): RaftState | null {
     let best: RaftState | null = null;
-    for (const s of this.states.values()) if (s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    for (const id of this.ids) {
+      const s = this.state(id);
+      if (s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    }
     return best;
   }
 
@@ -173,22 +140,29 @@ export class Cluster {
 
   /** Step events on `id` (several: with `stepAll`, merged) and carry out the actions. */
   stepMany(id: string, events: readonly RaftEvent[]): Actions {
-    const before = this.state(id);
-    const [after, actions] = events.length === 1 ? step(before, events[0]!) : stepAll(before, events);
+    const done = this.host.step(id, events);
     this.counts.steps++;
-    this.states.set(id, after);
-    this.execute(id, before, after, actions, events);
-    return actions;
+    const { before, after } = done;
+    if (before.role === 'leader' && after.role === 'follower' && after.term === before.term) {
+      this.counts.removedLeaderStepDowns++;
+    }
+    this.send(done.out);
+    return done.actions;
   }
 
   /** Crash `id` and bring it back from what it stored. */
   restart(id: string): void {
-    const st = this.stored.get(id)!;
-    const [after, actions] = restartNode({ id, ...st });
+    const done = this.host.restart(id);
     this.counts.restarts++;
-    this.restarted.add(id);
-    this.states.set(id, after);
-    this.execute(id, after, after, actions, []);
+    this.send(done.out);
+  }
+
+  /** Put what a node let out on the network. */
+  private send(out: readonly Outgoing[]): void {
+    for (const o of out) {
+      if (o.kind === 'snap') this.counts.transfersSent++;
+      this.inFlight.push(o);
+    }
   }
 
   /** Carry out one decision; false when there was nothing to act on. */
@@ -279,9 +253,7 @@ export class Cluster {
     if (envs.length === 0) return;
     const to = envs[0]!.to;
     this.counts.delivered += envs.length;
-    const events: RaftEvent[] = envs.map((e) =>
-      e.kind === 'msg' ? e.message : { type: 'snapshotInstalled', term: e.term, index: e.index, config: e.config },
-    );
+    const events: RaftEvent[] = envs.map((e) => (e.kind === 'msg' ? e.message : transferEvent(e)));
     const before = this.state(to);
     const actions = this.stepMany(to, events);
     if (envs.length > 1 && actions.some((a) => a.type === 'compactLog')) this.counts.batchesWithCompaction++;
@@ -289,88 +261,6 @@ export class Cluster {
       this.counts.snapshotsInstalled++;
       const snaps = envs.filter((e) => e.kind === 'snap');
       if (snaps.some((e) => termAt(before.log, e.index) !== e.term)) this.counts.snapshotResets++;
-    }
-  }
-
-  /** The application's side: storage first, then the network. */
-  private execute(
-    id: string,
-    before: RaftState,
-    after: RaftState,
-    actions: Actions,
-    events: readonly RaftEvent[],
-  ): void {
-    const st = this.stored.get(id)!;
-    const what = (): string => `${id} after ${JSON.stringify(events)}: ${JSON.stringify(actions)}`;
-    let sent = false;
-    for (const a of actions) {
-      switch (a.type) {
-        case 'setTimer':
-        case 'commitAdvanced':
-        case 'rejected':
-          break;
-        case 'saveHardState':
-        case 'compactLog':
-        case 'appendLog':
-          if (sent) fail(`${id}: storage action ${a.type} after a message: ${what()}`);
-          if (a.type === 'saveHardState') {
-            st.term = a.term;
-            st.votedFor = a.votedFor;
-          } else {
-            if (a.type === 'compactLog' && a.index >= st.log.prevIndex) st.snapshotConfig = after.snapshotConfig;
-            try {
-              st.log = applyToStoredLog(st.log, a);
-            } catch (err) {
-              fail(`${id}: ${err instanceof Error ? err.message : String(err)}; ${what()}`);
-            }
-          }
-          break;
-        case 'broadcast':
-          sent = true;
-          for (const to of peersOf(after)) this.inFlight.push({ from: id, to, kind: 'msg', message: a.message });
-          break;
-        case 'send':
-          sent = true;
-          if (a.to === id) fail(`${id} sends to itself: ${what()}`);
-          this.inFlight.push({ from: id, to: a.to, kind: 'msg', message: a.message });
-          break;
-        case 'installSnapshot': {
-          sent = true;
-          const log = after.log;
-          if (log.prevIndex === 0) fail(`${id}: installSnapshot to ${a.to} without a snapshot: ${what()}`);
-          this.counts.transfersSent++;
-          this.inFlight.push({
-            from: id,
-            to: a.to,
-            kind: 'snap',
-            term: log.prevTerm,
-            index: log.prevIndex,
-            config: after.snapshotConfig,
-          });
-          break;
-        }
-        case 'invalidEvent':
-        case 'fatal':
-          fail(`${id}: ${a.type} (${a.reason}) for well-formed events: ${what()}`);
-      }
-    }
-    if (before.role === 'leader' && after.role === 'follower' && after.term === before.term) {
-      this.counts.removedLeaderStepDowns++;
-    }
-    // Storage is durable at once: it holds what the node holds.
-    if (st.term !== after.term || st.votedFor !== after.votedFor) {
-      fail(`${id}: stored hard state (${st.term}, ${st.votedFor}) differs from (${after.term}, ${after.votedFor})`);
-    }
-    const log = after.log;
-    if (st.log.prevIndex !== log.prevIndex || st.log.prevTerm !== log.prevTerm) {
-      fail(`${id}: stored snapshot (${st.log.prevTerm},${st.log.prevIndex}) differs from the state's ${show(log)}`);
-    }
-    if (!configsEqual(st.snapshotConfig, after.snapshotConfig)) {
-      fail(`${id}: stored snapshot configuration differs from the state's`);
-    }
-    // In memory the log may be shorter (a truncation is persisted with the next append): a prefix.
-    if (st.log.lastIndex < log.lastIndex || !sameEntries(st.log, log, log.prevIndex, log.lastIndex)) {
-      fail(`${id}: the log ${show(log)} is not a prefix of the stored log ${show(st.log)}; ${what()}`);
     }
   }
 }
@@ -397,52 +287,78 @@ export function proposal(config: ClusterConfig, op: ConfigOp, j: string): Cluste
   }
 }
 
-/** The configuration that ends a joint change (what the leader appends when the joint one commits). */
-export function finalOf(joint: ClusterConfig): ClusterConfig {
-  return { voters: joint.newVoters, newVoters: [], nonVoters: joint.nonVoters };
-}
-
 // ---------------------------------------------------------------------------------------------
-// Log helpers
-
-export function show(l: LogEntries): string {
-  const starts = l.termStarts.map((s) => `${s.term}@${s.index}`).join(',');
-  const configs = l.configs.map((c) => c.index).join(',');
-  return `(${l.prevTerm},${l.prevIndex})..(${l.lastTerm},${l.lastIndex})[terms ${starts}; configs ${configs}]`;
-}
+// The end of a run
 
 /**
- * Calls `f(from, to, term)` for each maximal run of indices in `[lo, hi]` (clamped to what `log`
- * holds, the anchor included) that share one term.
+ * Let the cluster settle after a schedule: deliver everything in flight (nothing is lost any more),
+ * time out the most up-to-date voter when nobody leads, send heartbeats otherwise, until a leader's
+ * latest configuration is settled, committed, and held by every member with the same log. Then
+ * check that it is the configuration the committed changes lead to. Returns the number of rounds.
  */
-export function forEachRun(
-  log: LogEntries,
-  lo: number,
-  hi: number,
-  f: (from: number, to: number, term: number) => void,
-): void {
-  const a = Math.max(lo, log.prevIndex);
-  const b = Math.min(hi, log.lastIndex);
-  if (a > b) return;
-  let from = a;
-  let term = termAt(log, a);
-  for (const s of log.termStarts) {
-    if (s.index <= a) continue;
-    if (s.index > b) break;
-    f(from, s.index - 1, term);
-    from = s.index;
-    term = s.term;
+export function stabilize(c: Cluster, checker: Checker, maxRounds = 40): number {
+  const deliverAll = (): void => {
+    for (let n = 0; c.inFlight.length > 0; n++) {
+      if (n > 20_000) fail('stabilize: the network does not drain');
+      c.run({ t: 'deliver', k: 0 });
+      checker.check();
+    }
+  };
+  for (let round = 0; round < maxRounds; round++) {
+    deliverAll();
+    // A leader is current when no member of its configuration is in a newer term (a removed node
+    // may be: it campaigned with a stale configuration, but nobody answers it any more).
+    const leader = c.leader();
+    const members = leader === null ? [] : allMembers(latestConfig(leader));
+    if (leader !== null && members.every((id) => c.state(id).term <= leader.term)) {
+      if (settled(c, leader)) {
+        const cfg = latestConfig(leader);
+        const cfgs = checker.committedConfigs();
+        const last = cfgs[cfgs.length - 1];
+        if (last === undefined || !configsEqual(last.config, cfg)) {
+          fail(`settled on ${JSON.stringify(cfg)}, but the last committed configuration is ${JSON.stringify(last)}`);
+        }
+        return round;
+      }
+      c.run({ t: 'heartbeat', i: c.ids.indexOf(leader.id) });
+      checker.check();
+      continue;
+    }
+    // Nobody leads the newest term: the most up-to-date node that is a voter of its own latest
+    // configuration and of the newest committed one campaigns.
+    const cfgs = checker.committedConfigs();
+    const committed = cfgs[cfgs.length - 1]?.config;
+    let best: RaftState | null = null;
+    for (const id of c.ids) {
+      const s = c.state(id);
+      if (!isVoter(latestConfig(s), id)) continue;
+      if (committed !== undefined && !isVoter(committed, id) && !isVoter(finalOf(committed), id)) continue;
+      if (
+        best === null ||
+        comparePositions(s.log.lastTerm, s.log.lastIndex, best.log.lastTerm, best.log.lastIndex) > 0
+      ) {
+        best = s;
+      }
+    }
+    if (best === null) fail('stabilize: no node can campaign');
+    c.run({ t: 'timeout', i: c.ids.indexOf(best.id) });
+    checker.check();
   }
-  f(from, b, term);
+  const states = c.ids.map((id) => {
+    const s = c.state(id);
+    return `${id}: ${s.role} t${s.term} commit ${s.commitIndex} ${showLog(s.log)} cfg ${JSON.stringify(latestConfig(s))}`;
+  });
+  return fail(`stabilize: no settled configuration after ${maxRounds} rounds\n${states.join('\n')}`);
 }
 
-/** True when both logs hold the same terms and configuration entries at every index of `[lo, hi]`. */
-export function sameEntries(a: LogEntries, b: LogEntries, lo: number, hi: number): boolean {
-  if (lo > hi) return true;
-  if (termAt(a, lo) !== termAt(b, lo) || termAt(a, hi) !== termAt(b, hi)) return false;
-  const starts = (l: LogEntries): string => JSON.stringify(l.termStarts.filter((s) => s.index > lo && s.index <= hi));
-  const configs = (l: LogEntries): string => JSON.stringify(l.configs.filter((c) => c.index > lo && c.index <= hi));
-  return starts(a) === starts(b) && configs(a) === configs(b);
+/** The leader's latest configuration is settled and committed, and every member holds it, in sync. */
+function settled(c: Cluster, leader: RaftState): boolean {
+  const cfg = latestConfig(leader);
+  if (isJoint(cfg) || latestConfigIndex(leader) > leader.commitIndex || !isVoter(cfg, leader.id)) return false;
+  for (const id of [...cfg.voters, ...cfg.nonVoters]) {
+    const s = c.state(id);
+    if (s.log.lastIndex !== leader.log.lastIndex || s.log.lastTerm !== leader.log.lastTerm) return false;
+    if (s.commitIndex !== leader.commitIndex || !configsEqual(latestConfig(s), cfg)) return false;
+  }
+  return true;
 }
-
-export { isJoint, isVoter, latestConfigIndex };

@@ -1,6 +1,6 @@
 /**
- * Merging actions across a snapshot install (mergeActions / stepAll; noraft §2.9 "rebase pending
- * actions"). The contract: the application may carry out the merged actions of several steps
+ * Merging actions across a snapshot install (mergeActions / stepAll: pending actions not carried out
+ * yet are rebased onto a snapshot that a later step installs). The contract: the application may carry out the merged actions of several steps
  * instead of each step's actions in turn, and its storage ends the same — in particular every
  * `appendLog` of the merged list is anchored in the stored log at the moment it is carried out.
  *
@@ -13,7 +13,6 @@
 import fc from 'fast-check';
 import {
   EMPTY_CONFIG,
-  applyToStoredLog,
   makeConfig,
   restartNode,
   step,
@@ -34,7 +33,8 @@ import {
   truncateAfter,
 } from '../../src/log.js';
 import { fcParams } from '../support/seed';
-import { sameEntries, show } from './cluster';
+import { freshDisk, store, type Disk } from '../support/host';
+import { sameEntries, showLog } from '../support/logs';
 
 const CONFIG = makeConfig(['p', 'q', 'x']);
 
@@ -124,21 +124,14 @@ function resolve(specs: readonly EventSpec[], w: World, commonEnd: number): Raft
   return out;
 }
 
-interface Disk {
-  log: LogEntries;
-}
-
-/** Carry out the storage actions on `disk`; a message naming the problem, or null. */
-function store(disk: Disk, actions: Actions): string | null {
-  for (const a of actions) {
-    if (a.type !== 'appendLog' && a.type !== 'compactLog') continue;
-    try {
-      disk.log = applyToStoredLog(disk.log, a);
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
-    }
+/** Carry out the storage actions on `disk` (the shared host's way); a message naming the problem, or null. */
+function storeOn(disk: Disk, actions: Actions, after: RaftState): string | null {
+  try {
+    store(disk, actions, after.snapshotConfig);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
-  return null;
 }
 
 function clean(l: LogEntries): LogEntries {
@@ -156,7 +149,7 @@ describe('merged actions across snapshot installs are what the steps ask for one
         const events = resolve(specs, w, commonEnd);
         const [start] = restartNode({ id: 'x', term: w.tF, votedFor: 'p', log, snapshotConfig: EMPTY_CONFIG });
         // One by one.
-        const one: Disk = { log };
+        const one: Disk = { ...freshDisk(), log };
         let s: RaftState = start;
         let installs = 0;
         for (const e of events) {
@@ -167,17 +160,19 @@ describe('merged actions across snapshot installs are what the steps ask for one
             installs++;
             if (termAt(before.log, next.log.prevIndex) !== next.log.prevTerm) resets++;
           }
-          const problem = store(one, actions);
+          const problem = storeOn(one, actions, next);
           if (problem !== null) throw new Error(`one by one: ${problem}`);
         }
         if (installs > 0) batchesWithInstall++;
         // Merged.
         const [merged, actions] = stepAll(start, events);
         expect(merged).toEqual(s);
-        const all: Disk = { log };
-        const problem = store(all, actions);
+        const all: Disk = { ...freshDisk(), log };
+        const problem = storeOn(all, actions, merged);
         if (problem !== null) {
-          throw new Error(`merged ${JSON.stringify(actions)} of ${JSON.stringify(events)} on ${show(log)}: ${problem}`);
+          throw new Error(
+            `merged ${JSON.stringify(actions)} of ${JSON.stringify(events)} on ${showLog(log)}: ${problem}`,
+          );
         }
         expect(clean(all.log)).toEqual(clean(one.log));
         // The node's log is a prefix of what is stored.

@@ -12,21 +12,23 @@
  * noraft's pbt: a leader removing itself from two voters can deadlock the cluster (a liveness issue
  * raftstep shares with noraft, pinned in tests/sim/known-issues.test.ts).
  *
- * After every decision the invariants of `invariants.ts` hold (one leader per term; committed
- * entries, snapshot boundaries and snapshot configurations agree with a global record of what was
- * committed; terms and commit indices never decrease; configuration entries follow the joint
+ * After every decision the invariants of the shared checker (tests/support/checker.ts) hold (one
+ * leader per term; committed entries, snapshot boundaries and snapshot configurations agree with a
+ * global record of what was committed; a new leader holds what was committed before it; leaders
+ * only append; terms and commit indices never decrease; configuration entries follow the joint
  * consensus rules in every log). At the end the cluster settles and every member holds the final
  * configuration the committed changes lead to. Coverage counters show that configuration changes
  * committed, snapshots were installed from leaders, logs were compacted and several terms passed.
  */
 import fc from 'fast-check';
-import { latestConfig } from '../../src/index.js';
-import * as election from '../../src/election.js';
+import { emptyEntries, latestConfig } from '../../src/index.js';
+import * as append from '../../src/append.js';
+import * as commit from '../../src/commit.js';
 import * as membership from '../../src/membership.js';
-import * as replication from '../../src/replication.js';
+import * as roles from '../../src/roles.js';
 import { fcParams } from '../support/seed';
-import { Cluster, zeroCounts, type Choice, type ConfigOp, type Counts } from './cluster';
-import { Checker, stabilize, type RunCoverage } from './invariants';
+import { Checker, type Coverage } from '../support/checker';
+import { Cluster, stabilize, zeroCounts, type Choice, type ConfigOp, type Counts } from './cluster';
 
 const IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const VOTERS = ['n1', 'n2', 'n3'];
@@ -108,7 +110,7 @@ function newTotals(): Totals {
 
 function runSchedule(schedule: readonly Choice[], totals: Totals): void {
   const cluster = new Cluster(IDS);
-  const checker = new Checker(cluster);
+  const checker = new Checker(cluster.host);
   cluster.stepNode('n1', { type: 'createCluster', voters: VOTERS });
   checker.check();
   for (const choice of schedule) {
@@ -119,7 +121,7 @@ function runSchedule(schedule: readonly Choice[], totals: Totals): void {
   add(totals, cluster.counts, checker.coverage(), rounds);
 }
 
-function add(t: Totals, counts: Counts, cov: RunCoverage, rounds: number): void {
+function add(t: Totals, counts: Counts, cov: Coverage, rounds: number): void {
   t.runs++;
   for (const key of Object.keys(counts) as Array<keyof Counts>) t[key] += counts[key];
   t.maxTerm = Math.max(t.maxTerm, cov.maxTerm);
@@ -190,18 +192,23 @@ describe('safety with membership changes, compaction and snapshot transfers', ()
     test('a leader that never appends the final configuration: the change never completes', () => {
       expectCaught(
         'no final configuration',
-        () => jest.spyOn(membership, 'finalizeJointConsensus').mockImplementation((s) => [s, []]),
+        () =>
+          jest.spyOn(append, 'finalConfigAppend').mockImplementation((s) => ({
+            log: s.log,
+            entries: emptyEntries(s.log.lastTerm, s.log.lastIndex),
+            progress: s.progress,
+          })),
         /no settled configuration/,
       );
     });
 
     test('a removed leader that never steps down: the cluster never settles', () => {
-      const original = election.becomeFollower;
+      const original = roles.becomeFollower;
       expectCaught(
         'removed leader keeps leading',
         () =>
           jest
-            .spyOn(election, 'becomeFollower')
+            .spyOn(roles, 'becomeFollower')
             .mockImplementation((s, term) => (s.role === 'leader' && term === s.term ? [s, []] : original(s, term))),
         /no settled configuration/,
       );
@@ -216,7 +223,7 @@ describe('safety with membership changes, compaction and snapshot transfers', ()
             .spyOn(membership, 'proposeConfig')
             .mockImplementation((s, config) =>
               s.role === 'leader' && config.voters.join() === latestConfig(s).voters.join()
-                ? replication.appendConfigEntry(s, config)
+                ? commit.replicateAppend(s, append.configAppend(s, config))
                 : original(s, config),
             ),
         /joint configuration .* is followed/,

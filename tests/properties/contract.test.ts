@@ -1,5 +1,7 @@
 /**
- * The contract of `step` (design.md, "The contract" 1-3 and 5), on random runs of small clusters.
+ * The contract of `step` on random runs of small clusters: it is pure, never modifies its inputs,
+ * deals in plain JSON data, returns the same state for an event that changes nothing, and keeps the
+ * state small however long the log grows.
  *
  * The events are the ones a real application produces: `createCluster`, proposals, timeouts,
  * heartbeats, and the messages the nodes actually sent, delivered in any order, duplicated or lost
@@ -26,16 +28,15 @@ import {
   type StepResult,
 } from '../../src/index.js';
 import { fcParams } from '../support/seed';
+import { deepFreeze } from '../support/freeze';
+import { fail, type Stepper } from '../support/host';
 import {
   Cluster,
   EXTENDED_WEIGHTS,
-  deepFreeze,
-  fail,
   nodeIds,
   notPlainJson,
   scheduleArb,
   type Choice,
-  type Stepper,
   type StepRecord,
   runs,
 } from './harness';
@@ -86,7 +87,7 @@ describe('contract', () => {
         const second = runTrace(setup, schedule);
         if (!isDeepStrictEqual(first, second)) fail(`two runs differ: ${firstDifferentStep(first, second)}`);
         // Replaying the recorded events one by one, node by node, from fresh nodes.
-        const states = new Map<string, RaftState>(nodeIds(setup.n).map((id) => [id, startNode(id)]));
+        const states = new Map<string, RaftState>(nodeIds(setup.n).map((id) => [id, startNode(id)[0]]));
         for (const r of first) {
           let result: StepResult;
           if (r.event === null) {
@@ -141,12 +142,12 @@ describe('contract', () => {
       const eventText = JSON.stringify(event);
       const result = step(state, event);
       const [next, actions] = result;
-      // Contract 2: the inputs are unchanged.
+      // The inputs are unchanged.
       if (JSON.stringify(state) !== stateText || JSON.stringify(event) !== eventText) fail('step modified its inputs');
-      // Contract 3: states, events and actions are plain JSON data.
+      // States, events and actions are plain JSON data.
       const problem = notPlainJson(next, 'state') ?? notPlainJson(actions, 'actions') ?? notPlainJson(event, 'event');
       if (problem !== null) fail(`not plain JSON after ${eventText}: ${problem}`);
-      // Contract 3: a JSON round trip of the state steps identically (and so does one of the event).
+      // A JSON round trip of the state steps identically (and so does one of the event).
       for (const copy of [event, JSON.parse(eventText) as RaftEvent]) {
         const again = step(JSON.parse(stateText) as RaftState, copy);
         if (!isDeepStrictEqual(again, result)) {
@@ -155,7 +156,7 @@ describe('contract', () => {
           );
         }
       }
-      // Contract 2: a result deep-equal to the input is the input itself.
+      // A result deep-equal to the input is the input itself.
       if (next !== state && isDeepStrictEqual(next, state)) {
         fail(`${state.role} ${state.id} returned an equal but new state for ${eventText}`);
       }

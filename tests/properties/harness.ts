@@ -4,37 +4,27 @@
  * schedule. The schedule is plain data (a list of {@link Choice}), so fast-check shrinks it well and a
  * failure replays exactly.
  *
- * The harness itself checks what the application can see of the contract on every step ("honest
- * actions"): storage actions come before messages, every `appendLog` is anchored inside the stored
- * log, the stored hard state equals the node's term and vote, and a well-formed event never gets an
- * `invalidEvent` or `fatal` answer.
+ * The nodes run on the shared test host (tests/support/host.ts), which checks what the application
+ * can see of the contract on every step ("honest actions"): storage actions come before messages,
+ * every `appendLog` is anchored inside the stored log, the stored state equals the node's, and (every
+ * event here being well-formed) no `invalidEvent` or `fatal` answer comes back.
  */
 import fc from 'fast-check';
-import { isDeepStrictEqual } from 'node:util';
 import {
-  EMPTY_CONFIG,
-  appendSuffix,
-  applyToStoredLog,
-  emptyEntries,
   latestConfig,
-  peersOf,
   positionAndConfigAt,
-  restartNode,
-  startNode,
   step,
-  termAt,
   toJointConsensus,
   withNonVoters,
-  type Action,
   type Actions,
   type ClusterConfig,
-  type LogEntries,
   type Message,
   type RaftEvent,
   type RaftState,
-  type SnapshotInstalled,
+  type SnapshotInstalledEvent,
   type StepResult,
 } from '../../src/index.js';
+import { Host, transferEvent, type Carried, type Stepper } from '../support/host';
 
 // ---------------------------------------------------------------------------------------------
 // The schedule
@@ -142,18 +132,7 @@ export function nodeIds(n: number): string[] {
 export interface Envelope {
   readonly from: string;
   readonly to: string;
-  readonly message: Message | SnapshotInstalled;
-}
-
-/**
- * What the node durably stored: the last hard state, the log rebuilt from its `appendLog` actions
- * (with `appendSuffix`) and `compactLog` actions, and the configuration of its snapshot.
- */
-export interface Stored {
-  term: number;
-  votedFor: string | null;
-  log: LogEntries;
-  snapshotConfig: ClusterConfig;
+  readonly message: Message | SnapshotInstalledEvent;
 }
 
 /** One call of `step` (or one restart, with `event === null`). */
@@ -165,8 +144,6 @@ export interface StepRecord {
   readonly actions: Actions;
 }
 
-export type Stepper = (state: RaftState, event: RaftEvent) => StepResult;
-
 export interface ClusterOptions {
   /** How to call `step` (contract tests wrap it); `step` by default. */
   stepper?: Stepper;
@@ -176,22 +153,14 @@ export interface ClusterOptions {
   voters?: readonly string[];
 }
 
-/** A violation of the contract or of a Raft invariant: the message says which. */
-export class Violation extends Error {
-  override name = 'Violation';
-}
-
-export function fail(message: string): never {
-  throw new Violation(message);
-}
-
-const STORAGE = new Set<Action['type']>(['saveHardState', 'compactLog', 'appendLog']);
-const MESSAGES = new Set<Action['type']>(['broadcast', 'send', 'installSnapshot']);
-
+/**
+ * The nodes run on the shared test host (tests/support/host.ts), which carries out their actions
+ * with instantly durable storage and checks the persistence rule; every event here is well-formed,
+ * so an `invalidEvent` or `fatal` answer is a violation too. This class only schedules.
+ */
 export class Cluster {
   readonly ids: readonly string[];
-  readonly states = new Map<string, RaftState>();
-  readonly stored = new Map<string, Stored>();
+  readonly host: Host;
   /** Messages in flight, in send order (deliveries pick any of them). */
   readonly inFlight: Envelope[] = [];
   readonly trace: StepRecord[] = [];
@@ -207,7 +176,6 @@ export class Cluster {
     compactions: 0,
     configsProposed: 0,
   };
-  private readonly stepper: Stepper;
   private readonly record: boolean;
 
   /** The voters `createCluster` names: every node unless `options.voters` says otherwise. */
@@ -216,43 +184,30 @@ export class Cluster {
   constructor(ids: readonly string[], options: ClusterOptions = {}) {
     this.ids = ids;
     this.voters = options.voters ?? ids;
-    this.stepper = options.stepper ?? step;
     this.record = options.record ?? false;
-    for (const id of ids) {
-      this.states.set(id, startNode(id));
-      this.stored.set(id, { term: 0, votedFor: null, log: emptyEntries(0, 0), snapshotConfig: EMPTY_CONFIG });
-    }
+    this.host = new Host(ids, { step: options.stepper ?? step, wellFormed: true });
   }
 
   state(id: string): RaftState {
-    return this.states.get(id)!;
+    return this.host.state(id);
   }
 
   /** Step `event` on node `id` and carry out the actions (storage is durable at once). */
   stepNode(id: string, event: RaftEvent): StepResult {
-    const before = this.state(id);
-    const [after, actions] = this.stepper(before, event);
+    const done = this.host.step(id, [event]);
     this.counts.steps++;
-    this.states.set(id, after);
-    if (this.record) this.trace.push({ node: id, before, event, after, actions });
-    this.execute(id, after, actions, event);
-    return [after, actions];
+    if (this.record)
+      this.trace.push({ node: id, before: done.before, event, after: done.after, actions: done.actions });
+    this.send(done);
+    return [done.after, done.actions];
   }
 
   /** Crash node `id` and bring it back from what it stored. */
   restart(id: string): void {
-    const s = this.stored.get(id)!;
-    const [after, actions] = restartNode({
-      id,
-      term: s.term,
-      votedFor: s.votedFor,
-      log: s.log,
-      snapshotConfig: s.snapshotConfig,
-    });
+    const done = this.host.restart(id);
     this.counts.restarts++;
-    this.states.set(id, after);
-    if (this.record) this.trace.push({ node: id, before: null, event: null, after, actions });
-    this.execute(id, after, actions, null);
+    if (this.record) this.trace.push({ node: id, before: null, event: null, after: done.after, actions: done.actions });
+    this.send(done);
   }
 
   /** Carry out one scheduling decision. Returns false when it had nothing to act on. */
@@ -314,6 +269,8 @@ export class Cluster {
             next = toJointConsensus(config, [j], []);
             break;
           case 'removeVoter':
+            // toJointConsensus refuses a change that leaves no voters: no application can propose it.
+            if (!config.voters.some((v) => v !== j)) return false;
             next = toJointConsensus(config, [], [j]);
             break;
           case 'addNonVoter':
@@ -338,122 +295,29 @@ export class Cluster {
   /** The node that leads in the highest term, if any. */
   leader(): RaftState | null {
     let best: RaftState | null = null;
-    for (const s of this.states.values()) if (s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    for (const id of this.ids) {
+      const s = this.state(id);
+      if (s.role === 'leader' && (best === null || s.term > best.term)) best = s;
+    }
     return best;
   }
 
-  private execute(id: string, after: RaftState, actions: Actions, event: RaftEvent | null): void {
-    const stored = this.stored.get(id)!;
-    let sentSomething = false;
-    for (const a of actions) {
-      if (STORAGE.has(a.type) && sentSomething) {
-        fail(`${id}: storage action ${a.type} after a message in ${JSON.stringify(actions.map((x) => x.type))}`);
+  /** Put what the host let out on the wire; count refusals. */
+  private send(done: Carried): void {
+    for (const a of done.actions) if (a.type === 'rejected') this.counts.rejected++;
+    for (const o of done.out) {
+      if (o.kind === 'msg') {
+        this.inFlight.push({ from: o.from, to: o.to, message: o.message });
+      } else {
+        this.counts.snapshotsSent++;
+        this.inFlight.push({ from: o.from, to: o.to, message: transferEvent(o) });
       }
-      if (MESSAGES.has(a.type)) sentSomething = true;
-      switch (a.type) {
-        case 'setTimer':
-        case 'commitAdvanced':
-          break;
-        case 'saveHardState':
-          stored.term = a.term;
-          stored.votedFor = a.votedFor;
-          break;
-        case 'appendLog': {
-          const log = appendSuffix(stored.log, a.entries);
-          if (log === null) {
-            fail(`${id}: appendLog anchored at (${a.entries.prevTerm}, ${a.entries.prevIndex}) outside the stored log`);
-          }
-          stored.log = log;
-          break;
-        }
-        case 'compactLog':
-          stored.log = applyToStoredLog(stored.log, a);
-          stored.snapshotConfig = after.snapshotConfig;
-          break;
-        case 'broadcast':
-          for (const to of peersOf(after)) this.inFlight.push({ from: id, to, message: a.message });
-          break;
-        case 'send':
-          if (a.to === id) fail(`${id}: sends a message to itself`);
-          this.inFlight.push({ from: id, to: a.to, message: a.message });
-          break;
-        case 'installSnapshot': {
-          const log = after.log;
-          if (log.prevIndex === 0) fail(`${id}: installSnapshot to ${a.to} although it never compacted its log`);
-          this.counts.snapshotsSent++;
-          const install: SnapshotInstalled = {
-            type: 'snapshotInstalled',
-            term: log.prevTerm,
-            index: log.prevIndex,
-            config: after.snapshotConfig,
-          };
-          this.inFlight.push({ from: id, to: a.to, message: install });
-          break;
-        }
-        case 'rejected':
-          this.counts.rejected++;
-          break;
-        case 'invalidEvent':
-        case 'fatal':
-          fail(`${id}: ${a.type} (${a.reason}) for the well-formed event ${JSON.stringify(event)}`);
-      }
-    }
-    // Storage is instantly durable: what the node stored is what it holds.
-    if (stored.term !== after.term || stored.votedFor !== after.votedFor) {
-      fail(
-        `${id}: stored hard state (${stored.term}, ${stored.votedFor}) differs from the state's ` +
-          `(${after.term}, ${after.votedFor}) after ${JSON.stringify(event)}`,
-      );
-    }
-    // The in-memory log may be shorter than the stored one (a follower truncates a divergent tail
-    // in memory and persists the truncation with its next append), but it is always a prefix of it.
-    const log = after.log;
-    if (stored.log.lastIndex < log.lastIndex || !agreeUpTo(stored.log, log, log.lastIndex)) {
-      fail(`${id}: the log in memory ${showLog(log)} is not a prefix of the stored log ${showLog(stored.log)}`);
     }
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Log comparison
-
-/**
- * True when two logs hold the same entries at every index in `[1, upTo]` that both still hold (both
- * must reach `upTo`; below the later snapshot only its position can be compared): the same term
- * everywhere — compared with `termAt` at the first common index and at every term start of either
- * log, which is where the term can change — and the same configuration entries.
- */
-export function agreeUpTo(a: LogEntries, b: LogEntries, upTo: number): boolean {
-  if (upTo <= 0) return true;
-  if (a.lastIndex < upTo || b.lastIndex < upTo) return false;
-  const snapshot = Math.max(a.prevIndex, b.prevIndex);
-  const lo = Math.max(snapshot, 1);
-  if (lo > upTo) return true;
-  if (termAt(a, lo) !== termAt(b, lo)) return false;
-  for (const s of a.termStarts) if (s.index >= lo && s.index <= upTo && termAt(b, s.index) !== s.term) return false;
-  for (const s of b.termStarts) if (s.index >= lo && s.index <= upTo && termAt(a, s.index) !== s.term) return false;
-  const ca = a.configs.filter((c) => c.index > snapshot && c.index <= upTo);
-  const cb = b.configs.filter((c) => c.index > snapshot && c.index <= upTo);
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(ca)), JSON.parse(JSON.stringify(cb)));
-}
-
-export function showLog(l: LogEntries): string {
-  const starts = l.termStarts.map((s) => `${s.term}@${s.index}`).join(',');
-  return `(${l.prevTerm},${l.prevIndex})..(${l.lastTerm},${l.lastIndex})[${starts}]`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Plain data helpers
-
-/** Freeze `x` and everything reachable from it. */
-export function deepFreeze<T>(x: T, seen: WeakSet<object> = FROZEN): T {
-  if (typeof x !== 'object' || x === null || seen.has(x)) return x;
-  seen.add(x);
-  for (const key of Reflect.ownKeys(x)) deepFreeze((x as Record<PropertyKey, unknown>)[key], seen);
-  Object.freeze(x);
-  return x;
-}
-const FROZEN = new WeakSet<object>();
 
 /**
  * The first place where `x` is not plain JSON data as the contract defines it (objects with the

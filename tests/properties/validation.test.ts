@@ -1,5 +1,6 @@
 /**
- * `step` is total (design.md, contract 4).
+ * `step` is total: whatever it is given, it returns a result and never throws; a malformed event
+ * changes nothing and is answered by one `invalidEvent` action.
  *
  * (a) Any value as an event — `fc.jsonValue()`, `fc.anything()`, and objects built from the real
  *     field names — on fresh, follower, candidate and leader states: `step` never throws; a rejected
@@ -32,7 +33,9 @@ import {
   type RaftState,
 } from '../../src/index.js';
 import { fcParams } from '../support/seed';
-import { Cluster, deepFreeze, fail, jsonClone, nodeIds, notPlainJson, scheduleArb, runs } from './harness';
+import { deepFreeze } from '../support/freeze';
+import { fail } from '../support/host';
+import { Cluster, jsonClone, nodeIds, notPlainJson, scheduleArb, runs } from './harness';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: real states and real messages from cluster runs
@@ -68,7 +71,7 @@ function buildFixtures(): { states: RaftState[]; deliveries: Delivery[] } {
     for (const choice of schedule) r.run(choice);
     runs.push(r);
   }
-  const states: RaftState[] = [startNode('n1')];
+  const states: RaftState[] = [startNode('n1')[0]];
   const deliveries: Delivery[] = [];
   for (const run of runs) {
     for (const rec of run.trace) {
@@ -83,7 +86,7 @@ function buildFixtures(): { states: RaftState[]; deliveries: Delivery[] } {
 
 const { states: STATES, deliveries: DELIVERIES } = buildFixtures();
 const byRole = (role: RaftState['role']): RaftState[] => STATES.filter((s) => s.role === role && s.log.lastIndex > 0);
-const FRESH = startNode('n1');
+const FRESH = startNode('n1')[0];
 const FOLLOWERS = byRole('follower');
 const CANDIDATES = byRole('candidate');
 const LEADERS = byRole('leader');
@@ -678,17 +681,19 @@ describe('(d) well-formed messages that Raft ignores are counted in the metrics'
     );
   });
 
-  test("an AppendEntries reply beyond the leader's log: appendEntriesRepliesAheadOfLeader", () => {
+  test("an AppendEntries reply beyond the leader's log, in the leader's own term: appendEntriesRepliesAheadOfLeader", () => {
+    // Only the leader writes entries of its term, so no correct follower holds one beyond its log.
+    // (A longer log from older terms is a divergent tail: the leader repairs it, see the scenarios.)
     const arb = fc
       .constantFrom(...LEADERS)
-      .chain((s) => fc.tuple(fc.constant(s), otherThan(s), fc.integer({ min: 1, max: 30 }), fc.nat(s.term)));
+      .chain((s) => fc.tuple(fc.constant(s), otherThan(s), fc.integer({ min: 1, max: 30 })));
     fc.assert(
-      fc.property(arb, ([s, from, ahead, lastTerm]) => {
+      fc.property(arb, ([s, from, ahead]) => {
         const m: Message = {
           type: 'appendEntriesReply',
           from,
           term: s.term,
-          lastTerm,
+          lastTerm: s.term,
           lastIndex: s.log.lastIndex + ahead,
         };
         expectIgnored(s, m, 'appendEntriesRepliesAheadOfLeader', []);

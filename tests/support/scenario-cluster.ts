@@ -2,68 +2,48 @@
  * The scenario driver: a handful of raftstep nodes, their disks, their timers and a FIFO network,
  * all under the scenario's explicit control. Nothing happens unless a command says so.
  *
- * How the driver carries out the actions of one step (the application's side of the contract):
- * - it checks that the list is in the canonical order, so that every storage action comes before
- *   every message (the persistence rule), then makes the storage actions durable (the node's disk:
- *   the last `saveHardState`, and the log rebuilt from `appendLog` actions with `appendSuffix`),
- *   and only then puts the messages on the network;
- * - `setTimer` arms the node's single timer (shown by `status`; it fires only on `timeout`);
- * - a broadcast goes to `peersOf(state)` after the step;
- * - `compactLog` is carried out on the stored log with `applyToStoredLog` (the snapshot itself, with
- *   its configuration, was saved by the application before it stepped `snapshotInstalled`);
- * - `installSnapshot {to}` queues a snapshot transfer carrying the sender's snapshot at that moment
- *   (its position and configuration); `install-snapshot` carries it out: the receiver steps
- *   `snapshotInstalled` with it. Transfers are lost like messages (a node down, a partition);
+ * The nodes run on the shared test host (tests/support/host.ts), which carries out the actions of
+ * one step as the README asks: the list must be in the canonical order (every storage action before
+ * every message: the persistence rule); the storage actions become durable on the node's disk (the
+ * last `saveHardState`, and the log rebuilt from `appendLog` and `compactLog` actions with
+ * `applyToStoredLog`; the snapshot itself, with its configuration, was saved by the application
+ * before it stepped `snapshotInstalled`); `setTimer` arms the node's single timer (shown by `status`;
+ * it fires only on `timeout`); and only then do messages leave: a broadcast goes to `peersOf(state)`
+ * after the step, and `installSnapshot {to}` becomes a snapshot transfer carrying the sender's
+ * snapshot at that moment (its position and configuration). Invalid events and halted nodes are
+ * printed like any other answer. This module adds the network:
+ * - messages are queued; `install-snapshot` carries a queued transfer out (the receiver steps
+ *   `snapshotInstalled` with it). Transfers are lost like messages (a node down, a partition);
  * - messages to a node that is down, or across a partition, are lost at once; the network delivers
  *   only to running nodes.
  *
- * It also checks, after every step, that the step did not modify its (deep-frozen) inputs, that the
- * new state survives a JSON round trip, and that no two nodes ever lead in the same term. A
- * violation throws: it can never be expected behaviour.
+ * It also checks, after every step, that the step did not modify its (deep-frozen) inputs and that
+ * the new state survives a JSON round trip; and, after every step and restart, the invariants of the
+ * shared checker (tests/support/checker.ts). Once a scenario feeds a node something no real node
+ * produced (a hand-built message or snapshot, a forged disk: see {@link Cluster.handBuilt}), entries
+ * no leader wrote may be held and committed, and only the checks of each node and each leadership
+ * stay on. A violation throws: it can never be expected behaviour.
  */
 import {
-  appendSuffix,
-  applyToStoredLog,
   commitStatus,
   containsPosition,
   emptyEntries,
-  EMPTY_CONFIG,
   latestConfig,
   latestConfigIndex,
   makeConfig,
   METRIC_NAMES,
   peersOf,
-  restartNode,
-  startNode,
-  step,
-  stepAll,
   truncateAppendEntries,
-  type Action,
-  type Actions,
   type ClusterConfig,
   type LogEntries,
   type Message,
   type RaftEvent,
   type RaftState,
-  type TimerWait,
 } from '../../src/index.js';
+import { Checker } from './checker.js';
+import { deepFreeze } from './freeze.js';
+import { Host, transferEvent, type Disk, type HostNode, type Outgoing, type Transfer } from './host.js';
 import { fmtAction, fmtConfig, fmtEntries, fmtMessage, fmtPos } from './scenario-notation.js';
-
-/** What a node's disk holds: what `restartNode` needs. */
-interface Disk {
-  term: number;
-  votedFor: string | null;
-  log: LogEntries;
-  snapshotConfig: ClusterConfig;
-}
-
-interface Node {
-  readonly id: string;
-  state: RaftState;
-  running: boolean;
-  timer: TimerWait | null;
-  disk: Disk;
-}
 
 /** A message on the network. */
 export interface Envelope {
@@ -72,14 +52,7 @@ export interface Envelope {
   readonly message: Message;
 }
 
-/** A snapshot transfer asked for by an `installSnapshot` action: the sender's snapshot then. */
-export interface Transfer {
-  readonly from: string;
-  readonly to: string;
-  readonly term: number;
-  readonly index: number;
-  readonly config: ClusterConfig;
-}
+export type { Transfer };
 
 export function fmtTransfer(t: Transfer): string {
   return `${t.from}->${t.to} snapshot ${fmtPos(t.term, t.index)} ${fmtConfig(t.config)}`;
@@ -101,56 +74,49 @@ function matches(f: Filter | null, e: { readonly from: string; readonly to: stri
   return f === null || ((f.from === '*' || f.from === e.from) && (f.to === '*' || f.to === e.to));
 }
 
-const STORAGE: ReadonlySet<Action['type']> = new Set(['saveHardState', 'compactLog', 'appendLog']);
-const MESSAGES: ReadonlySet<Action['type']> = new Set(['broadcast', 'send', 'installSnapshot']);
-
 export function fmtEnvelope(e: Envelope): string {
   return `${e.from}->${e.to} ${fmtMessage(e.message)}`;
 }
 
-function deepFreeze<T>(x: T): T {
-  if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) {
-    Object.freeze(x);
-    for (const v of Object.values(x)) deepFreeze(v);
-  }
-  return x;
-}
-
 export class Cluster {
-  private readonly nodes = new Map<string, Node>();
+  private readonly host = new Host();
+  /** The invariant checker shared by the test suites, run after every step and restart. */
+  private readonly checker = new Checker(this.host);
+  /** Nodes that are down (crashed and not restarted). */
+  private readonly down = new Set<string>();
   private queue: Envelope[] = [];
   /** Snapshot transfers asked for and not yet carried out, in order. */
   private transfers: Transfer[] = [];
   private readonly isolated = new Set<string>();
-  /** Who led each term, over the whole run (election safety). */
-  private readonly leaders = new Map<number, string>();
 
   // ---------------------------------------------------------------- nodes
 
+  /**
+   * The scenario feeds a node something no real node produced (a hand-built message or snapshot, a
+   * forged disk): from now on the record of what was committed no longer applies.
+   */
+  handBuilt(): void {
+    this.checker.narrow();
+  }
+
   start(ids: readonly string[]): string[] {
-    for (const id of ids) {
-      if (this.nodes.has(id)) throw new Error(`node ${id} already exists`);
-      const state = startNode(id);
-      const disk: Disk = { term: 0, votedFor: null, log: emptyEntries(0, 0), snapshotConfig: EMPTY_CONFIG };
-      this.nodes.set(id, { id, state, running: true, timer: null, disk });
-    }
+    for (const id of ids) this.host.add(id);
+    this.checker.check();
     return [];
   }
 
-  private node(id: string): Node {
-    const n = this.nodes.get(id);
-    if (n === undefined) throw new Error(`no node ${id}`);
-    return n;
+  private node(id: string): HostNode {
+    return this.host.node(id);
   }
 
-  private running(id: string): Node {
+  private running(id: string): HostNode {
     const n = this.node(id);
-    if (!n.running) throw new Error(`node ${id} is down`);
+    if (this.down.has(id)) throw new Error(`node ${id} is down`);
     return n;
   }
 
   ids(): string[] {
-    return [...this.nodes.keys()];
+    return this.host.ids;
   }
 
   state(id: string): RaftState {
@@ -159,99 +125,45 @@ export class Cluster {
 
   /** Step one event (or several, merged with `stepAll`) on a running node; the printed result. */
   stepNode(id: string, events: readonly RaftEvent[], indent = ''): string[] {
-    const n = this.running(id);
-    const before = n.state;
+    const before = this.running(id).state;
     deepFreeze(before);
     deepFreeze(events);
     const beforeJson = JSON.stringify(before);
-    const [next, actions] = events.length === 1 ? step(before, events[0]!) : stepAll(before, events);
+    const done = this.host.step(id, events);
+    const next = done.after;
     if (JSON.stringify(before) !== beforeJson) throw new Error(`step modified its input state (${id})`);
     if (JSON.stringify(JSON.parse(JSON.stringify(next))) !== JSON.stringify(next)) {
       throw new Error(`state of ${id} does not survive a JSON round trip`);
     }
-    n.state = next;
-    const lines = actions.length === 0 ? ['(no actions)'] : actions.map(fmtAction);
-    lines.push(...this.carryOut(n, actions));
+    this.checker.check();
+    const lines = done.actions.length === 0 ? ['(no actions)'] : done.actions.map(fmtAction);
+    lines.push(...this.post(done.out));
     if (next.role !== before.role) lines.push(`role ${before.role} -> ${next.role}`);
-    this.checkElectionSafety(n);
     return lines.map((l) => indent + l);
   }
 
-  /** Carry out the actions of one step: storage first (durable), then the network. */
-  private carryOut(n: Node, actions: Actions): string[] {
-    let sawMessage = false;
-    for (const a of actions) {
-      if (MESSAGES.has(a.type)) sawMessage = true;
-      else if (STORAGE.has(a.type) && sawMessage) {
-        throw new Error(`persistence rule broken: ${fmtAction(a)} comes after a message in the same list`);
-      }
-    }
-    for (const a of actions) {
-      if (a.type === 'saveHardState') {
-        n.disk.term = a.term;
-        n.disk.votedFor = a.votedFor;
-      } else if (a.type === 'setTimer') {
-        n.timer = a.wait;
-      } else if (a.type === 'appendLog') {
-        const log = appendSuffix(n.disk.log, a.entries);
-        if (log === null) {
-          throw new Error(`${fmtAction(a)}: the anchor is not in ${n.id}'s stored log ${fmtEntries(n.disk.log)}`);
-        }
-        n.disk.log = log;
-      } else if (a.type === 'compactLog') {
-        // The application stored the snapshot (with its configuration) before stepping the event.
-        if (a.index >= n.disk.log.prevIndex) n.disk.snapshotConfig = n.state.snapshotConfig;
-        n.disk.log = applyToStoredLog(n.disk.log, a);
-      }
-    }
+  /**
+   * Put what a node let out (once its storage was durable) on the network, unless it cannot arrive:
+   * to a node that is down or across a partition it is lost (the loss is reported). A message to a
+   * hand-built sender that is not a node goes nowhere.
+   */
+  private post(out: readonly Outgoing[]): string[] {
     const lost: string[] = [];
-    for (const a of actions) {
-      if (a.type === 'broadcast') {
-        for (const to of peersOf(n.state)) this.post({ from: n.id, to, message: a.message }, lost);
-      } else if (a.type === 'send') {
-        this.post({ from: n.id, to: a.to, message: a.message }, lost);
-      } else if (a.type === 'installSnapshot') {
-        const log = n.state.log;
-        if (log.prevIndex === 0) throw new Error(`${fmtAction(a)}: ${n.id} has no snapshot to send`);
-        const t: Transfer = {
-          from: n.id,
-          to: a.to,
-          term: log.prevTerm,
-          index: log.prevIndex,
-          config: n.state.snapshotConfig,
-        };
-        const to = this.nodes.get(a.to);
-        if (to === undefined) continue;
-        if (!to.running) lost.push(`lost ${fmtTransfer(t)} (${a.to} is down)`);
-        else if (this.isolated.has(n.id) || this.isolated.has(a.to)) lost.push(`lost ${fmtTransfer(t)} (partitioned)`);
-        else this.transfers.push(t);
-      }
+    for (const o of out) {
+      if (!this.host.has(o.to)) continue;
+      const shown = o.kind === 'msg' ? `${o.from}->${o.to}` : fmtTransfer(o);
+      if (this.down.has(o.to)) lost.push(`lost ${shown} (${o.to} is down)`);
+      else if (this.isolated.has(o.from) || this.isolated.has(o.to)) lost.push(`lost ${shown} (partitioned)`);
+      else if (o.kind === 'msg') this.queue.push({ from: o.from, to: o.to, message: o.message });
+      else this.transfers.push(o);
     }
     return lost;
-  }
-
-  /** Put a message on the network, unless it cannot arrive (the loss is reported). */
-  private post(e: Envelope, lost: string[]): void {
-    const to = this.nodes.get(e.to);
-    if (to === undefined) return; // a hand-built sender that is not a node: nobody to answer
-    if (!to.running) lost.push(`lost ${e.from}->${e.to} (${e.to} is down)`);
-    else if (this.isolated.has(e.from) || this.isolated.has(e.to)) lost.push(`lost ${e.from}->${e.to} (partitioned)`);
-    else this.queue.push(e);
-  }
-
-  private checkElectionSafety(n: Node): void {
-    if (n.state.role !== 'leader') return;
-    const other = this.leaders.get(n.state.term);
-    if (other !== undefined && other !== n.id) {
-      throw new Error(`election safety broken: ${other} and ${n.id} both lead term ${n.state.term}`);
-    }
-    this.leaders.set(n.state.term, n.id);
   }
 
   /** Crash a node: its timer dies, messages to and from it are lost; its disk survives. */
   stop(id: string): string[] {
     const n = this.running(id);
-    n.running = false;
+    this.down.add(id);
     n.timer = null;
     return this.purge((e) => e.from === id || e.to === id, 'lost');
   }
@@ -261,10 +173,7 @@ export class Cluster {
     const k = this.transfers.findIndex((t) => t.from === from && t.to === to);
     if (k < 0) throw new Error(`no pending snapshot transfer ${from}->${to} (an installSnapshot action queues one)`);
     const [t] = this.transfers.splice(k, 1);
-    return [
-      fmtTransfer(t!),
-      ...this.stepNode(to, [{ type: 'snapshotInstalled', term: t!.term, index: t!.index, config: t!.config }], '  '),
-    ];
+    return [fmtTransfer(t!), ...this.stepNode(to, [transferEvent(t!)], '  ')];
   }
 
   /**
@@ -275,8 +184,9 @@ export class Cluster {
    */
   restart(id: string, snapshot: { term: number; index: number } | null, voters: string[] | null): string[] {
     const n = this.node(id);
-    const lines = n.running ? this.stop(id) : [];
+    const lines = this.down.has(id) ? [] : this.stop(id);
     if (snapshot !== null) {
+      this.handBuilt();
       const log = n.disk.log;
       const config = voters !== null ? makeConfig(voters) : configAtIndex(n.disk, snapshot.index);
       n.disk.log = containsPosition(log, snapshot.term, snapshot.index)
@@ -284,11 +194,10 @@ export class Cluster {
         : emptyEntries(snapshot.term, snapshot.index);
       n.disk.snapshotConfig = config;
     }
-    const [state, actions] = restartNode({ id, ...n.disk });
-    n.state = state;
-    n.running = true;
-    n.timer = null;
-    lines.push(...actions.map(fmtAction), ...this.carryOut(n, actions));
+    const done = this.host.restart(id);
+    this.down.delete(id);
+    this.checker.check();
+    lines.push(...done.actions.map(fmtAction), ...this.post(done.out));
     return lines;
   }
 
@@ -324,8 +233,8 @@ export class Cluster {
       if (k < 0) break;
       if (done >= 10_000) throw new Error('deliver: more than 10000 messages; the cluster does not settle');
       const [e] = this.queue.splice(k, 1);
-      const to = this.node(e!.to);
-      if (!to.running) {
+      this.node(e!.to);
+      if (this.down.has(e!.to)) {
         lines.push(`${fmtEnvelope(e!)} (lost: ${e!.to} is down)`);
         continue;
       }
@@ -336,6 +245,7 @@ export class Cluster {
 
   /** Hand a hand-built message to a running node at once. */
   inject(e: Envelope): string[] {
+    this.handBuilt();
     return this.stepNode(e.to, [e.message]);
   }
 
@@ -383,7 +293,7 @@ export class Cluster {
   status(id: string): string {
     const n = this.node(id);
     const s = n.state;
-    if (!n.running) {
+    if (this.down.has(id)) {
       return `${id}: down; disk term=${n.disk.term} votedFor=${n.disk.votedFor ?? '-'} last=${fmtPos(n.disk.log.lastTerm, n.disk.log.lastIndex)}`;
     }
     const parts = [
@@ -427,7 +337,7 @@ export class Cluster {
 
   metrics(id: string): string[] {
     const n = this.node(id);
-    if (!n.running) return [`${id}: down (metrics live in memory only)`];
+    if (this.down.has(id)) return [`${id}: down (metrics live in memory only)`];
     const m = n.state.metrics;
     const lines = METRIC_NAMES.filter((k) => m[k] !== 0).map((k) => `${id}: ${k}=${m[k]}`);
     return lines.length === 0 ? [`${id}: (all zero)`] : lines;

@@ -234,6 +234,7 @@ function runCommand(c: Cluster, line: string): string[] {
       for (const part of splitEvents(m[2]!)) {
         const snap = snapshotEvent(part);
         if (snap !== null) {
+          c.handBuilt();
           events.push(snap);
           continue;
         }
@@ -243,6 +244,7 @@ function runCommand(c: Cluster, line: string): string[] {
           continue;
         }
         if (msg[2] !== id) throw new Error(`stepall: message ${msg[1]}->${msg[2]} is not addressed to ${id}`);
+        c.handBuilt();
         events.push(parseMessage(msg[1]!, msg[3]!));
       }
       return c.stepNode(id, events);
@@ -303,12 +305,14 @@ function runCommand(c: Cluster, line: string): string[] {
       const index = atText === undefined ? s.commitIndex : Number(atText);
       const at = positionAndConfigAt(s, index);
       if (at === null) throw new Error(`compact: ${id} does not hold index ${index}`);
+      if (index > s.commitIndex) c.handBuilt(); // a snapshot of entries not known committed
       return c.stepNode(id, [{ type: 'snapshotInstalled', ...at }]);
     }
     case 'snapshot': {
       const m = /^snapshot\s+(\S+)\s+(.+)$/.exec(line);
       const event = m === null ? null : snapshotEvent(`snapshot ${m[2]!}`);
       if (m === null || event === null) throw new Error('snapshot: expected snapshot NODE (t,i) config(...)');
+      c.handBuilt();
       return c.stepNode(m[1]!, [event]);
     }
     case 'install-snapshot': {

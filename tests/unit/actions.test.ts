@@ -31,14 +31,12 @@ import type { RaftEvent } from '../../src/events.js';
 import {
   appendCommands,
   appendConfig,
-  appendSuffix,
   appendTermStart,
   commandsAfter,
   emptyEntries,
   entryCount,
   lastPosition,
   prevPosition,
-  since,
   spliceSuffix,
   type LogEntries,
 } from '../../src/log.js';
@@ -56,7 +54,9 @@ import { startNode } from '../../src/node.js';
 import { positionAndConfigAt, type RaftState } from '../../src/state.js';
 import { step, stepAll } from '../../src/step.js';
 import { fcParams } from '../support/seed';
-import { Net, build, buildOpArb, deepFreeze, entriesArb, idArb, messageArb, ofType, threeNodeCluster } from './support';
+import { deepFreeze } from '../support/freeze';
+import { freshDisk, store, type Disk } from '../support/host';
+import { Net, build, buildOpArb, entriesArb, idArb, messageArb, ofType, threeNodeCluster } from './support';
 
 /** Commands `(prevIndex, prevIndex + n]` in term `term`. */
 const cmds = (term: number, prevIndex: number, n: number): LogEntries => commandsAfter(term, prevIndex, n);
@@ -157,8 +157,9 @@ describe('mergeActions, rule by rule', () => {
   });
 
   test("a compaction at an append's anchor index but with another term drops it (a superseded branch)", () => {
-    const merged = mergeActions([appendLog(cmds(1, 5, 2)), broadcast(ae(1, 2, cmds(1, 5, 2)))], [compactLog(2, 5)]);
-    expect(merged).toEqual([compactLog(2, 5), broadcast(ae(1, 2, emptyEntries(2, 5)))]);
+    // The call is of term 2, the snapshot's (an older call would be dropped: see merge-order.test.ts).
+    const merged = mergeActions([appendLog(cmds(1, 5, 2)), broadcast(ae(2, 2, cmds(1, 5, 2)))], [compactLog(2, 5)]);
+    expect(merged).toEqual([compactLog(2, 5), broadcast(ae(2, 2, emptyEntries(2, 5)))]);
     // The same anchor with the same term: nothing to rebase.
     const same = mergeActions([appendLog(cmds(1, 5, 2))], [compactLog(1, 5)]);
     expect(same).toEqual([compactLog(1, 5), appendLog(cmds(1, 5, 2))]);
@@ -197,7 +198,7 @@ describe('stale calls when the later list raises the term (noraft: step-down pur
   });
 
   test('stepped: a candidate that steps down keeps its log write and its reply, drops its vote requests', () => {
-    const [a, actions] = stepAll(startNode('a'), [
+    const [a, actions] = stepAll(startNode('a')[0], [
       { type: 'createCluster', voters: ['a', 'b', 'c'] }, // log write, candidate of term 1
       { type: 'timeout' }, // candidate of term 2: a new vote request
       { type: 'appendEntries', from: 'x', term: 1, commitIndex: 0, entries: emptyEntries(0, 0) }, // stale: reply
@@ -272,6 +273,7 @@ const RANK: Record<Action['type'], number> = {
   rejected: 8,
   invalidEvent: 8,
   fatal: 8,
+  internalError: 8,
 };
 const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
 
@@ -370,7 +372,7 @@ describe('mergeActions, properties', () => {
 
 describe('pipelining: N proposals stepped back to back merge into one proposal of N', () => {
   function soloLeader(): RaftState {
-    return step(startNode('a'), { type: 'createCluster', voters: ['a'] })[0];
+    return step(startNode('a')[0], { type: 'createCluster', voters: ['a'] })[0];
   }
   function fiveNodeLeader(): RaftState {
     const net = new Net(['a', 'b', 'c', 'd', 'e']);
@@ -501,26 +503,6 @@ describe('splitting AppendEntries (noraft message.rs)', () => {
 // ---------------------------------------------------------------------------------------------
 // Merging is transparent for storage, on real traces
 
-/** What the application stored: its log (rebuilt from `appendLog`/`compactLog`) and hard state. */
-interface Stored {
-  log: LogEntries;
-  hard: { term: number; votedFor: string | null } | null;
-}
-
-/** Carry out the storage actions of `actions` on `st`. An append must be anchored in the stored log. */
-function store(st: Stored, actions: Actions): void {
-  for (const a of actions) {
-    if (a.type === 'saveHardState') st.hard = { term: a.term, votedFor: a.votedFor };
-    if (a.type === 'compactLog') st.log = since(st.log, a.term, a.index) ?? emptyEntries(a.term, a.index);
-    if (a.type === 'appendLog') {
-      const next = appendSuffix(st.log, a.entries);
-      if (next === null)
-        throw new Error(`appendLog anchored at (${a.entries.prevTerm}, ${a.entries.prevIndex}) outside the stored log`);
-      st.log = next;
-    }
-  }
-}
-
 type TraceChoice =
   | { readonly t: 'deliver' | 'drop'; readonly k: number }
   | { readonly t: 'timeout' | 'heartbeat' | 'compact' | 'drain'; readonly i: number }
@@ -550,8 +532,9 @@ describe('merging is transparent for the application', () => {
         const ids = ['a', 'b', 'c'];
         const net = new Net(ids);
         const pending = new Map<string, Actions[]>(ids.map((id) => [id, []]));
-        const oneByOne = new Map<string, Stored>(ids.map((id) => [id, { log: emptyEntries(0, 0), hard: null }]));
-        const merged = new Map<string, Stored>(ids.map((id) => [id, { log: emptyEntries(0, 0), hard: null }]));
+        // What each node's storage holds, carried out the shared host's way (tests/support/host.ts).
+        const oneByOne = new Map<string, Disk>(ids.map((id) => [id, freshDisk()]));
+        const merged = new Map<string, Disk>(ids.map((id) => [id, freshDisk()]));
         const stepNode = (id: string, event: RaftEvent): void => {
           const [, actions] = net.step(id, event);
           expect(orderProblems(actions)).toEqual([]);
@@ -561,8 +544,9 @@ describe('merging is transparent for the application', () => {
           const lists = pending.get(id)!;
           const all = mergeAll(lists);
           expect(orderProblems(all)).toEqual([]);
-          for (const l of lists) store(oneByOne.get(id)!, l);
-          store(merged.get(id)!, all);
+          const snapshotConfig = net.get(id).snapshotConfig;
+          for (const l of lists) store(oneByOne.get(id)!, l, snapshotConfig);
+          store(merged.get(id)!, all, snapshotConfig);
           expect(merged.get(id)).toEqual(oneByOne.get(id));
           pending.set(id, []);
         };

@@ -33,7 +33,8 @@ import {
 } from '../../src/log.js';
 import { validateLogEntries } from '../../src/validate.js';
 import { fcParams } from '../support/seed';
-import { CONFIG_POOL, anchorArb, build, buildOpArb, deepFreeze, type BuildOp } from './support';
+import { deepFreeze } from '../support/freeze';
+import { CONFIG_POOL, anchorArb, build, buildOpArb, type BuildOp } from './support';
 
 // ---------------------------------------------------------------------------------------------
 // The model: one record per entry

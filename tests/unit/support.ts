@@ -1,6 +1,6 @@
 /**
- * Shared helpers of the unit tests: deep freezing, a tiny hand-driven network, and arbitraries for
- * log runs, configurations and messages. Not a test file (jest only runs `*.test.ts`).
+ * Shared helpers of the unit tests: a tiny hand-driven network, and arbitraries for log runs,
+ * configurations and messages. Not a test file (jest only runs `*.test.ts`).
  */
 import fc from 'fast-check';
 import { appendCommands, appendConfig, appendTermStart, emptyEntries, type LogEntries } from '../../src/log.js';
@@ -8,18 +8,9 @@ import { makeConfig, type ClusterConfig } from '../../src/config.js';
 import type { Action, Actions } from '../../src/actions.js';
 import type { RaftEvent } from '../../src/events.js';
 import type { Message } from '../../src/messages.js';
-import { startNode } from '../../src/node.js';
-import { peersOf, type RaftState, type StepResult } from '../../src/state.js';
-import { step } from '../../src/step.js';
-
-/** Freeze `x` and everything reachable from it, so that any later write throws (modules are strict). */
-export function deepFreeze<T>(x: T): T {
-  if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) {
-    Object.freeze(x);
-    for (const v of Object.values(x as object)) deepFreeze(v);
-  }
-  return x;
-}
+import type { RaftState, StepResult } from '../../src/state.js';
+import { deepFreeze } from '../support/freeze';
+import { Host } from '../support/host';
 
 // ---------------------------------------------------------------------------------------------
 // A hand-driven network
@@ -34,35 +25,34 @@ export interface Envelope {
 /**
  * Nodes plus a FIFO of messages in flight. Nothing happens unless a test says so: `step` a node,
  * `deliver` the messages a predicate selects (including the ones their delivery produces), `drop`
- * or `take` messages. Storage is not modelled: the unit tests only look at states and actions.
+ * or `take` messages. The nodes run on the shared test host (tests/support/host.ts), which carries
+ * out their actions (storage durable at once, before the messages leave); the unit tests only look
+ * at states, actions and messages. Snapshot transfers are not modelled: they are not delivered.
  */
 export class Net {
-  readonly states = new Map<string, RaftState>();
+  private readonly host: Host;
   queue: Envelope[] = [];
 
   constructor(ids: readonly string[]) {
-    for (const id of ids) this.states.set(id, startNode(id));
+    this.host = new Host(ids);
   }
 
   get(id: string): RaftState {
-    const s = this.states.get(id);
-    if (s === undefined) throw new Error(`no node ${id}`);
-    return s;
+    return this.host.state(id);
   }
 
   /** Step node `id` with `event`, keep its new state and put its messages on the wire. */
   step(id: string, event: RaftEvent): StepResult {
-    const result = step(this.get(id), event);
-    this.states.set(id, result[0]);
-    this.route(id, result[0], result[1]);
-    return result;
+    const done = this.host.step(id, [event]);
+    for (const o of done.out) if (o.kind === 'msg') this.queue.push({ from: o.from, to: o.to, message: o.message });
+    return [done.after, done.actions];
   }
 
   /** Deliver, in FIFO order, every queued message matching `pred` (also the ones this produces). */
   deliver(pred: (e: Envelope) => boolean = () => true): number {
     let n = 0;
     for (;;) {
-      const k = this.queue.findIndex((e) => pred(e) && this.states.has(e.to));
+      const k = this.queue.findIndex((e) => pred(e) && this.host.has(e.to));
       if (k < 0) return n;
       const [e] = this.queue.splice(k, 1);
       this.step(e!.to, e!.message);
@@ -80,13 +70,6 @@ export class Net {
     const k = this.queue.findIndex(pred);
     if (k < 0) throw new Error('no such message in flight');
     return this.queue.splice(k, 1)[0]!;
-  }
-
-  private route(from: string, state: RaftState, actions: Actions): void {
-    for (const a of actions) {
-      if (a.type === 'broadcast') for (const to of peersOf(state)) this.queue.push({ from, to, message: a.message });
-      if (a.type === 'send') this.queue.push({ from, to: a.to, message: a.message });
-    }
   }
 }
 
