@@ -131,7 +131,7 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
     commitIndex === s.commitIndex &&
     log === local &&
     metrics === s.metrics;
-  const next = unchanged ? s : followerOf(s, m.from, { log, commitIndex, metrics });
+  const next = unchanged ? s : followerOf(s, m.from, log, commitIndex, metrics);
   const reply = send(m.from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
   const vote = s.votedFor === m.from ? null : saveHardState(s.term, m.from);
   const commit = commitIndex > s.commitIndex ? commitAdvanced(commitIndex) : null;

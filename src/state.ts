@@ -4,7 +4,7 @@
  */
 import type { Actions } from './actions.js';
 import { allMembers, type ClusterConfig } from './config.js';
-import { termAt, type LogEntries } from './log.js';
+import { firstAbove, termAt, type LogEntries } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { LeaderProgress } from './progress.js';
 
@@ -158,24 +158,26 @@ export function toFollower(s: RaftState, term: number, leader: string | null): F
 
 /**
  * A follower of `leader` in its current term that took the leader's log and commit index (the
- * outcome of an AppendEntries call).
+ * outcome of an AppendEntries call), with `metrics`.
  */
 export function followerOf(
   s: RaftState,
   leader: string,
-  update: { readonly log: LogEntries; readonly commitIndex: number; readonly metrics: Metrics },
+  log: LogEntries,
+  commitIndex: number,
+  metrics: Metrics,
 ): FollowerState {
   return make(
     s.id,
     'follower',
     s.term,
     leader,
-    update.commitIndex,
-    update.log,
+    commitIndex,
+    log,
     s.snapshotConfig,
     null,
     null,
-    update.metrics,
+    metrics,
     s.halted,
   ) as FollowerState;
 }
@@ -397,8 +399,8 @@ export function configChangeInProgress(s: RaftState): boolean {
 export function configAt(s: RaftState, index: number): ClusterConfig | null {
   if (index < s.log.prevIndex || index > s.log.lastIndex) return null;
   const configs = s.log.configs;
-  for (let i = configs.length - 1; i >= 0; i--) if (configs[i]!.index <= index) return configs[i]!.config;
-  return s.snapshotConfig;
+  const k = firstAbove(configs, index);
+  return k === 0 ? s.snapshotConfig : configs[k - 1]!.config;
 }
 
 /**

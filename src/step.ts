@@ -10,8 +10,21 @@ import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
 import { halt, type RaftState, type StepResult } from './state.js';
-import { onMessage } from './term.js';
-import { parseEvent, unreadable, type Parsed } from './validate.js';
+import { adoptTerm, ignoredForTerm } from './term.js';
+import {
+  NOT_AN_OBJECT,
+  isEventObject,
+  parseAppendEntries,
+  parseCreateCluster,
+  parsePositionMessage,
+  parseProposeConfig,
+  parseProposeCount,
+  parseSnapshotInstalled,
+  parseVoteReply,
+  unknownTypeProblem,
+  unreadable,
+  type EventObject,
+} from './validate.js';
 
 /**
  * Apply one event to a node: `step(state, event) => [nextState, actions]`.
@@ -28,18 +41,19 @@ import { parseEvent, unreadable, type Parsed } from './validate.js';
  * messages. The actions of several steps may be merged with `mergeActions` before carrying them out.
  */
 export function step(state: RaftState, event: RaftEvent): StepResult {
-  let e: Parsed<RaftEvent>;
+  let type: unknown;
   try {
     if (state.halted !== null) return [state, [fatal(state.halted)]];
-    e = parseEvent(event);
+    if (!isEventObject(event)) return invalid(state, NOT_AN_OBJECT);
+    type = event.type;
   } catch (err) {
     return invalid(state, unreadable(err));
   }
-  if (typeof e === 'string') return invalid(state, e);
+  // The parsers never throw (see validate.ts): an exception from here on is a rule's, a bug.
   try {
-    return dispatch(state, e);
+    return dispatch(state, event, type);
   } catch (err) {
-    return onInternalError(state, e.type, err);
+    return onInternalError(state, typeof type === 'string' ? type : '', err);
   }
 }
 
@@ -72,27 +86,69 @@ function invalid(s: RaftState, problem: string): StepResult {
   return [s, [invalidEvent(problem)]];
 }
 
-/** Hand a well-formed event (a plain copy, see `validate.ts`) to the module that owns its rule. */
-function dispatch(s: RaftState, e: RaftEvent): StepResult {
-  switch (e.type) {
-    case 'appendEntries':
+/**
+ * Parse the event for its type (see `validate.ts`: a plain copy, each field read once), then hand
+ * the copy to the module that owns the rule. One switch does both, so that the type is read once.
+ */
+function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
+  switch (type) {
+    case 'appendEntries': {
+      const m = parseAppendEntries(e);
+      if (typeof m === 'string') return invalid(s, m);
+      return onMessage(s, m);
+    }
     case 'appendEntriesReply':
-    case 'requestVote':
-    case 'requestVoteReply':
-      return onMessage(s, e, handleMessage);
-    case 'propose':
-      return propose(s, e.count ?? 1);
+    case 'requestVote': {
+      const m = parsePositionMessage(e, type);
+      if (typeof m === 'string') return invalid(s, m);
+      return onMessage(s, m);
+    }
+    case 'requestVoteReply': {
+      const m = parseVoteReply(e);
+      if (typeof m === 'string') return invalid(s, m);
+      return onMessage(s, m);
+    }
+    case 'propose': {
+      const count = parseProposeCount(e);
+      if (typeof count === 'string') return invalid(s, count);
+      return propose(s, count);
+    }
     case 'heartbeat':
       return heartbeat(s);
     case 'timeout':
       return s.role === 'leader' ? heartbeat(s) : startElection(s);
-    case 'createCluster':
-      return createCluster(s, e.voters);
-    case 'proposeConfig':
-      return proposeConfig(s, e.config);
-    case 'snapshotInstalled':
-      return onSnapshotInstalled(s, e.term, e.index, e.config);
+    case 'createCluster': {
+      const c = parseCreateCluster(e);
+      if (typeof c === 'string') return invalid(s, c);
+      return createCluster(s, c.voters);
+    }
+    case 'proposeConfig': {
+      const c = parseProposeConfig(e);
+      if (typeof c === 'string') return invalid(s, c);
+      return proposeConfig(s, c.config);
+    }
+    case 'snapshotInstalled': {
+      const snap = parseSnapshotInstalled(e);
+      if (typeof snap === 'string') return invalid(s, snap);
+      return onSnapshotInstalled(s, snap.term, snap.index, snap.config);
+    }
+    default:
+      return invalid(s, unknownTypeProblem(type));
   }
+}
+
+/**
+ * A message: the term rule first (`term.ts`: ignore our own messages and implausible terms, adopt
+ * a higher term by stepping down), then the rule of its type.
+ */
+function onMessage(s: RaftState, m: Message): StepResult {
+  if (m.term <= s.term && m.from !== s.id) return handleMessage(s, m);
+  const ignored = ignoredForTerm(s, m);
+  if (ignored !== null) return ignored;
+  if (m.term === s.term) return handleMessage(s, m);
+  const down = adoptTerm(s, m.term);
+  const handled = handleMessage(down[0], m);
+  return [handled[0], mergeActions(down[1], handled[1])];
 }
 
 /** The rule of each message type (the term has already been reconciled, see `term.ts`). */

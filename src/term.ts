@@ -3,7 +3,7 @@
  * adopts a higher term by stepping down to follower before the message's own rule handles it, and
  * refuses a term so far above its own that adopting it would waste the term space.
  */
-import { NO_ACTIONS, mergeActions } from './actions.js';
+import { NO_ACTIONS } from './actions.js';
 import type { Message } from './messages.js';
 import { bump } from './metrics.js';
 import { becomeFollower } from './roles.js';
@@ -17,22 +17,21 @@ import { withMetrics, type RaftState, type StepResult } from './state.js';
  * beyond it takes more than two million such messages.
  */
 export const MAX_TERM_STEP = 2 ** 32;
+const MAX_STEP = MAX_TERM_STEP; // a module constant, not a property load on `exports` in the CommonJS build
 
 /**
- * Reconcile the message's term with the node's, then hand the message to `handle` (the rule of
- * its type): messages from this node itself are ignored, a higher term is adopted first (stepping
- * down), and a message more than {@link MAX_TERM_STEP} terms ahead is ignored.
+ * What the term rule decides about a message before the rule of its type sees it: `null` to
+ * handle it at the node's own term (the usual case), or the result of ignoring it (a message from
+ * this node itself, or one more than {@link MAX_TERM_STEP} terms ahead). A message from a higher
+ * term within that bound is handled by {@link adoptTerm} first.
  */
-export function onMessage(s: RaftState, m: Message, handle: (s: RaftState, m: Message) => StepResult): StepResult {
+export function ignoredForTerm(s: RaftState, m: Message): StepResult | null {
   if (m.from === s.id) return [withMetrics(s, bump(s.metrics, 'selfMessagesIgnored')), NO_ACTIONS];
-  if (m.term <= s.term) return handle(s, m);
-  if (m.term - s.term > MAX_TERM_STEP) return [withMetrics(s, bump(s.metrics, 'termJumpsRefused')), NO_ACTIONS];
-  return onHigherTerm(s, m, handle);
+  if (m.term - s.term > MAX_STEP) return [withMetrics(s, bump(s.metrics, 'termJumpsRefused')), NO_ACTIONS];
+  return null;
 }
 
-/** A message from a higher term: step down to follower in that term first, then handle it. */
-function onHigherTerm(s: RaftState, m: Message, handle: (s: RaftState, m: Message) => StepResult): StepResult {
-  const stepDown = becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), m.term);
-  const handled = handle(stepDown[0], m);
-  return [handled[0], mergeActions(stepDown[1], handled[1])];
+/** A message from a higher term: step down to follower in that term (the message is handled after). */
+export function adoptTerm(s: RaftState, term: number): StepResult {
+  return becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), term);
 }

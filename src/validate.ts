@@ -49,11 +49,14 @@ export function isNodeId(x: unknown): x is string {
 }
 
 // Module constants: isNatural runs for every number of every message.
+// (MAX_POSITION itself would be read as `exports.MAX_POSITION` in the CommonJS build: a property
+// load on every check instead of a constant.)
 const floor = Math.floor;
+const MAX = Number.MAX_SAFE_INTEGER - 1;
 
 /** True for an integer in `[0, MAX_POSITION]`: a term, an index or a count. */
 export function isNatural(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && x <= MAX_POSITION && floor(x) === x;
+  return typeof x === 'number' && x >= 0 && x <= MAX && floor(x) === x;
 }
 
 /** The text of a problem with a number: `what` must be an integer in `[0, MAX_POSITION]`. */
@@ -65,6 +68,11 @@ type Obj = Record<string, unknown>;
 
 /** What the parsers look into: a non-null object that is not an array. */
 export type EventObject = Obj;
+
+/** True for a value the parsers can look into (see {@link EventObject}). */
+export function isEventObject(x: unknown): x is EventObject {
+  return isObject(x);
+}
 
 /** The problem reported for an event that is not an object. */
 export const NOT_AN_OBJECT = 'event must be an object';
@@ -114,12 +122,12 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
   const type = event.type;
   switch (type) {
     case 'appendEntries':
-      return parseAppendEntries(event);
+      return readAppendEntries(event);
     case 'appendEntriesReply':
     case 'requestVote':
-      return parsePositionMessage(event, type);
+      return readPositionMessage(event, type);
     case 'requestVoteReply':
-      return parseVoteReply(event);
+      return readVoteReply(event);
     case 'propose':
       return parsePropose(event);
     case 'heartbeat':
@@ -127,20 +135,89 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
     case 'timeout':
       return TIMEOUT;
     case 'createCluster':
-      return parseCreateCluster(event);
+      return readCreateCluster(event);
     case 'proposeConfig':
-      return parseProposeConfig(event);
+      return readProposeConfig(event);
     case 'snapshotInstalled':
-      return parseSnapshotInstalled(event);
+      return readSnapshotInstalled(event);
     default:
       return unknownTypeProblem(type);
+  }
+}
+
+// The parsers `step` calls. Each reads its event inside a try, so that a getter or a proxy trap that
+// throws makes the event malformed (`event could not be read: ...`) and never reaches a rule.
+
+/** An `appendEntries` message, copied; or its problem. Never throws. */
+export function parseAppendEntries(event: EventObject): Parsed<AppendEntries> {
+  try {
+    return readAppendEntries(event);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** An `appendEntriesReply` or `requestVote` message, copied; or its problem. Never throws. */
+export function parsePositionMessage(
+  event: EventObject,
+  type: 'appendEntriesReply' | 'requestVote',
+): Parsed<AppendEntriesReply | RequestVote> {
+  try {
+    return readPositionMessage(event, type);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** A `requestVoteReply` message, copied; or its problem. Never throws. */
+export function parseVoteReply(event: EventObject): Parsed<RequestVoteReply> {
+  try {
+    return readVoteReply(event);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** The command count of a `propose` event (1 when absent); or its problem. Never throws. */
+export function parseProposeCount(event: EventObject): Parsed<number> {
+  try {
+    return readProposeCount(event);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** A `createCluster` event, copied; or its problem. Never throws. */
+export function parseCreateCluster(event: EventObject): Parsed<CreateClusterEvent> {
+  try {
+    return readCreateCluster(event);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** A `proposeConfig` event, copied; or its problem. Never throws. */
+export function parseProposeConfig(event: EventObject): Parsed<ProposeConfigEvent> {
+  try {
+    return readProposeConfig(event);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+/** A `snapshotInstalled` event, copied; or its problem. Never throws. */
+export function parseSnapshotInstalled(event: EventObject): Parsed<SnapshotInstalledEvent> {
+  try {
+    return readSnapshotInstalled(event);
+  } catch (err) {
+    return unreadable(err);
   }
 }
 
 // Messages are read field by field with plain property reads: these run on every hot path.
 
 /** An `appendEntries` message, copied; or its problem. */
-export function parseAppendEntries(event: EventObject): Parsed<AppendEntries> {
+function readAppendEntries(event: EventObject): Parsed<AppendEntries> {
   const from = event.from;
   const term = event.term;
   const commitIndex = event.commitIndex;
@@ -154,7 +231,7 @@ export function parseAppendEntries(event: EventObject): Parsed<AppendEntries> {
 }
 
 /** An `appendEntriesReply` or `requestVote` message (both carry a position), copied; or its problem. */
-export function parsePositionMessage(
+function readPositionMessage(
   event: EventObject,
   type: 'appendEntriesReply' | 'requestVote',
 ): Parsed<AppendEntriesReply | RequestVote> {
@@ -175,7 +252,7 @@ export function parsePositionMessage(
 }
 
 /** A `requestVoteReply` message, copied; or its problem. */
-export function parseVoteReply(event: EventObject): Parsed<RequestVoteReply> {
+function readVoteReply(event: EventObject): Parsed<RequestVoteReply> {
   const from = event.from;
   const term = event.term;
   const granted = event.granted;
@@ -183,6 +260,13 @@ export function parseVoteReply(event: EventObject): Parsed<RequestVoteReply> {
   if (!isNatural(term)) return notNatural('term');
   if (typeof granted !== 'boolean') return 'granted must be a boolean';
   return requestVoteReply(from, term, granted);
+}
+
+/** The command count of a `propose` event (1 when absent); or its problem. */
+function readProposeCount(event: EventObject): Parsed<number> {
+  const count = event.count;
+  if (count === undefined) return 1;
+  return isNatural(count) && count > 0 ? count : 'count must be an integer from 1 to 2^53 - 2';
 }
 
 /** A `propose` event, copied (`count` 1 when absent); or its problem. */
@@ -193,19 +277,19 @@ export function parsePropose(event: EventObject): Parsed<ProposeEvent> {
 }
 
 /** The voters of a `createCluster` event, copied; or its problem. */
-export function parseCreateCluster(event: EventObject): Parsed<CreateClusterEvent> {
+function readCreateCluster(event: EventObject): Parsed<CreateClusterEvent> {
   const voters = parseSortedIds(event.voters, 'voters');
   return typeof voters === 'string' ? voters : { type: 'createCluster', voters };
 }
 
 /** The configuration of a `proposeConfig` event, copied; or its problem. */
-export function parseProposeConfig(event: EventObject): Parsed<ProposeConfigEvent> {
+function readProposeConfig(event: EventObject): Parsed<ProposeConfigEvent> {
   const config = parseConfig(event.config, 'config.');
   return typeof config === 'string' ? config : { type: 'proposeConfig', config };
 }
 
 /** A `snapshotInstalled` event, copied; or its problem. */
-export function parseSnapshotInstalled(event: EventObject): Parsed<SnapshotInstalledEvent> {
+function readSnapshotInstalled(event: EventObject): Parsed<SnapshotInstalledEvent> {
   const term = event.term;
   const index = event.index;
   if (!isNatural(term)) return notNatural('term');
@@ -249,6 +333,41 @@ export function parseLogEntries(x: unknown, where = ''): Parsed<LogEntries> {
   const lastIndex = x.lastIndex;
   const startsIn = x.termStarts;
   const configsIn = x.configs;
+  const starts = Array.isArray(startsIn) ? (startsIn as readonly unknown[]) : null;
+  const configs = Array.isArray(configsIn) ? (configsIn as readonly unknown[]) : null;
+  const startCount = starts === null ? -1 : starts.length;
+  const configCount = configs === null ? -1 : configs.length;
+  // The common case, kept small: a run of commands in one term (what every proposal replicates).
+  if (
+    startCount === 0 &&
+    configCount === 0 &&
+    isNatural(prevTerm) &&
+    isNatural(prevIndex) &&
+    lastTerm === prevTerm &&
+    isNatural(lastIndex) &&
+    prevIndex <= lastIndex &&
+    (prevIndex !== 0 || prevTerm === 0)
+  ) {
+    return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, NO_TERM_STARTS, NO_CONFIGS);
+  }
+  return parseRun({ prevTerm, prevIndex, lastTerm, lastIndex, starts, startCount, configs, configCount }, where);
+}
+
+/** The fields of a log run as read (once) by {@link parseLogEntries}. */
+interface RunFields {
+  readonly prevTerm: unknown;
+  readonly prevIndex: unknown;
+  readonly lastTerm: unknown;
+  readonly lastIndex: unknown;
+  readonly starts: readonly unknown[] | null;
+  readonly startCount: number;
+  readonly configs: readonly unknown[] | null;
+  readonly configCount: number;
+}
+
+/** The general case of {@link parseLogEntries}: every check, with the problem named. */
+function parseRun(r: RunFields, where: string): Parsed<LogEntries> {
+  const { prevTerm, prevIndex, lastTerm, lastIndex } = r;
   if (!isNatural(prevTerm)) return notNatural(`${where}prevTerm`);
   if (!isNatural(prevIndex)) return notNatural(`${where}prevIndex`);
   if (!isNatural(lastTerm)) return notNatural(`${where}lastTerm`);
@@ -256,15 +375,19 @@ export function parseLogEntries(x: unknown, where = ''): Parsed<LogEntries> {
   if (prevIndex > lastIndex) return `${where}prevIndex must not exceed lastIndex`;
   const anchor = anchorProblem(prevTerm, prevIndex, where);
   if (anchor !== null) return anchor;
-  if (!Array.isArray(startsIn)) return `${where}termStarts must be an array`;
-  if (!Array.isArray(configsIn)) return `${where}configs must be an array`;
+  if (r.starts === null) return `${where}termStarts must be an array`;
+  if (r.configs === null) return `${where}configs must be an array`;
   const starts =
-    startsIn.length === 0 ? NO_TERM_STARTS : parseTermStarts(startsIn, prevIndex, prevTerm, lastIndex, where);
+    r.startCount === 0
+      ? NO_TERM_STARTS
+      : parseTermStarts(r.starts, r.startCount, prevIndex, prevTerm, lastIndex, where);
   if (typeof starts === 'string') return starts;
   const last = starts.length === 0 ? prevTerm : starts[starts.length - 1]!.term;
   if (last !== lastTerm) return `${where}lastTerm must be the term of the last term start (or prevTerm)`;
   const configs =
-    configsIn.length === 0 ? NO_CONFIGS : parseConfigEntries(configsIn, prevIndex, lastIndex, starts, where);
+    r.configCount === 0
+      ? NO_CONFIGS
+      : parseConfigEntries(r.configs, r.configCount, prevIndex, lastIndex, starts, where);
   if (typeof configs === 'string') return configs;
   return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, starts, configs);
 }
@@ -277,12 +400,12 @@ export function validateLogEntries(x: unknown, where = ''): string | null {
 
 function parseTermStarts(
   list: readonly unknown[],
+  n: number,
   prevIndex: number,
   prevTerm: number,
   lastIndex: number,
   where: string,
 ): Parsed<readonly TermStart[]> {
-  const n = list.length;
   const out: TermStart[] = new Array<TermStart>(n);
   let index = prevIndex;
   let term = prevTerm;
@@ -306,12 +429,12 @@ function parseTermStarts(
 
 function parseConfigEntries(
   list: readonly unknown[],
+  n: number,
   prevIndex: number,
   lastIndex: number,
   starts: readonly TermStart[],
   where: string,
 ): Parsed<readonly ConfigEntry[]> {
-  const n = list.length;
   const out: ConfigEntry[] = new Array<ConfigEntry>(n);
   let index = prevIndex;
   let s = 0;
