@@ -1,21 +1,24 @@
 /**
- * `npm run bench`: the benchmark of `shared/bench-workload.md` and a few more measurements, each in
- * fresh node processes running the compiled scripts next to this one.
+ * `npm run bench`: the benchmark of `docs/benchmark.md` and a few more measurements, each in fresh
+ * node processes running the compiled scripts next to this one.
  *
- * - throughput: the brief's workload per configuration, repeated in fresh processes (each warms up
- *   first, then times one run and checks the counts against the brief's table); median, min, max.
+ * - throughput: the workload per configuration, repeated in fresh processes (each warms up first,
+ *   then times one run and checks the counts against the expected counts); median, min, max.
  * - memory: heap after 1k and 1M committed commands in a 3-node cluster (forced GC).
  * - latency: percentiles of single `step` calls (proposal, AppendEntries, reply) at 3 and 7 nodes.
  * - groups: G independent 3-node groups in one process doing heartbeat rounds.
+ * - history: single steps and the batch-1 loop of a 3-node cluster whose logs hold a long history
+ *   (1e3 to 1e5 term starts in 1e6 entries; see longhistory.ts), a fresh process per case and run,
+ *   median of 3 runs (--quick: 1e3 and 1e5, one run).
  *
  * Options:
  *   --json          one JSON line per configuration on stdout; the table goes to stderr
  *   --quick         a reduced set that runs in well under a minute (CI smoke test; never asserts speed)
  *   --reps=N        throughput repetitions per configuration (default 5; --quick: 1)
- *   --only=a,b      run only these sections: throughput, memory, latency, groups
+ *   --only=a,b      run only these sections: throughput, memory, latency, groups, history
  *
  * Exits non-zero, naming the configuration, when a child process fails (a count differs from the
- * brief's table, a round does not commit, the nodes disagree at the end). Speed is never asserted.
+ * expected counts, a round does not commit, the nodes disagree at the end). Speed is never asserted.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,8 +27,8 @@ import * as path from 'node:path';
 import { round, spread } from './stats.js';
 import { expectedCounts } from './workload.js';
 
-type Section = 'throughput' | 'memory' | 'latency' | 'groups';
-const SECTIONS: readonly Section[] = ['throughput', 'memory', 'latency', 'groups'];
+type Section = 'throughput' | 'memory' | 'latency' | 'groups' | 'history';
+const SECTIONS: readonly Section[] = ['throughput', 'memory', 'latency', 'groups', 'history'];
 
 interface Options {
   json: boolean;
@@ -51,7 +54,7 @@ function parseArgs(argv: readonly string[]): Options {
       only = new Set(names as Section[]);
     } else if (arg === '--help' || arg === '-h') {
       process.stderr.write(
-        'usage: npm run bench -- [--json] [--quick] [--reps=N] [--only=throughput,memory,latency,groups]\n',
+        'usage: npm run bench -- [--json] [--quick] [--reps=N] [--only=throughput,memory,latency,groups,history]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
@@ -72,7 +75,7 @@ interface ThroughputConfig {
   n: number;
   /** n for --quick. */
   quickN: number;
-  /** noraft's ns per command (min, max of its medians) from the brief's table, where it has the row. */
+  /** noraft's ns per command (min, max of its medians) from `docs/benchmark.md`, where it has the row. */
   noraft: readonly [number, number] | null;
 }
 
@@ -88,7 +91,7 @@ const THROUGHPUT: readonly ThroughputConfig[] = [
   { mode: 'multi', nodes: 5, batch: 100, n: 1_000_000, quickN: 100_000, noraft: null },
 ];
 
-/** The brief's aim for one event proposing many commands: at most 20 ns per command at batch 100. */
+/** The aim for one event proposing many commands: at most 20 ns per command at batch 100. */
 const MULTI_TARGET_NS = 20;
 
 interface Plan {
@@ -98,7 +101,19 @@ interface Plan {
   memory: { small: number; large: number; warmup: number };
   latency: { nodes: readonly number[]; rounds: number; warmupRounds: number };
   groups: { g: number; rounds: number; segments: number; warmupRounds: number }[];
+  history: HistoryPlan;
   childTimeoutMs: number;
+}
+
+/** The long-history section (see longhistory.ts): one fresh process per term-start count, case and run. */
+interface HistoryPlan {
+  termStarts: readonly number[];
+  entries: number;
+  reps: number;
+  /** Warm-up of the single-step cases and of the throughput case, then the timed part, in ms. */
+  stepWarmupMs: number;
+  throughputWarmupMs: number;
+  timedMs: number;
 }
 
 const FULL: Plan = {
@@ -110,6 +125,14 @@ const FULL: Plan = {
     { g: 1_000, rounds: 400, segments: 5, warmupRounds: 500 },
     { g: 10_000, rounds: 40, segments: 5, warmupRounds: 50 },
   ],
+  history: {
+    termStarts: [1_000, 10_000, 100_000],
+    entries: 1_000_000,
+    reps: 3,
+    stepWarmupMs: 50,
+    throughputWarmupMs: 200,
+    timedMs: 100,
+  },
   childTimeoutMs: 10 * 60_000,
 };
 
@@ -119,6 +142,14 @@ const QUICK: Plan = {
   memory: { small: 1_000, large: 100_000, warmup: 50_000 },
   latency: { nodes: [3, 7], rounds: 10_000, warmupRounds: 10_000 },
   groups: [{ g: 1_000, rounds: 50, segments: 3, warmupRounds: 50 }],
+  history: {
+    termStarts: [1_000, 100_000],
+    entries: 1_000_000,
+    reps: 1,
+    stepWarmupMs: 30,
+    throughputWarmupMs: 100,
+    timedMs: 50,
+  },
   childTimeoutMs: 2 * 60_000,
 };
 
@@ -235,14 +266,14 @@ function throughput(opts: Options, plan: Plan, out: Output): void {
   configs.forEach((c, i) => {
     const rs = runs[i]!;
     const first = rs[0]!;
-    // The child checked its counts against the brief's table; check what it reported too.
+    // The child checked its counts against the expected counts; check what it reported too.
     const expected = expectedCounts(c.nodes, c.n, c.batch === 'all' ? c.n : c.batch);
     for (const r of rs) {
       const same = (['messages', 'appendActions', 'broadcasts', 'sends'] as const).every((k) => r[k] === expected[k]);
       if (!same) {
         throw new ChildFailed(
           `throughput ${c.mode} ${c.nodes} nodes batch ${c.batch} n ${c.n}: counts ${JSON.stringify(r)} ` +
-            `differ from the brief's ${JSON.stringify(expected)}`,
+            `differ from the expected ${JSON.stringify(expected)}`,
         );
       }
     }
@@ -294,7 +325,7 @@ function throughput(opts: Options, plan: Plan, out: Output): void {
   });
   out.table.push(
     `Throughput: ns per command, median of ${opts.reps} fresh process${opts.reps === 1 ? '' : 'es'} (each warmed up: ` +
-      `≥ ${fmtInt(plan.warmupCommands)} commands, multi: ${fmtInt(plan.warmupRounds)} rounds); counts match the brief`,
+      `≥ ${fmtInt(plan.warmupCommands)} commands, multi: ${fmtInt(plan.warmupRounds)} rounds); counts match the expected counts`,
     ...table(
       [
         'mode',
@@ -472,8 +503,123 @@ function groups(plan: Plan, out: Output): void {
   );
 }
 
+type HistoryCase = 'duplicateCall' | 'termStartCall' | 'pipelinedReply' | 'throughput';
+
+/** The cases of longhistory.ts, with their column headings. */
+const HISTORY_CASES: readonly { name: HistoryCase; column: string }[] = [
+  { name: 'duplicateCall', column: '(a) duplicate call' },
+  { name: 'termStartCall', column: '(b) term-start call' },
+  { name: 'pipelinedReply', column: '(c) pipelined reply' },
+  { name: 'throughput', column: '(d) batch 1, ns/cmd' },
+];
+
+interface HistoryResult {
+  case: HistoryCase;
+  nodes: number;
+  termStarts: number;
+  entries: number;
+  warmupSteps: number;
+  steps: number;
+  ns: number;
+  nsPerStep: number;
+  cpuNsPerStep: number;
+  counts?: { messages: number; appendActions: number; broadcasts: number; sends: number };
+}
+
+function history(plan: Plan, out: Output): void {
+  const h = plan.history;
+  const key = (t: number, c: HistoryCase): string => `${t} ${c}`;
+  const runs = new Map<string, HistoryResult[]>();
+  const busy = new Map<string, (number | null)[]>();
+  // Round-robin over the configurations, as for throughput.
+  for (let rep = 0; rep < h.reps; rep++) {
+    for (const t of h.termStarts) {
+      for (const { name } of HISTORY_CASES) {
+        const warm = name === 'throughput' ? h.throughputWarmupMs : h.stepWarmupMs;
+        const [r] = runChild(plan, 'longhistory.js', [name, t, h.entries, warm, h.timedMs]) as HistoryResult[];
+        if (r === undefined) throw new ChildFailed('longhistory.js printed no result');
+        if (r.case !== name || r.termStarts !== t || !(r.steps > 0)) {
+          throw new ChildFailed(`longhistory.js ${name} ${t}: unexpected result ${JSON.stringify(r)}`);
+        }
+        if (name === 'throughput') {
+          // The child checked its counts against the expected counts; check what it reported too.
+          const expected = expectedCounts(r.nodes, r.steps, 1);
+          if (JSON.stringify(r.counts) !== JSON.stringify(expected)) {
+            throw new ChildFailed(
+              `long history ${fmtInt(t)} term starts, throughput: counts ${JSON.stringify(r.counts)} ` +
+                `differ from the expected ${JSON.stringify(expected)}`,
+            );
+          }
+        }
+        const k = key(t, name);
+        runs.set(k, [...(runs.get(k) ?? []), r]);
+        busy.set(k, [...(busy.get(k) ?? []), lastBusyCpus]);
+        progress(
+          `long history ${fmtInt(t)} term starts, ${name}: run ${rep + 1}/${h.reps}: ` +
+            `${fmtNs(r.nsPerStep)} ns/${name === 'throughput' ? 'cmd' : 'step'} (busy CPUs ${lastBusyCpus ?? '?'})`,
+        );
+      }
+    }
+  }
+
+  const rows: string[][] = [];
+  for (const t of h.termStarts) {
+    const line: Record<string, unknown> = {
+      kind: 'longHistory',
+      nodes: 3,
+      termStarts: t,
+      entries: h.entries,
+      unit: 'ns per step (throughput: per command)',
+    };
+    const row = [fmtInt(t)];
+    let maxBusy = -Infinity;
+    for (const { name } of HISTORY_CASES) {
+      const rs = runs.get(key(t, name))!;
+      const per = rs.map((r) => r.nsPerStep);
+      const sp = spread(per);
+      const entry: Record<string, unknown> = {
+        median: round(sp.median, 1),
+        min: round(sp.min, 1),
+        max: round(sp.max, 1),
+        runs: per.map((x) => round(x, 1)),
+        cpuNsMedian: round(spread(rs.map((r) => r.cpuNsPerStep)).median, 1),
+        steps: rs.map((r) => r.steps),
+        busyCpus: busy.get(key(t, name))!,
+      };
+      if (name === 'throughput') entry.counts = rs.map((r) => r.counts);
+      line[name] = entry;
+      row.push(rs.length === 1 ? fmtNs(sp.median) : `${fmtNs(sp.median)} (${fmtNs(sp.min)}–${fmtNs(sp.max)})`);
+      for (const b of busy.get(key(t, name))!) if (b !== null) maxBusy = Math.max(maxBusy, b);
+    }
+    line.reps = h.reps;
+    line.warmupMs = { steps: h.stepWarmupMs, throughput: h.throughputWarmupMs };
+    line.timedMs = h.timedMs;
+    out.json(line);
+    row.push(maxBusy === -Infinity ? '?' : maxBusy.toFixed(1));
+    rows.push(row);
+  }
+  out.table.push(
+    `Long history: 3 nodes whose logs of ${fmtInt(h.entries)} entries hold T term starts (T leader changes, ` +
+      'none compacted)',
+    `ns per step, median of ${h.reps} fresh process${h.reps === 1 ? '' : 'es'}${h.reps === 1 ? '' : ' (min–max)'} ` +
+      `per cell, each timed for ≥ ${h.timedMs} ms after a warm-up of ${h.stepWarmupMs} ms ` +
+      `((d): ${h.throughputWarmupMs} ms)`,
+    ...table(['T', ...HISTORY_CASES.map((c) => c.column), 'busy'], rows, [true, true, true, true, true, true]),
+    '(a) follower, a retransmitted AppendEntries it already holds: 8 commands anchored a tenth of the way into the log',
+    "(b) follower, a new leader's first AppendEntries: one new term start at the end of the log",
+    '(c) leader, a pipelined reply one entry behind its last index: the commit advances, the missing entry is sent',
+    "(d) the workload's batch-1 loop on this cluster, ns per command; counts match the expected counts",
+    '',
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Formatting
+
+/** ns with three significant digits at most below 1,000, grouped above: 83.1, 506, 665,278. */
+function fmtNs(ns: number): string {
+  return ns < 100 ? ns.toFixed(1) : fmtInt(ns);
+}
 
 function fmtInt(x: number): string {
   return Math.round(x).toLocaleString('en-US');
@@ -538,6 +684,7 @@ function main(): void {
     if (opts.only.has('memory')) memory(plan, out);
     if (opts.only.has('latency')) latency(plan, out);
     if (opts.only.has('groups')) groups(plan, out);
+    if (opts.only.has('history')) history(plan, out);
   } catch (err) {
     process.stderr.write(out.table.join('\n') + '\n');
     process.stderr.write(`\nBENCHMARK FAILED: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,8 +1,9 @@
 /**
- * Latency of single `step` calls on the brief's workload (batch 1): a proposal on the leader, an
- * AppendEntries call on a follower, an AppendEntries reply on the leader. Each call is timed alone
- * with `process.hrtime.bigint()`; the samples are taken after a warm-up on the same cluster. Prints one
- * JSON line per kind of step, percentiles in ns (timer overhead included; it is reported too).
+ * Latency of single `step` calls on the workload of `docs/benchmark.md` (batch 1): a proposal on the
+ * leader, an AppendEntries call on a follower, an AppendEntries reply on the leader. Each call is
+ * timed alone with `process.hrtime.bigint()`; the samples are taken after a warm-up on the same
+ * cluster. Prints one JSON line per kind of step, percentiles in ns (timer overhead included; it is
+ * reported too).
  *
  * Usage: node build/bench/latency.js <nodes> [rounds=100000] [warm-up rounds=100000]
  */

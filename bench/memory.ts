@@ -1,6 +1,7 @@
 /**
- * Heap after `small` and after `large` committed commands in one 3-node cluster (the brief's workload,
- * batch 1, one proposal per event), all three nodes' states still held. Run with --expose-gc.
+ * Heap after `small` and after `large` committed commands in one 3-node cluster (the workload of
+ * `docs/benchmark.md`, batch 1, one proposal per event), all three nodes' states still held. Run
+ * with --expose-gc.
  *
  * A separate cluster is formed and warmed up first (then dropped), so that code the JIT compiles while
  * the measured cluster runs does not show up as heap growth.

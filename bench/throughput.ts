@@ -1,7 +1,7 @@
 /**
- * One throughput measurement in this process: form two clusters, warm up on one, time the brief's
- * loop once on the other, check the counts against the brief's table, print one JSON line. The
- * orchestrator (bench/index.ts) runs this in fresh processes and takes medians.
+ * One throughput measurement in this process: form two clusters, warm up on one, time the loop of
+ * `docs/benchmark.md` once on the other, check the counts against the expected counts, print one
+ * JSON line. The orchestrator (bench/index.ts) runs this in fresh processes and takes medians.
  *
  * Usage: node build/bench/throughput.js <nodes> <batch|all> <n> <perCommand|multi> [warm-up]
  *

@@ -1,19 +1,22 @@
 /**
- * The throughput workload of `shared/bench-workload.md`, on which noraft was measured.
+ * The throughput workload of `docs/benchmark.md`, on which noraft was measured.
  *
  * Everything runs in one process: messages are handed over as in-memory objects through one global
  * FIFO queue; storage actions count as instantly durable; timer actions are ignored.
  */
 import * as raftstep from '../src/index.js';
-import type { Actions, Message, RaftState } from '../src/index.js';
+import type { Actions, Message, PersistedState, RaftState } from '../src/index.js';
 
 // Bind the library's functions once, as `const { step } = require('raftstep')` or an ES module import does.
 // Compiled to CommonJS by tsc, a named import is called as `(0, index_js_1.step)(...)` through the
 // re-export getter of src/index.ts on every call, which cost ~12 % of a 3-node batch-1 round here
 // (measured in one process, alternating both drivers): a harness artifact, not the library's cost.
-const { mergeActions, startNode, step } = raftstep;
+const { mergeActions, restartNode, startNode, step } = raftstep;
 
-/** The counts the brief's table fixes, so that the benchmark cannot get faster by doing less. */
+/**
+ * What a run did: messages handled, log appends, broadcasts and sends. `docs/benchmark.md` fixes them
+ * for each run (the expected counts), so that the benchmark cannot get faster by doing less.
+ */
 export interface Counts {
   messages: number;
   appendActions: number;
@@ -22,9 +25,9 @@ export interface Counts {
 }
 
 /**
- * `groups` independent k-node clusters in one process (one, for the brief's workload), with the
- * global FIFO queue of the workload. Node j of group g is `nodes[g * k + j]`, with id `ids[j]`;
- * messages stay within their group.
+ * `groups` independent k-node clusters in one process (one, for the workload of `docs/benchmark.md`),
+ * with the global FIFO queue of the workload. Node j of group g is `nodes[g * k + j]`, with id
+ * `ids[j]`; messages stay within their group.
  */
 export class Cluster {
   /** Every node's current state, by index. Replaced by a copy each time the queue empties (see qMsg). */
@@ -44,6 +47,10 @@ export class Cluster {
   private head = 0;
   private tail = 0;
   counts: Counts = { messages: 0, appendActions: 0, broadcasts: 0, sends: 0 };
+  /** The leaders' term once formed (`form`: 1). */
+  term = 1;
+  /** The leaders' commit index once formed (`form`: 2, the configuration and the term start). */
+  formedCommit = 2;
 
   constructor(
     readonly k: number,
@@ -56,7 +63,7 @@ export class Cluster {
     for (let g = 0; g < groups; g++) {
       for (let j = 0; j < k; j++) {
         this.baseOf.push(g * k);
-        this.nodes.push(startNode(this.ids[j]!));
+        this.nodes.push(startNode(this.ids[j]!)[0]);
       }
     }
   }
@@ -78,6 +85,36 @@ export class Cluster {
         throw new Error(`setup failed: node ${leader} is ${s.role} in term ${s.term}, commit ${s.commitIndex}`);
       }
     }
+    this.resetCounts();
+  }
+
+  /**
+   * Setup (not timed), instead of `form`: every node restarts from `persisted(id)` (`restartNode`),
+   * then the first node of each group times out and runs for election; run until quiescent. Each
+   * group's first node then leads in the term after its last one, with its term-start entry
+   * committed. Its log must be at least as up to date as the others', so that it wins.
+   */
+  formFrom(persisted: (id: string) => PersistedState): void {
+    for (let i = 0; i < this.nodes.length; i++) this.nodes[i] = restartNode(persisted(this.ids[i % this.k]!))[0];
+    const term = this.nodes[0]!.term + 1;
+    const commit = this.nodes[0]!.log.lastIndex + 1;
+    for (let leader = 0; leader < this.nodes.length; leader += this.k) {
+      const [s, actions] = step(this.nodes[leader]!, TIMEOUT);
+      this.nodes[leader] = s;
+      this.enqueue(leader, actions);
+    }
+    this.runUntilQuiescent();
+    for (let leader = 0; leader < this.nodes.length; leader += this.k) {
+      const s = this.nodes[leader]!;
+      if (s.role !== 'leader' || s.term !== term || s.commitIndex !== commit) {
+        throw new Error(
+          `setup failed: node ${leader} is ${s.role} in term ${s.term}, commit ${s.commitIndex} ` +
+            `(expected leader in term ${term}, commit ${commit})`,
+        );
+      }
+    }
+    this.term = term;
+    this.formedCommit = commit;
     this.resetCounts();
   }
 
@@ -177,7 +214,7 @@ export class Cluster {
     this.tail = 0;
   }
 
-  // The brief's rounds below drive the first group's leader (node 0): the workload has one group.
+  // The workload's rounds below drive the first group's leader (node 0): the workload has one group.
 
   /** One round: the leader proposes `b` commands back to back (merged), then the cluster runs until quiet. */
   roundPerCommand(b: number): void {
@@ -221,7 +258,10 @@ export class Cluster {
     }
   }
 
-  /** Verification (not timed): commit index 2 + n; after a heartbeat every node agrees; term still 1. */
+  /**
+   * Verification (not timed): commit index `expectedCommit` (`formedCommit` + n); after a heartbeat
+   * every node agrees; the term is still the one the cluster was formed in.
+   */
   verify(expectedCommit: number): void {
     const leader = this.nodes[0]!;
     if (leader.commitIndex !== expectedCommit) throw new Error(`commit ${leader.commitIndex} != ${expectedCommit}`);
@@ -230,7 +270,7 @@ export class Cluster {
     this.enqueue(0, actions);
     this.runUntilQuiescent();
     for (const n of this.nodes) {
-      if (n.commitIndex !== s.commitIndex || n.log.lastIndex !== s.log.lastIndex || n.term !== 1) {
+      if (n.commitIndex !== s.commitIndex || n.log.lastIndex !== s.log.lastIndex || n.term !== this.term) {
         throw new Error(`node ${n.id} disagrees: commit ${n.commitIndex}, last ${n.log.lastIndex}, term ${n.term}`);
       }
     }
@@ -239,11 +279,13 @@ export class Cluster {
 
 const PROPOSE_ONE = Object.freeze({ type: 'propose' as const });
 const HEARTBEAT = Object.freeze({ type: 'heartbeat' as const });
+const TIMEOUT = Object.freeze({ type: 'timeout' as const });
 
 /**
- * The counts the brief expects for `n` commands in batches of `b` on `k` nodes. Its table (k=3:
- * 4N/b, 3N/b, N/b, 2N/b; k=5 batch 1: 8N, 5N, N, 4N) is this formula: each round, one broadcast to
- * the k-1 followers, k log appends (leader and followers), k-1 replies sent, 2(k-1) messages handled.
+ * The expected counts for `n` commands in batches of `b` on `k` nodes. The table of
+ * `docs/benchmark.md` (k=3: 4N/b, 3N/b, N/b, 2N/b; k=5 batch 1: 8N, 5N, N, 4N) is this formula:
+ * each round, one broadcast to the k-1 followers, k log appends (leader and followers), k-1 replies
+ * sent, 2(k-1) messages handled.
  */
 export function expectedCounts(k: number, n: number, b: number): Counts {
   const rounds = Math.ceil(n / b);
@@ -255,7 +297,7 @@ export function checkCounts(what: string, actual: Counts, expected: Counts): voi
   for (const key of Object.keys(expected) as (keyof Counts)[]) {
     if (actual[key] !== expected[key]) {
       throw new Error(
-        `${what}: protocol path differs from the brief: ${key} = ${actual[key]}, expected ${expected[key]} ` +
+        `${what}: protocol path differs from the expected counts: ${key} = ${actual[key]}, expected ${expected[key]} ` +
           `(actual ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)})`,
       );
     }
