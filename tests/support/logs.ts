@@ -3,6 +3,7 @@
  * Not a test file.
  */
 import { configsEqual, termAt, type LogEntries } from '../../src/index.js';
+import { firstAbove } from '../../src/log.js';
 
 /** A log in one line: anchor, last position, term starts and the indices of configuration entries. */
 export function showLog(l: LogEntries): string {
@@ -42,18 +43,6 @@ function sameItems<T extends { readonly index: number }>(
     i++;
     j++;
   }
-}
-
-/** The first position in `items` (sorted by index) whose index exceeds `index`, or `items.length`. */
-function firstAbove(items: readonly { readonly index: number }[], index: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (items[mid]!.index <= index) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

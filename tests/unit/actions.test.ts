@@ -56,7 +56,18 @@ import { step, stepAll } from '../../src/step.js';
 import { fcParams } from '../support/seed';
 import { deepFreeze } from '../support/freeze';
 import { freshDisk, store, type Disk } from '../support/host';
-import { Net, build, buildOpArb, entriesArb, idArb, messageArb, ofType, threeNodeCluster } from './support';
+import {
+  Net,
+  RANK,
+  build,
+  buildOpArb,
+  entriesArb,
+  idArb,
+  messageArb,
+  ofType,
+  orderProblems,
+  threeNodeCluster,
+} from './support';
 
 /** Commands `(prevIndex, prevIndex + n]` in term `term`. */
 const cmds = (term: number, prevIndex: number, n: number): LogEntries => commandsAfter(term, prevIndex, n);
@@ -260,40 +271,6 @@ const canonicalArb = (withCompaction: boolean): fc.Arbitrary<Action[]> =>
       for (const to of [...r.snaps].sort()) out.push(installSnapshot(to));
       return out.concat(r.reports);
     });
-
-const RANK: Record<Action['type'], number> = {
-  setTimer: 0,
-  saveHardState: 1,
-  compactLog: 2,
-  appendLog: 3,
-  commitAdvanced: 4,
-  broadcast: 5,
-  send: 6,
-  installSnapshot: 7,
-  rejected: 8,
-  invalidEvent: 8,
-  fatal: 8,
-  internalError: 8,
-};
-const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
-
-/** What keeps `actions` from being in canonical order (empty when it is). */
-function orderProblems(actions: Actions): string[] {
-  const problems: string[] = [];
-  const seen = new Set<Action['type']>();
-  for (let k = 0; k < actions.length; k++) {
-    const a = actions[k]!;
-    if (SINGLE.has(a.type) && seen.has(a.type)) problems.push(`${a.type} twice`);
-    seen.add(a.type);
-    if (k === 0) continue;
-    const b = actions[k - 1]!;
-    if (RANK[b.type] > RANK[a.type]) problems.push(`${b.type} before ${a.type}`);
-    if ((a.type === 'send' && b.type === 'send') || (a.type === 'installSnapshot' && b.type === 'installSnapshot')) {
-      if (!(b.to < a.to)) problems.push(`${a.type} to ${b.to} before ${a.to}`);
-    }
-  }
-  return problems;
-}
 
 const reports = (actions: Actions): Actions => actions.filter((a) => RANK[a.type] === 8);
 

@@ -15,7 +15,6 @@ import fc from 'fast-check';
 import {
   TIMER_FOLLOWER,
   TIMER_HEARTBEAT,
-  actionRank,
   appendLog,
   broadcast,
   compactLog,
@@ -23,7 +22,6 @@ import {
   mergeAll,
   saveHardState,
   send,
-  type Action,
   type Actions,
 } from '../../src/actions.js';
 import type { RaftEvent } from '../../src/events.js';
@@ -42,7 +40,7 @@ import { validateEvent } from '../../src/validate.js';
 import { Cluster, EXTENDED_WEIGHTS, choiceArb, nodeIds, runs, type ChoiceWeights } from '../properties/harness';
 import { fcParams } from '../support/seed';
 import { deepFreeze } from '../support/freeze';
-import { Net, ofType } from './support';
+import { Net, ofType, orderProblems } from './support';
 
 /** The messages of a list, as sent (broadcasts and sends). */
 function messagesOf(actions: Actions): Message[] {
@@ -57,27 +55,6 @@ function malformed(actions: Actions): string[] {
   for (const m of messagesOf(actions)) {
     const p = validateEvent(m);
     if (p !== null) problems.push(`${p}: ${JSON.stringify(m)}`);
-  }
-  return problems;
-}
-
-/** The single-occurrence kinds of a canonical list (sends and transfers: once per destination). */
-const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
-
-/** What keeps `actions` from being in canonical order (see the RANK table of src/actions.ts). */
-function orderProblems(actions: Actions): string[] {
-  const problems: string[] = [];
-  const seen = new Set<Action['type']>();
-  for (let k = 0; k < actions.length; k++) {
-    const a = actions[k]!;
-    if (SINGLE.has(a.type) && seen.has(a.type)) problems.push(`${a.type} twice`);
-    seen.add(a.type);
-    if (k === 0) continue;
-    const b = actions[k - 1]!;
-    if (actionRank(b) > actionRank(a)) problems.push(`${b.type} before ${a.type}`);
-    if ((a.type === 'send' && b.type === 'send') || (a.type === 'installSnapshot' && b.type === 'installSnapshot')) {
-      if (!(b.to < a.to)) problems.push(`${a.type} to ${b.to} before ${a.to}`);
-    }
   }
   return problems;
 }

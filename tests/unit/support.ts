@@ -170,3 +170,44 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
     lastIndex: fc.nat({ max: 20 }),
   }),
 );
+
+// ---------------------------------------------------------------------------------------------
+// The canonical order of actions
+
+/**
+ * The canonical order of action types, written out here rather than read from the library, so that
+ * the tests check the library against it.
+ */
+export const RANK: Record<Action['type'], number> = {
+  setTimer: 0,
+  saveHardState: 1,
+  compactLog: 2,
+  appendLog: 3,
+  commitAdvanced: 4,
+  broadcast: 5,
+  send: 6,
+  installSnapshot: 7,
+  rejected: 8,
+  invalidEvent: 8,
+  fatal: 8,
+  internalError: 8,
+};
+const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
+
+/** What keeps `actions` from being in canonical order (empty when it is). */
+export function orderProblems(actions: Actions): string[] {
+  const problems: string[] = [];
+  const seen = new Set<Action['type']>();
+  for (let k = 0; k < actions.length; k++) {
+    const a = actions[k]!;
+    if (SINGLE.has(a.type) && seen.has(a.type)) problems.push(`${a.type} twice`);
+    seen.add(a.type);
+    if (k === 0) continue;
+    const b = actions[k - 1]!;
+    if (RANK[b.type] > RANK[a.type]) problems.push(`${b.type} before ${a.type}`);
+    if ((a.type === 'send' && b.type === 'send') || (a.type === 'installSnapshot' && b.type === 'installSnapshot')) {
+      if (!(b.to < a.to)) problems.push(`${a.type} to ${b.to} before ${a.to}`);
+    }
+  }
+  return problems;
+}
