@@ -141,11 +141,16 @@ export function termAt(log: LogEntries, index: number): number {
   if (index < log.prevIndex || index > log.lastIndex) return -1;
   const starts = log.termStarts;
   const n = starts.length;
-  // The common cases first: no term start in the run, or the index in the last term.
+  // The common cases first, kept small for the JIT: no term start in the run, or the last term.
   if (n === 0) return log.prevTerm;
-  if (starts[n - 1]!.index <= index) return starts[n - 1]!.term;
-  const k = firstAbove(starts, index);
-  return k === 0 ? log.prevTerm : starts[k - 1]!.term;
+  const last = starts[n - 1]!;
+  return last.index <= index ? last.term : termBefore(log, index);
+}
+
+/** `termAt` for an index before the run's last term start: a binary search. */
+function termBefore(log: LogEntries, index: number): number {
+  const k = firstAbove(log.termStarts, index);
+  return k === 0 ? log.prevTerm : log.termStarts[k - 1]!.term;
 }
 
 /**
