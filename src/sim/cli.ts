@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /// <reference types="node" />
 /**
  * The simulator's command line (Node only).
@@ -448,7 +449,7 @@ class ProgressBar {
 const worker = !isMainThread && (workerData as { raftstepSimWorker?: boolean } | null)?.raftstepSimWorker === true;
 if (worker) {
   sweepWorker();
-} else if (isMainThread && /[\\/]sim[\\/]cli\.js$/.test(process.argv[1] ?? '')) {
+} else if (isMainThread && /([\\/]sim[\\/]cli\.js|[\\/]raftstep-sim(\.cmd)?)$/.test(process.argv[1] ?? '')) {
   const status = runCli(process.argv.slice(2));
   if (typeof status === 'number') process.exitCode = status;
   else
