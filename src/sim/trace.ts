@@ -16,6 +16,13 @@
  * (`{"check":12,"node":"n2","hash":"1f0e33a2"}`); the last line gives every node's final
  * fingerprint, the run's summary and its violation, if any. Replaying the events through `step`
  * must reproduce every fingerprint: that is what `replayTrace` verifies.
+ *
+ * A hash chain runs through the file: every line after the header ends with `"h"`, the FNV-1a of the
+ * line without it, seeded with the `h` of the line before (the header's own FNV-1a for the first),
+ * and the end line records the last link as `chain`. `parseTrace` recomputes the chain, so an edited,
+ * inserted, reordered or deleted line — a step replaced by `null`, a second end line — is refused with
+ * the number of the first line where the chain breaks, even where the fingerprints (taken every few
+ * steps) would not see the difference.
  */
 import {
   restartNode,
@@ -25,13 +32,13 @@ import {
   type RaftEvent,
   type RaftState,
 } from '../index.js';
-import { hashState } from './hash.js';
+import { fnv1a, hashState } from './hash.js';
 import { stepFor } from './mutants.js';
 import type { SimOptions } from './options.js';
 import type { Stepper } from './plugins.js';
 
 export const TRACE_FORMAT = 'raftstep-sim-trace';
-export const TRACE_VERSION = 1;
+export const TRACE_VERSION = 2;
 
 /** The first line of a trace. */
 export interface TraceHeader {
@@ -68,7 +75,11 @@ export interface TraceCheck {
   readonly hash: string;
 }
 
-/** The last line: where the run ended, every node's final fingerprint, and the outcome. */
+/**
+ * The last line: where the run ended, every node's final fingerprint, and the outcome. In a file it
+ * also carries `chain`, the last link of the hash chain (see the module's header); in memory the
+ * chain is not kept.
+ */
 export interface TraceEnd {
   readonly type: 'end';
   readonly events: number;
@@ -99,17 +110,37 @@ export class TraceRecorder {
   }
 }
 
-/** The lines of a trace (without newlines), in order: header, events with their checkpoints, end. */
+/** A link of the hash chain as written: 8 hex digits. */
+function link(hash: number): string {
+  return hash.toString(16).padStart(8, '0');
+}
+
+/** `json` (an object's JSON) with the chain's next link appended as `"h"`; the link is `hash`. */
+function chained(json: string, hash: number): string {
+  return `${json.slice(0, -1)},"h":"${link(hash)}"}`;
+}
+
+/**
+ * The lines of a trace (without newlines), in order: header, events with their checkpoints, end,
+ * each line after the header linked into the hash chain (see the module's header).
+ */
 export function* traceLines(trace: Trace): Generator<string> {
-  yield JSON.stringify(trace.header);
+  const head = JSON.stringify(trace.header);
+  yield head;
+  let h = fnv1a(head);
   const checks = trace.checks;
   let c = 0;
+  const next = (x: object): string => {
+    const json = JSON.stringify(x);
+    h = fnv1a(json, h);
+    return chained(json, h);
+  };
   for (const e of trace.events) {
-    yield JSON.stringify(e);
-    while (c < checks.length && checks[c]!.check <= e.n) yield JSON.stringify(checks[c++]!);
+    yield next(e);
+    while (c < checks.length && checks[c]!.check <= e.n) yield next(checks[c++]!);
   }
-  while (c < checks.length) yield JSON.stringify(checks[c++]!);
-  if (trace.end !== null) yield JSON.stringify(trace.end);
+  while (c < checks.length) yield next(checks[c++]!);
+  if (trace.end !== null) yield JSON.stringify({ ...trace.end, chain: link(h) });
 }
 
 /** A trace as newline-delimited JSON text. */
@@ -119,40 +150,84 @@ export function serializeTrace(trace: Trace): string {
   return out;
 }
 
-/** Read newline-delimited JSON trace text. Throws a SyntaxError naming the line of a problem. */
-export function parseTrace(text: string): Trace {
+/** How `parseTrace` reads: `verifyChain: false` reads a trace whose hash chain is broken (to look at it). */
+export interface ParseOptions {
+  readonly verifyChain?: boolean;
+}
+
+const LINK = /,"h":"([0-9a-f]{8})"\}$/;
+
+/**
+ * Read newline-delimited JSON trace text. Throws a SyntaxError naming the line of a problem: a line
+ * that is not JSON or not a trace line, event numbers that do not follow one another, a second end
+ * line or anything after it, and (unless `verifyChain` is false) the first line where the hash chain
+ * breaks — the line itself was edited, or a line before it was deleted, inserted or moved.
+ */
+export function parseTrace(text: string, options: ParseOptions = {}): Trace {
+  const verify = options.verifyChain !== false;
   const events: TraceEvent[] = [];
   const checks: TraceCheck[] = [];
   let header: TraceHeader | null = null;
   let end: TraceEnd | null = null;
+  let h = 0;
+  let lastN = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
+    const where = `trace line ${i + 1}`;
+    if (end !== null) throw new SyntaxError(`${where}: a line after the end line`);
     let x: Record<string, unknown>;
     try {
       x = JSON.parse(line) as Record<string, unknown>;
     } catch (err) {
-      throw new SyntaxError(`trace line ${i + 1}: ${(err as Error).message}`, { cause: err });
+      throw new SyntaxError(`${where}: ${(err as Error).message}`, { cause: err });
     }
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new SyntaxError(`${where}: not a trace line`);
     if (header === null) {
       if (x.type !== 'header' || x.format !== TRACE_FORMAT) {
-        throw new SyntaxError(`trace line ${i + 1}: expected a ${TRACE_FORMAT} header`);
+        throw new SyntaxError(`${where}: expected a ${TRACE_FORMAT} header`);
       }
-      if (x.version !== TRACE_VERSION) throw new SyntaxError(`trace version ${String(x.version)} is not supported`);
+      if (x.version !== TRACE_VERSION) {
+        const old = x.version === 1 ? ' (version 1 traces carry no hash chain: record the run again)' : '';
+        throw new SyntaxError(`trace version ${String(x.version)} is not supported${old}`);
+      }
       header = x as unknown as TraceHeader;
-    } else if (x.type === 'end') {
-      end = x as unknown as TraceEnd;
-    } else if (typeof x.check === 'number') {
-      checks.push(x as unknown as TraceCheck);
-    } else if (typeof x.n === 'number' && typeof x.node === 'string') {
-      if ('step' in x || 'start' in x || 'restart' in x || 'crash' in x || 'shutdown' in x) {
-        events.push(x as unknown as TraceEvent);
-      } else {
-        throw new SyntaxError(`trace line ${i + 1}: unknown event`);
+      h = fnv1a(line);
+      continue;
+    }
+    if (x.type === 'end') {
+      if (verify && x.chain !== link(h)) {
+        throw new SyntaxError(`${where}: the end line's chain ${String(x.chain)} is not the last link ${link(h)}`);
       }
+      const { chain: _chain, ...rest } = x;
+      end = rest as unknown as TraceEnd;
+      continue;
+    }
+    const m = LINK.exec(line);
+    if (m === null) throw new SyntaxError(`${where}: no hash chain link ("h") at the end of the line`);
+    h = fnv1a(line.slice(0, m.index) + '}', h);
+    if (verify && m[1] !== link(h)) {
+      throw new SyntaxError(
+        `${where}: the hash chain breaks here (this line was edited, or a line before it was deleted, inserted or moved)`,
+      );
+    }
+    const { h: _h, ...rest } = x;
+    if (typeof rest.check === 'number') {
+      checks.push(rest as unknown as TraceCheck);
+    } else if (typeof rest.n === 'number' && typeof rest.node === 'string') {
+      if (!('step' in rest || 'start' in rest || 'restart' in rest || 'crash' in rest || 'shutdown' in rest)) {
+        throw new SyntaxError(`${where}: unknown event`);
+      }
+      if (rest.n !== lastN + 1) {
+        throw new SyntaxError(
+          `${where}: event ${rest.n} follows event ${lastN} (events are numbered one after another)`,
+        );
+      }
+      lastN = rest.n;
+      events.push(rest as unknown as TraceEvent);
     } else {
-      throw new SyntaxError(`trace line ${i + 1}: not a trace line`);
+      throw new SyntaxError(`${where}: not a trace line`);
     }
   }
   if (header === null) throw new SyntaxError('empty trace');

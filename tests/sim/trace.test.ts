@@ -18,6 +18,7 @@ import {
   type World,
 } from '../../src/sim/index.js';
 import { readTraceFile, writeTraceFile } from '../../src/sim/trace-file.js';
+import { fnv1a } from '../../src/sim/hash.js';
 
 /** A run that also keeps every node's state after every event (the ground truth for time travel). */
 function recordedRun(
@@ -76,7 +77,10 @@ describe('traces', () => {
   test('a tampered trace is detected', () => {
     const text = serializeTrace(trace);
     // Form the cluster with another voter set: every later state differs.
-    const tampered = parseTrace(text.replace('"voters":["n1","n2","n3","n4","n5"]', '"voters":["n1","n2","n3","n4"]'));
+    // (Read without the hash chain's check, which refuses the edit outright: see below.)
+    const edited = text.replace('"voters":["n1","n2","n3","n4","n5"]', '"voters":["n1","n2","n3","n4"]');
+    expect(() => parseTrace(edited)).toThrow('the hash chain breaks here');
+    const tampered = parseTrace(edited, { verifyChain: false });
     const report = replayTrace(tampered);
     expect(report.ok).toBe(false);
     expect(report.mismatches.length).toBeGreaterThan(0);
@@ -138,8 +142,43 @@ describe('traces', () => {
     expect(() => parseTrace('{"type":"header","format":"other"}')).toThrow('line 1');
     const header = JSON.stringify(trace.header);
     expect(() => parseTrace(`${header}\nnot json`)).toThrow('trace line 2');
-    expect(() => parseTrace(`${header}\n{"n":1,"t":0,"node":"n1"}`)).toThrow('unknown event');
-    expect(() => parseTrace(header.replace('"version":1', '"version":99'))).toThrow('not supported');
+    const bad = '{"n":1,"t":0,"node":"n1"}';
+    expect(() => parseTrace(`${header}\n${bad}`)).toThrow('trace line 2: no hash chain link');
+    const linked = `${bad.slice(0, -1)},"h":"${fnv1a(bad, fnv1a(header)).toString(16).padStart(8, '0')}"}`;
+    expect(() => parseTrace(`${header}\n${linked}`)).toThrow('trace line 2: unknown event');
+    expect(() => parseTrace(header.replace('"version":2', '"version":99'))).toThrow('not supported');
+    expect(() => parseTrace(header.replace('"version":2', '"version":1'))).toThrow('no hash chain');
+  });
+
+  test('the hash chain finds any edit of a trace file, and names the line', () => {
+    const lines = serializeTrace(trace).trimEnd().split('\n');
+    const text = (ls: readonly string[]): string => ls.join('\n') + '\n';
+    const stepLine = lines.findIndex((l, i) => i > 10 && l.includes('"step":'));
+    // A deleted event line: the next line's link no longer follows.
+    const deleted = lines.filter((_, i) => i !== stepLine);
+    expect(() => parseTrace(text(deleted))).toThrow(`trace line ${stepLine + 1}: `);
+    // A step replaced by null (it would replay as a malformed event that changes nothing).
+    const nulled = lines.map((l, i) => (i === stepLine ? l.replace(/"step":\{.*\},"h"/, '"step":null,"h"') : l));
+    expect(nulled[stepLine]).toContain('"step":null');
+    expect(() => parseTrace(text(nulled))).toThrow(`trace line ${stepLine + 1}: the hash chain breaks here`);
+    // A second end line, or anything after the end.
+    expect(() => parseTrace(text([...lines, lines[lines.length - 1]!]))).toThrow(
+      `trace line ${lines.length + 1}: a line after the end line`,
+    );
+    // Two lines swapped.
+    const swapped = lines.slice();
+    [swapped[stepLine], swapped[stepLine + 1]] = [swapped[stepLine + 1]!, swapped[stepLine]!];
+    expect(() => parseTrace(text(swapped))).toThrow(`trace line ${stepLine + 1}: `);
+    // An edited checkpoint line, and an edited end line.
+    const checkLine = lines.findIndex((l) => l.startsWith('{"check":'));
+    const edit = lines.map((l, i) => (i === checkLine ? l.replace(/"hash":"[0-9a-f]{8}"/, '"hash":"00000000"') : l));
+    expect(() => parseTrace(text(edit))).toThrow(`trace line ${checkLine + 1}: the hash chain breaks here`);
+    const endEdit = lines.map((l, i) =>
+      i === lines.length - 1 ? l.replace(/"chain":"[0-9a-f]{8}"/, '"chain":"00000000"') : l,
+    );
+    expect(() => parseTrace(text(endEdit))).toThrow(`trace line ${lines.length}: the end line's chain`);
+    // The untouched file reads and replays.
+    expect(replayTrace(parseTrace(text(lines))).ok).toBe(true);
   });
 
   test('applyTraceEvent: a step on a node that is not running is an error', () => {
