@@ -35,7 +35,23 @@ const MARK: Record<Happening['kind'], string> = {
   liveness: '♥',
 };
 
-console.log(`A five-node raftstep cluster under all faults (seed ${seed}); times are virtual seconds.\n`);
+console.log(`A five-node raftstep cluster under all faults (seed ${seed}); times are virtual seconds.`);
+const LEGEND: Record<Happening['kind'], string> = {
+  leader: 'a leader elected',
+  crash: 'a crash',
+  restart: 'a restart from durable state',
+  shutdown: 'a removed node shut down',
+  partition: 'a network partition',
+  heal: 'a partition healed',
+  compaction: 'a local snapshot',
+  snapshot: 'a snapshot installed from the leader',
+  membership: 'a membership change proposed',
+  config: 'a configuration committed',
+  liveness: 'the liveness check passed',
+};
+console.log(
+  `Legend: ${(Object.keys(MARK) as Array<Happening['kind']>).map((k) => `${MARK[k]} ${LEGEND[k]}`).join(', ')}.\n`,
+);
 
 let lastCommits = 0;
 const sim = new Simulation(options, {

@@ -13,12 +13,19 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { describeSummary } from './describe.js';
-import { DEFAULT_OPTIONS, FAULT_NAMES, parseFaults, type FaultName, type SimOptionsInput } from './options.js';
+import {
+  DEFAULT_OPTIONS,
+  FAULT_NAMES,
+  normalizeOptions,
+  parseFaults,
+  type FaultName,
+  type SimOptionsInput,
+} from './options.js';
 import { MUTANT_NAMES, type MutantName } from './mutants.js';
 import { simulate, type SimSummary } from './simulator.js';
 import { addSummary, emptyTotals, missingCoverage, sweepOptions, type SweepTotals } from './sweep.js';
 import { TimeTravel, replayTrace, type Trace } from './trace.js';
-import { defaultTracePath, readTraceFile, writeTraceFile } from './trace-file.js';
+import { defaultTracePath, readTraceFile, traceDirProblem, traceFileProblem, writeTraceFile } from './trace-file.js';
 import { describeViolation } from './violation.js';
 
 /** Where the CLI reads and writes; the real process by default, replaced in tests. */
@@ -31,6 +38,15 @@ export interface CliIO {
   now(): number;
   readTrace(file: string): Trace;
   writeTrace(file: string, trace: Trace): void;
+  /** Why a trace could not be written to `file` (checked before a run starts), or null. */
+  checkTracePath(file: string): string | null;
+  /** Why traces could not be written into the folder `dir`, or null. */
+  checkTraceDir(dir: string): string | null;
+  /**
+   * Run sweep jobs, calling `onResult` for each as it finishes; resolves once all are done. The
+   * default starts worker threads on this script; tests run the jobs in-process.
+   */
+  runJobs?: (jobs: JobSource, workers: number, onResult: (reply: SweepReply) => void) => Promise<void>;
 }
 
 export const processIO: CliIO = {
@@ -40,6 +56,8 @@ export const processIO: CliIO = {
   now: () => Date.now(),
   readTrace: readTraceFile,
   writeTrace: writeTraceFile,
+  checkTracePath: traceFileProblem,
+  checkTraceDir: traceDirProblem,
 };
 
 const USAGE = `raftstep simulator
@@ -58,9 +76,15 @@ const USAGE = `raftstep simulator
       Replay a trace through step and verify every recorded state fingerprint. With --at, print the
       state of every node (or of ID) right after event N, without re-running the simulation.
 
-  npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W] [--json]
+  npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W]
+                       [--mutant NAME] [--traces DIR] [--json]
       Run N seeds (from S, default 1) on W worker threads (default 2); failing runs write their traces
-      to traces/. Exit status 1 when any seed found a violation.
+      to DIR (default traces/). With --mutant every seed runs the broken step, to see how often the
+      checks catch it. Exit status 1 when any seed found a violation.
+
+  Long runs show their progress (a bar with the time left on a terminal, a line every 5 s
+  otherwise; --quiet hides it). Every bad input is one line and exit status 2, before anything runs;
+  an option that does not apply to the mode is bad input. Installed from npm: npx raftstep-sim ...
 `;
 
 type Args = Map<string, string | true>;
@@ -86,25 +110,27 @@ function parseArgs(argv: readonly string[]): Args {
 
 class UsageError extends Error {}
 
-const KNOWN = new Set([
-  'seed',
-  'nodes',
-  'steps',
-  'faults',
-  'trace',
-  'json',
-  'replay',
-  'at',
-  'node',
-  'sweep',
-  'seeds',
-  'from',
-  'workers',
-  'help',
-  'quiet',
-  'traces',
-  'mutant',
-]);
+/** The options each mode takes; an option given to a mode that does not take it is a usage error. */
+const MODES = {
+  run: ['seed', 'nodes', 'steps', 'faults', 'trace', 'json', 'quiet', 'mutant'],
+  replay: ['replay', 'at', 'node', 'json'],
+  sweep: ['sweep', 'seeds', 'from', 'nodes', 'steps', 'faults', 'workers', 'json', 'quiet', 'traces', 'mutant'],
+} as const;
+type Mode = keyof typeof MODES;
+const KNOWN = new Set<string>(['help', ...MODES.run, ...MODES.replay, ...MODES.sweep]);
+const MODE_NAMES: Record<Mode, string> = { run: 'a single run', replay: '--replay', sweep: 'a sweep' };
+
+/** The first option of `args` that `mode` does not take, as a usage error. */
+function checkModeOptions(args: Args, mode: Mode): void {
+  const allowed = new Set<string>(MODES[mode]);
+  for (const k of args.keys()) {
+    if (allowed.has(k)) continue;
+    const owners = (Object.keys(MODES) as Mode[]).filter((m) => (MODES[m] as readonly string[]).includes(k));
+    throw new UsageError(
+      `--${k} does not apply to ${MODE_NAMES[mode]} (only to ${owners.map((m) => MODE_NAMES[m]).join(' and ')})`,
+    );
+  }
+}
 
 function int(args: Args, key: string, fallback: number): number {
   const v = args.get(key);
@@ -154,12 +180,14 @@ export function runCli(argv: readonly string[], io: CliIO = processIO): number |
       io.out(USAGE);
       return 0;
     }
-    if (args.has('replay')) return replayCommand(args, io);
-    if (args.has('sweep') || args.has('seeds')) return sweepCommand(args, io);
+    const mode: Mode = args.has('replay') ? 'replay' : args.has('sweep') || args.has('seeds') ? 'sweep' : 'run';
+    checkModeOptions(args, mode);
+    if (mode === 'replay') return replayCommand(args, io);
+    if (mode === 'sweep') return sweepCommand(args, io);
     return simCommand(args, io);
   } catch (err) {
     if (!(err instanceof UsageError || err instanceof RangeError)) throw err;
-    io.err(`error: ${err.message}\n\n${USAGE}`);
+    io.err(`error: ${err.message} (see --help)\n`);
     return 2;
   }
 }
@@ -176,15 +204,25 @@ function simCommand(args: Args, io: CliIO): number {
     mutant: mutantOf(args),
   };
   const traceFile = str(args, 'trace');
+  // Where the trace would go, checked before the run: a failing run always writes one.
+  const tracePath = traceFile ?? defaultTracePath(options.seed!);
+  const problem = io.checkTracePath(tracePath);
+  if (problem !== null) {
+    throw new UsageError(
+      traceFile !== undefined ? `--trace ${JSON.stringify(traceFile)}: ${problem}` : `${tracePath}: ${problem}`,
+    );
+  }
   const json = args.has('json');
-  const bar = io.tty && !args.has('quiet') ? new ProgressBar(io) : null;
+  const progress = args.has('quiet') ? null : new Progress(io, 'events');
   const started = io.now();
   const result = simulate(options, {
     onProgress:
-      bar === null ? undefined : (events, steps, phase) => bar.draw(events, steps, phase === 'calm' ? 'healing' : ''),
+      progress === null
+        ? undefined
+        : (events, steps, phase) => progress.report(events, steps, phase === 'calm' ? 'healing' : ''),
     progressEvery: 250,
   });
-  bar?.clear();
+  progress?.clear();
   const s = result.summary;
   io.out(describeSummary(s) + '\n');
   io.out(`  (${((io.now() - started) / 1000).toFixed(2)} s of wall time)\n`);
@@ -208,6 +246,8 @@ function simCommand(args: Args, io: CliIO): number {
 function replayCommand(args: Args, io: CliIO): number {
   const file = str(args, 'replay');
   if (file === undefined) throw new UsageError('--replay needs a trace file');
+  if (args.has('node') && !args.has('at')) throw new UsageError('--node needs --at');
+  if (args.has('at')) int(args, 'at', 0);
   let trace: Trace;
   try {
     trace = io.readTrace(file);
@@ -216,18 +256,29 @@ function replayCommand(args: Args, io: CliIO): number {
     return 2;
   }
   const at = args.get('at');
+  const node = str(args, 'node');
   if (at !== undefined) {
     const n = int(args, 'at', 0);
     const tt = new TimeTravel(trace);
-    const node = str(args, 'node');
     const nodes = node === undefined ? tt.nodes() : [node];
+    if (node !== undefined && !tt.nodes().includes(node)) {
+      io.err(`error: the trace has no node ${JSON.stringify(node)} (it has ${tt.nodes().join(', ')})\n`);
+      return 2;
+    }
     const e = tt.event(n);
+    let lines: string[];
+    try {
+      lines = nodes.map((id) => `${id}: ${JSON.stringify(tt.stateAt(id, n))}\n`);
+    } catch (err) {
+      io.err(`error: ${file} cannot be replayed up to event ${n}: ${(err as Error).message}\n`);
+      return 2;
+    }
     io.out(
       e === undefined
         ? `after event ${n} (the trace has events 1..${tt.lastEvent()}):\n`
         : `after event ${n} (t=${e.t} ms, ${describeTraceEvent(e)}):\n`,
     );
-    for (const id of nodes) io.out(`${id}: ${JSON.stringify(tt.stateAt(id, n))}\n`);
+    for (const line of lines) io.out(line);
     return 0;
   }
   const started = io.now();
@@ -242,7 +293,9 @@ function replayCommand(args: Args, io: CliIO): number {
   );
   if (report.error !== null) io.out(`replay stopped: ${report.error}\n`);
   if (report.mismatches.length === 0 && report.error === null) {
-    io.out(`every state matches the recording (${report.compared} fingerprints compared)\n`);
+    io.out(
+      `every state matches the recording (${report.compared} fingerprints compared; the hash chain over every line of the file holds)\n`,
+    );
   } else {
     io.out(`${report.mismatches.length} of ${report.compared} fingerprints DIFFER; the first ones:\n`);
     for (const m of report.mismatches.slice(0, 5)) {
@@ -277,72 +330,119 @@ function describeTraceEvent(e: Trace['events'][number]): string {
 // ---------------------------------------------------------------------------------------------
 // Sweeps
 
-interface SweepJob {
+/** One seed of a sweep, as sent to a worker. */
+export interface SweepJob {
   readonly seed: number;
   readonly options: SimOptionsInput;
   readonly traceDir: string;
 }
 
-interface SweepReply {
+/** A worker's answer: the seed's summary, and where its trace went (failing runs only). */
+export interface SweepReply {
   readonly seed: number;
   readonly summary: SimSummary;
   readonly trace: string | null;
 }
 
+/** The jobs of a sweep, made one at a time (a sweep of a hundred million seeds holds one job). */
+export interface JobSource {
+  readonly total: number;
+  next(): SweepJob | null;
+}
+
 function sweepCommand(args: Args, io: CliIO): Promise<number> {
   const count = int(args, 'seeds', 100);
   const from = int(args, 'from', 1);
-  const workers = Math.max(1, int(args, 'workers', 2));
+  const workers = int(args, 'workers', 2);
   const steps = int(args, 'steps', DEFAULT_OPTIONS.steps);
   const faults = faultsOf(args);
+  const mutant = mutantOf(args);
   const traceDir = str(args, 'traces') ?? 'traces';
   const nodesArg = str(args, 'nodes') ?? '5';
   const range = /^(\d+)-(\d+)$/.exec(nodesArg);
-  const nodes: number | [number, number] = range !== null ? [Number(range[1]), Number(range[2])] : Number(nodesArg);
+  const nodes: number | [number, number] =
+    range !== null ? [Number(range[1]), Number(range[2])] : /^\d+$/.test(nodesArg) ? Number(nodesArg) : NaN;
   if (
     typeof nodes === 'number' ? !(nodes >= 1 && nodes <= 9) : !(nodes[0] >= 1 && nodes[1] <= 9 && nodes[0] <= nodes[1])
   ) {
     throw new UsageError('--nodes must be 1-9, or a range A-B within 1-9');
   }
   if (count < 1) throw new UsageError('--seeds must be at least 1');
-  const jobs: SweepJob[] = [];
-  for (let seed = from; seed < from + count; seed++) {
-    const options = sweepOptions(seed, { nodes, steps, faults });
-    jobs.push({ seed, options, traceDir });
+  if (from < 0) throw new UsageError('--from must be 0 or more');
+  if (from > Number.MAX_SAFE_INTEGER - (count - 1)) {
+    throw new UsageError(`--from ${from} with --seeds ${count} goes past the largest seed, ${Number.MAX_SAFE_INTEGER}`);
   }
+  if (!(workers >= 1 && workers <= 64)) throw new UsageError('--workers must be 1-64');
+  if (!(steps >= 1)) throw new UsageError('--steps must be at least 1');
+  const dirProblem = io.checkTraceDir(traceDir);
+  if (dirProblem !== null) throw new UsageError(`--traces ${JSON.stringify(traceDir)}: ${dirProblem}`);
+  // Any option problem (the same for every seed) shows up here, before a worker starts.
+  simulateOptionsProblem(sweepOptions(from, { nodes, steps, faults, mutant }));
+
+  let next = 0;
+  const jobs: JobSource = {
+    total: count,
+    next: () => {
+      if (next >= count) return null;
+      const seed = from + next++;
+      return { seed, options: sweepOptions(seed, { nodes, steps, faults, mutant }), traceDir };
+    },
+  };
   const totals = emptyTotals();
-  const bar = io.tty && !args.has('quiet') ? new ProgressBar(io) : null;
+  const progress = args.has('quiet') ? null : new Progress(io, 'seeds');
   const started = io.now();
+  let done = 0;
+  const onResult = (reply: SweepReply): void => {
+    done++;
+    addSummary(totals, reply.summary, reply.trace);
+    if (reply.summary.violation !== null) {
+      progress?.clear();
+      io.out(
+        `seed ${reply.seed}: ${describeViolation(reply.summary.violation)} (trace: ${reply.trace ?? 'not recorded'})\n`,
+      );
+    }
+    progress?.report(done, count, `${totals.violations.length} failing`);
+  };
+  const running =
+    io.runJobs !== undefined ? io.runJobs(jobs, workers, onResult) : runJobsOnWorkers(jobs, workers, onResult);
+  return running.then(() => {
+    progress?.clear();
+    const what = { from, count, steps, faults, nodes: nodesArg, mutant };
+    return finishSweep(io, totals, args.has('json'), started, what);
+  });
+}
+
+/** A run with these options would be refused: say why, as a usage error (nothing has run yet). */
+function simulateOptionsProblem(options: SimOptionsInput): void {
+  try {
+    normalizeOptions(options);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Run the jobs on `workers` worker threads started on this script. */
+function runJobsOnWorkers(jobs: JobSource, workers: number, onResult: (reply: SweepReply) => void): Promise<void> {
   const entry = process.argv[1];
-  if (entry === undefined) throw new UsageError('cannot find the CLI script to start workers');
-  return new Promise<number>((resolve, reject) => {
-    let next = 0;
-    let done = 0;
+  if (entry === undefined) return Promise.reject(new UsageError('cannot find the CLI script to start workers'));
+  return new Promise<void>((resolve, reject) => {
     let live = 0;
     const feed = (w: Worker): void => {
-      if (next < jobs.length) {
-        w.postMessage(jobs[next++]!);
-      } else {
-        live--;
-        void w.terminate();
-        if (live === 0)
-          resolve(finishSweep(io, totals, args.has('json'), started, { from, count, steps, faults, nodes: nodesArg }));
+      const job = jobs.next();
+      if (job !== null) {
+        w.postMessage(job);
+        return;
       }
+      live--;
+      void w.terminate();
+      if (live === 0) resolve();
     };
-    const n = Math.min(workers, jobs.length);
+    const n = Math.min(workers, jobs.total);
     for (let k = 0; k < n; k++) {
       const w = new Worker(entry, { workerData: { raftstepSimWorker: true } });
       live++;
       w.on('message', (reply: SweepReply) => {
-        done++;
-        addSummary(totals, reply.summary, reply.trace);
-        if (reply.summary.violation !== null) {
-          bar?.clear();
-          io.out(
-            `seed ${reply.seed}: ${describeViolation(reply.summary.violation)} (trace: ${reply.trace ?? 'not recorded'})\n`,
-          );
-        }
-        bar?.draw(done, jobs.length, `seeds, ${totals.violations.length} failing`);
+        onResult(reply);
         feed(w);
       });
       w.on('error', reject);
@@ -356,14 +456,22 @@ function finishSweep(
   t: SweepTotals,
   json: boolean,
   started: number,
-  what: { from: number; count: number; steps: number; faults: readonly string[]; nodes: string },
+  what: {
+    from: number;
+    count: number;
+    steps: number;
+    faults: readonly string[];
+    nodes: string;
+    mutant: MutantName | null;
+  },
 ): number {
   const secs = (io.now() - started) / 1000;
   const s = t.sums;
   const get = (k: string): number => s[k] ?? 0;
   io.out(
     `sweep: ${t.seeds} seeds (${what.from}..${what.from + what.count - 1}), ${what.nodes} nodes, ${what.steps} steps, ` +
-      `faults ${what.faults.join(',') || 'none'}: ${t.violations.length} with a violation, ${secs.toFixed(1)} s\n`,
+      `faults ${what.faults.join(',') || 'none'}${what.mutant === null ? '' : `, every node running the mutant ${what.mutant}`}: ` +
+      `${t.violations.length} with a violation, ${secs.toFixed(1)} s\n`,
   );
   io.out(
     `  ${get('events')} events; ${get('elections')} elections, ${get('leaderChanges')} leader changes, highest term ${t.maxTerm}; ` +
@@ -418,29 +526,55 @@ function sweepWorker(): void {
 // ---------------------------------------------------------------------------------------------
 // Progress
 
-class ProgressBar {
-  private last = 0;
+/**
+ * Progress of a long run: on a terminal, a bar redrawn in place with the share done and an estimate
+ * of the time left; off a terminal (a log, a CI job), one line every few seconds. `clear` removes
+ * the bar before anything else is printed.
+ */
+class Progress {
+  private last: number;
+  private readonly started: number;
   private drawn = false;
 
-  constructor(private readonly io: CliIO) {}
+  constructor(
+    private readonly io: CliIO,
+    private readonly unit: string,
+  ) {
+    this.started = io.now();
+    this.last = this.started;
+  }
 
-  draw(done: number, total: number, note: string): void {
+  report(done: number, total: number, note: string): void {
     const now = this.io.now();
-    if (now - this.last < 80 && done < total) return;
+    const every = this.io.tty ? 80 : 5000;
+    if (now - this.last < every || done >= total) return;
     this.last = now;
-    const width = 30;
     const frac = total <= 0 ? 1 : Math.min(1, done / total);
-    const filled = Math.round(frac * width);
-    this.io.out(
-      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}% ${done}/${total} ${note}\x1b[K`,
-    );
-    this.drawn = true;
+    const eta = frac > 0 ? ((now - this.started) * (1 - frac)) / frac / 1000 : NaN;
+    const left = Number.isFinite(eta) ? `, about ${formatSeconds(eta)} left` : '';
+    const counts = `${done}/${total} ${this.unit}${note === '' ? '' : `, ${note}`}${left}`;
+    if (this.io.tty) {
+      const width = 30;
+      const filled = Math.round(frac * width);
+      this.io.out(
+        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}% ${counts}\x1b[K`,
+      );
+      this.drawn = true;
+    } else {
+      this.io.out(`progress: ${String(Math.round(frac * 100)).padStart(3)}% ${counts}\n`);
+    }
   }
 
   clear(): void {
     if (this.drawn) this.io.out('\r\x1b[K');
     this.drawn = false;
   }
+}
+
+function formatSeconds(s: number): string {
+  if (s < 90) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ export function describeSummary(s: SimSummary): string {
       `(${plural(s.leaderChanges, 'leader change')}), highest term ${s.maxTerm}`,
   );
   lines.push(
-    `  commits: ${plural(s.commits, 'command')} committed (commit index ${s.commitIndex}) out of ` +
-      `${plural(s.proposals, 'proposal')} (${s.proposalsRejected} refused by non-leaders)`,
+    `  commits: ${plural(s.commits, 'command')} committed (commit index ${s.commitIndex}, which also counts ` +
+      `term starts and configurations) of ${s.commandsProposed} proposed in ${plural(s.proposals, 'proposal')} ` +
+      `(a proposal carries one or more commands; ${s.proposalsRejected} refused by non-leaders, retried on the leader)`,
   );
   lines.push(
     `  network: ${plural(s.messages, 'message')} sent, ${s.drops} dropped, ${s.duplicates} duplicated, ${s.reordered} reordered; ` +

@@ -62,7 +62,10 @@ export interface SimSummary {
   /** Client commands committed. */
   readonly commits: number;
   readonly commitIndex: number;
+  /** Client proposals (`propose` events, each of one or more commands) and the commands they carried. */
   readonly proposals: number;
+  readonly commandsProposed: number;
+  /** Proposals refused by a node that was not leader (the client then tries the hinted leader). */
   readonly proposalsRejected: number;
   readonly messages: number;
   /** Messages lost to the drop fault. */
@@ -322,6 +325,7 @@ export class Simulation {
       commits: s.commits,
       commitIndex: s.commitIndex,
       proposals: s.proposals,
+      commandsProposed: s.commandsProposed,
       proposalsRejected: s.proposalsRejected,
       messages: s.sent,
       drops: s.dropped,

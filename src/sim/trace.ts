@@ -33,8 +33,8 @@ import {
   type RaftState,
 } from '../index.js';
 import { fnv1a, hashState } from './hash.js';
-import { stepFor } from './mutants.js';
-import type { SimOptions } from './options.js';
+import { MUTANT_NAMES, stepFor } from './mutants.js';
+import { FAULT_NAMES, type SimOptions } from './options.js';
 import type { Stepper } from './plugins.js';
 
 export const TRACE_FORMAT = 'raftstep-sim-trace';
@@ -192,6 +192,8 @@ export function parseTrace(text: string, options: ParseOptions = {}): Trace {
         const old = x.version === 1 ? ' (version 1 traces carry no hash chain: record the run again)' : '';
         throw new SyntaxError(`trace version ${String(x.version)} is not supported${old}`);
       }
+      const problem = headerProblem(x);
+      if (problem !== null) throw new SyntaxError(`${where}: ${problem}`);
       header = x as unknown as TraceHeader;
       h = fnv1a(line);
       continue;
@@ -232,6 +234,30 @@ export function parseTrace(text: string, options: ParseOptions = {}): Trace {
   }
   if (header === null) throw new SyntaxError('empty trace');
   return { header, events, checks, end };
+}
+
+/** What is wrong with a header line's fields (beyond its format and version), or null. */
+function headerProblem(x: Record<string, unknown>): string | null {
+  if (typeof x.seed !== 'number') return 'the header has no numeric seed';
+  if (!Array.isArray(x.nodes) || !x.nodes.every((n) => typeof n === 'string')) {
+    return 'the header has no list of nodes';
+  }
+  const o = x.options;
+  if (o === null) return null;
+  if (typeof o !== 'object' || Array.isArray(o)) return 'options must be an object or null';
+  const options = o as Record<string, unknown>;
+  const faults = options.faults;
+  if (!Array.isArray(faults)) return 'options.faults must be a list of fault names';
+  for (const f of faults) {
+    if (!(FAULT_NAMES as readonly unknown[]).includes(f))
+      return `options.faults names an unknown fault ${JSON.stringify(f)}`;
+  }
+  const mutant = options.mutant;
+  if (mutant !== undefined && mutant !== null && !(MUTANT_NAMES as readonly unknown[]).includes(mutant)) {
+    return `options.mutant ${JSON.stringify(mutant)} is not a known mutant (known: ${MUTANT_NAMES.join(', ')})`;
+  }
+  if (typeof options.nodes !== 'number') return 'options.nodes must be a number';
+  return null;
 }
 
 /** The state of a node after `e`, given its state before (`null`: not running). */
