@@ -17,10 +17,21 @@
  *   that, and every snapshot must hold the state machine of the record at its index.
  * - A node's term and commit index never decrease while it runs; its durable term never decreases.
  * - A leader's match index for a follower (`followerMatchIndex`) never decreases within its tenure.
+ * - Elected by a majority: a node that becomes leader of term t had received votes of t from a
+ *   majority of the voters of its latest configuration (of each voter set while joint), and each of
+ *   those voters had cast that vote (every vote any node casts is recorded as it happens). Checked the
+ *   moment the leadership starts — not only later, if a second leader of the same term appears.
+ * - Election restriction: a node votes only for a candidate whose last log position is at least as up
+ *   to date as its own (Raft §5.4.1), checked on every vote as it is cast.
+ * - Committed by a majority: when a leader raises its commit index to c, a majority of the voters
+ *   of its latest configuration (of each set while joint) hold its entry at c — in their log, under
+ *   their snapshot, or, for a node that is down, in its durable log. Checked at the moment of the
+ *   commit, not only later, if a faulty commit happens to be overwritten.
  */
 import {
   containsPosition,
   followerMatchIndex,
+  latestConfig,
   peersOf,
   termAt,
   type ClusterConfig,
@@ -28,7 +39,9 @@ import {
   type LogEntry,
   type RaftEvent,
   type RaftState,
+  type RequestVote,
 } from '../index.js';
+import { comparePositions } from '../log.js';
 import type { SimApplication } from './plugins.js';
 import type { Happening, WorldStats } from './stats.js';
 import type { SnapshotData } from './storage.js';
@@ -40,8 +53,8 @@ export interface Replica {
   readonly status: string;
   /** Its Raft state; null while it is down or removed. */
   readonly state: RaftState | null;
-  /** What survives a crash: the durable term. */
-  readonly durable: { readonly term: number };
+  /** What survives a crash: the durable term and log. */
+  readonly durable: { readonly term: number; readonly log: LogEntries };
 }
 
 /** What the checker needs from the world it checks (a `World` is one). */
@@ -80,9 +93,25 @@ function configJson(c: ClusterConfig): string {
   return j;
 }
 
+/**
+ * The votes a node that just became leader had received: those it held as a candidate of the same
+ * term, and the granted vote of the event that made it leader (a single voter wins with its own).
+ */
+function votesReceived(id: string, before: RaftState, after: RaftState, event: RaftEvent): ReadonlySet<string> {
+  const received = new Set<string>(before.role === 'candidate' && before.term === after.term ? before.votes : [id]);
+  if (event.type === 'requestVoteReply' && event.granted && event.term === after.term) received.add(event.from);
+  return received;
+}
+
 /** See the module comment. One checker belongs to one world. */
 export class Checker {
   private readonly terms = new Map<number, TermHistory>();
+  /**
+   * term -> (node -> the candidates it voted for in that term), as the votes were cast. Usually one;
+   * a node that crashed before its vote was durable may vote again after restarting (its first
+   * reply was never sent).
+   */
+  private readonly votes = new Map<number, Map<string, Set<string>>>();
   /** The last log of each node that was checked in full or incrementally. */
   private readonly checkedLogs = new Map<string, LogEntries>();
   /** term U -> the highest index known committed by (or learned in) term U. */
@@ -190,6 +219,11 @@ export class Checker {
       stats.elections++;
     }
     if (event.type === 'createCluster' && after.log !== before.log) this.noteTermZero(id, after.log);
+    if (after.votedFor !== null && (after.votedFor !== before.votedFor || after.term !== before.term)) {
+      this.noteVote(id, after.term, after.votedFor);
+      if (event.type === 'requestVote' && after.votedFor === event.from) this.checkVoteRestriction(id, before, event);
+    }
+    if (after.role === 'leader' && after.commitIndex > before.commitIndex) this.checkCommitQuorum(id, after);
 
     const sameTenure = before.role === 'leader' && before.term === after.term;
     if (sameTenure) {
@@ -197,7 +231,7 @@ export class Checker {
       if (after.role === 'leader') this.checkMatchIndex(id, before, after);
       this.noteLeaderLog(after.log, after.term);
     } else if (after.role === 'leader') {
-      this.becameLeader(id, after);
+      this.becameLeader(id, after, votesReceived(id, before, after, event));
     }
     if (after.log !== before.log) {
       this.checkLog(id, after.log);
@@ -224,12 +258,78 @@ export class Checker {
     this.terms.set(0, { leader: id, start: 1, pred: 0, end: 1, configs: [{ index: 1, json }] });
   }
 
-  private becameLeader(id: string, s: RaftState): void {
+  /** `id` voted for (or, as a follower, follows) `candidate` in `term`. */
+  private noteVote(id: string, term: number, candidate: string): void {
+    let byNode = this.votes.get(term);
+    if (byNode === undefined) this.votes.set(term, (byNode = new Map()));
+    let cast = byNode.get(id);
+    if (cast === undefined) byNode.set(id, (cast = new Set()));
+    cast.add(candidate);
+  }
+
+  /** The election restriction (see the module comment): a vote only for a log at least as up to date. */
+  private checkVoteRestriction(id: string, before: RaftState, m: RequestVote): void {
+    const own = before.log;
+    if (comparePositions(own.lastTerm, own.lastIndex, m.lastTerm, m.lastIndex) > 0) {
+      this.fail(
+        'electionRestriction',
+        `${id} voted for ${m.from} in term ${m.term}, whose log ends at (${m.lastTerm}, ${m.lastIndex}), behind its own (${own.lastTerm}, ${own.lastIndex})`,
+        [id, m.from],
+      );
+    }
+  }
+
+  /** Elected by a majority (see the module comment): of the votes it received, each one cast. */
+  private checkVoteQuorum(id: string, s: RaftState, received: ReadonlySet<string>): void {
+    const config = latestConfig(s);
+    const byNode = this.votes.get(s.term);
+    const votedFor = (v: string): boolean => received.has(v) && byNode?.get(v)?.has(id) === true;
+    for (const set of config.newVoters.length === 0 ? [config.voters] : [config.voters, config.newVoters]) {
+      const got = set.filter(votedFor);
+      if (got.length < Math.floor(set.length / 2) + 1) {
+        this.fail(
+          'electedByMajority',
+          `${id} became leader of term ${s.term} with the votes of ${got.join(', ') || 'no one'} among the voters ${set.join(', ')}`,
+          [id],
+        );
+      }
+    }
+  }
+
+  /** Committed by a majority (see the module comment). */
+  private checkCommitQuorum(id: string, s: RaftState): void {
+    const c = s.commitIndex;
+    const term = termAt(s.log, c);
+    if (term < 0) return; // a commit index at or below the snapshot: nothing left to count
+    const config = latestConfig(s);
+    const byId = new Map<string, Replica>();
+    for (const r of this.world.nodes()) byId.set(r.id, r);
+    const holds = (v: string): boolean => {
+      if (v === id) return true;
+      const r = byId.get(v);
+      if (r === undefined) return false;
+      const log = r.state !== null ? r.state.log : r.durable.log;
+      return c <= log.prevIndex || containsPosition(log, term, c);
+    };
+    for (const set of config.newVoters.length === 0 ? [config.voters] : [config.voters, config.newVoters]) {
+      const holding = set.filter(holds);
+      if (holding.length < Math.floor(set.length / 2) + 1) {
+        this.fail(
+          'committedByMajority',
+          `leader ${id} of term ${s.term} committed (${term}, ${c}), held only by ${holding.join(', ') || 'no one'} among the voters ${set.join(', ')}`,
+          [id],
+        );
+      }
+    }
+  }
+
+  private becameLeader(id: string, s: RaftState, received: ReadonlySet<string>): void {
     const t = s.term;
     const known = this.terms.get(t);
     if (known !== undefined && t > 0) {
       this.fail('electionSafety', `${id} and ${known.leader} both lead term ${t}`, [id, known.leader]);
     }
+    if (t > 0) this.checkVoteQuorum(id, s, received);
     const starts = s.log.termStarts;
     const last = starts[starts.length - 1];
     if (last === undefined || last.term !== t) {

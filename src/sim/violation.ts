@@ -6,6 +6,12 @@
 export type InvariantName =
   /** At most one leader per term. */
   | 'electionSafety'
+  /** A vote goes only to a candidate whose log is at least as up to date as the voter's. */
+  | 'electionRestriction'
+  /** A leader was voted for by a majority of its configuration's voters (each set while joint). */
+  | 'electedByMajority'
+  /** A leader's commit index is held by a majority of its configuration's voters (each set while joint). */
+  | 'committedByMajority'
   /** Logs that hold an entry of the same index and term hold the same entries up to it. */
   | 'logMatching'
   /** A leader never overwrites or drops entries of its log during its tenure. */

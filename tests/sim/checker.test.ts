@@ -4,6 +4,7 @@
  */
 import {
   MUTANTS,
+  MUTANT_NAMES,
   TimeTravel,
   describeViolation,
   parseTrace,
@@ -27,9 +28,9 @@ function firstFailure(mutant: MutantName, maxSeeds: number): SimResult | null {
 
 describe('the checker catches broken nodes', () => {
   const cases: Array<[MutantName, number, InvariantName[]]> = [
-    ['votesWithoutLogCheck', 20, ['leaderCompleteness', 'stateMachineSafety', 'logMatching']],
-    ['commitsOnAMinority', 40, ['leaderCompleteness', 'stateMachineSafety', 'logMatching']],
-    ['winsWithOneVote', 40, ['electionSafety', 'leaderCompleteness', 'stateMachineSafety', 'logMatching']],
+    ['votesWithoutLogCheck', 20, ['electionRestriction']],
+    ['commitsOnAMinority', 40, ['committedByMajority']],
+    ['winsWithOneVote', 40, ['electedByMajority']],
     ['believesStaleReplies', 5, ['matchIndexMonotonic']],
   ];
 
@@ -58,6 +59,17 @@ describe('the checker catches broken nodes', () => {
     // The same run through a custom step wrapping the mutant is the same run.
     const wrapped = simulate({ seed: v.seed, steps: 3000 }, { step: (s, e) => MUTANTS[mutant].step(s, e) });
     expect(wrapped.violation).toEqual(v);
+  });
+
+  // The checks must find each mutant almost every time, not once in a while: at least 90 % of the
+  // seeds of a small sweep (5 nodes, 5,000 events, every fault). Seeds are fixed, so the counts are
+  // exact; at the time of writing they are 39, 40, 40 and 40 of 40.
+  test.each(MUTANT_NAMES.map((m) => [m]))('%s is caught by at least 90 %% of 40 seeds', (mutant) => {
+    let caught = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      if (simulate({ seed, nodes: 5, steps: 5000, faults: 'all', mutant }).violation !== null) caught++;
+    }
+    expect(caught).toBeGreaterThanOrEqual(36);
   });
 
   test('a simulation with the real step finds nothing on the same seeds', () => {
