@@ -261,9 +261,9 @@ export class Checker {
   /** `id` voted for (or, as a follower, follows) `candidate` in `term`. */
   private noteVote(id: string, term: number, candidate: string): void {
     let byNode = this.votes.get(term);
-    if (byNode === undefined) this.votes.set(term, (byNode = new Map()));
+    if (byNode === undefined) this.votes.set(term, (byNode = new Map<string, Set<string>>()));
     let cast = byNode.get(id);
-    if (cast === undefined) byNode.set(id, (cast = new Set()));
+    if (cast === undefined) byNode.set(id, (cast = new Set<string>()));
     cast.add(candidate);
   }
 
