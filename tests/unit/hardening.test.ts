@@ -323,3 +323,81 @@ describe('votes are kept only from voters of the configuration', () => {
     );
   });
 });
+
+describe('every entry point refuses what it cannot read, naming the problem', () => {
+  const config = makeConfig(['a', 'b', 'c']);
+  const log = appendConfig(emptyEntries(0, 0), config);
+  const good = { id: 'a', term: 1, votedFor: null, log, snapshotConfig: makeConfig([]) };
+
+  test.each([
+    [null, 'persisted state must be an object'],
+    [{ ...good, id: '' }, 'id must be a non-empty string'],
+    [{ ...good, term: -1 }, 'term must be an integer from 0 to 2^53 - 2'],
+    [{ ...good, votedFor: 7 }, 'votedFor must be null or a non-empty string'],
+    [{ ...good, log: { ...log, lastIndex: 'x' } }, 'log.lastIndex must be an integer from 0 to 2^53 - 2'],
+    [{ ...good, term: 0, log: appendTermStart(log, 1) }, 'log.lastTerm must not exceed term'],
+    [
+      { ...good, snapshotConfig: { voters: ['b', 'a'], newVoters: [], nonVoters: [] } },
+      'snapshotConfig.voters must be',
+    ],
+  ])('restartNode(%j) throws a TypeError naming the problem', (persisted, problem) => {
+    expect(() => restartNode(persisted as never)).toThrow(TypeError);
+    expect(() => restartNode(persisted as never)).toThrow(`restartNode: ${problem}`);
+  });
+
+  test('restartNode keeps plain copies of what it is given', () => {
+    const voters = ['a', 'b', 'c'];
+    const [s] = restartNode({ ...good, snapshotConfig: { voters, newVoters: [], nonVoters: [] } });
+    voters.push('d');
+    expect(s.snapshotConfig.voters).toEqual(['a', 'b', 'c']);
+  });
+
+  test.each([
+    ['appendEntries', { type: 'appendEntries', from: 'b', term: 1, commitIndex: 0 }, 'entries'],
+    ['appendEntriesReply', { type: 'appendEntriesReply', from: 'b', term: 1, lastTerm: 0 }, 'lastIndex'],
+    ['requestVote', { type: 'requestVote', from: 'b', term: 1, lastTerm: 0 }, 'lastIndex'],
+    ['requestVoteReply', { type: 'requestVoteReply', from: 'b', term: 1 }, 'granted'],
+    ['propose', { type: 'propose' }, 'count'],
+    ['createCluster', { type: 'createCluster' }, 'voters'],
+    ['proposeConfig', { type: 'proposeConfig' }, 'config'],
+    ['snapshotInstalled', { type: 'snapshotInstalled', term: 1, index: 1 }, 'config'],
+  ])('a %s whose %s getter throws is malformed, with the state unchanged', (_type, base, field) => {
+    const b = threeNodeCluster().get('b');
+    const event = { ...base };
+    Object.defineProperty(event, field, {
+      enumerable: true,
+      get() {
+        throw new Error(`no ${field}`);
+      },
+    });
+    const [after, actions] = step(b, event as unknown as RaftEvent);
+    expect(after).toBe(b);
+    expect(actions).toEqual([{ type: 'invalidEvent', reason: `event could not be read: no ${field}` }]);
+  });
+
+  test('a value that is not a node state, given to step, is answered without throwing', () => {
+    for (const state of [null, undefined, 7, 'x', {}]) {
+      const r = step(state as never, { type: 'timeout' });
+      expect(r[0]).toBe(state);
+      expect(r[1]).toHaveLength(1);
+    }
+  });
+
+  test('an exception that cannot even be described is still reported', () => {
+    const leader = threeNodeCluster().get('a');
+    const spy = jest.spyOn(replication, 'heartbeat').mockImplementation(() => {
+      throw {
+        toString(): string {
+          throw new Error('nope');
+        },
+      };
+    });
+    try {
+      expect(step(leader, { type: 'heartbeat' })[1]).toEqual([
+        { type: 'internalError', reason: 'an exception that cannot be described', event: 'heartbeat' },
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
