@@ -345,7 +345,13 @@ export function appendSuffix(log: LogEntries, suffix: LogEntries): LogEntries | 
  * `remote` after the last position both runs share, found by walking `remote`'s term starts.
  */
 export function stripCommonPrefix(remote: LogEntries, local: LogEntries): LogEntries {
+  // The common case, kept small for the JIT: `remote` starts right where `local` ends.
   if (remote.prevIndex === local.lastIndex && remote.prevTerm === local.lastTerm) return remote;
+  return stripOverlap(remote, local);
+}
+
+/** `stripCommonPrefix` when `remote` does not start at `local`'s last position. */
+function stripOverlap(remote: LogEntries, local: LogEntries): LogEntries {
   const fromLocalEnd = since(remote, local.lastTerm, local.lastIndex);
   if (fromLocalEnd !== null) return fromLocalEnd;
   if (remote.termStarts.length === 0) return remote;

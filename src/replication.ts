@@ -45,7 +45,7 @@ import {
   truncateAfter,
   type LogEntries,
 } from './log.js';
-import { appendEntriesCall, appendEntriesReply, type AppendEntries, type AppendEntriesReply } from './messages.js';
+import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
 import { slotOf, withMatch } from './progress.js';
 import {
@@ -86,17 +86,25 @@ export function heartbeat(s: RaftState): StepResult {
   return [s, [TIMER_HEARTBEAT, broadcast(call)]];
 }
 
-/** Handle an AppendEntries call (the term has already been reconciled by the caller). */
-export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
-  if (m.term < s.term) {
+/**
+ * Handle an AppendEntries call from `from` of `term` with `commitIndex` and `e` (the fields of a
+ * checked message, see `step.ts`; the term has already been reconciled by the caller).
+ */
+export function onAppendEntries(
+  s: RaftState,
+  from: string,
+  term: number,
+  commitIndex: number,
+  e: LogEntries,
+): StepResult {
+  if (term < s.term) {
     const reply = appendEntriesReply(s.id, s.term, s.log.lastTerm, s.log.lastIndex);
-    return [withMetrics(s, bump(s.metrics, 'appendEntriesCallsRejectedByOldTerm')), [send(m.from, reply)]];
+    return [withMetrics(s, bump(s.metrics, 'appendEntriesCallsRejectedByOldTerm')), [send(from, reply)]];
   }
   if (s.role === 'leader') {
     return [withMetrics(s, bump(s.metrics, 'sameTermAppendEntriesCallsReceivedByLeader')), NO_ACTIONS];
   }
   const local = s.log;
-  const e = m.entries;
   let log = local;
   let metrics = s.metrics;
   let append: Action | null = null;
@@ -110,7 +118,7 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
     if (containsIndex(local, e.prevIndex)) {
       // Same index, different term: our tail from there on diverges from the leader's log.
       metrics = bump(metrics, 'logDivergencesDetectedByFollower');
-      if (e.prevIndex <= local.prevIndex) return haltOnSnapshotMismatch(s, m);
+      if (e.prevIndex <= local.prevIndex) return haltOnSnapshotMismatch(s, from, term, e);
       log = truncateAfter(local, divergencePoint(local, e));
     }
   } else {
@@ -119,22 +127,22 @@ export function onAppendEntries(s: RaftState, m: AppendEntries): StepResult {
     append = appendLog(missing);
     inSync = true;
   }
-  let commitIndex = s.commitIndex;
+  let committed = s.commitIndex;
   if (inSync) {
-    const known = m.commitIndex < log.lastIndex ? m.commitIndex : log.lastIndex;
-    if (known > commitIndex) commitIndex = known;
+    const known = commitIndex < log.lastIndex ? commitIndex : log.lastIndex;
+    if (known > committed) committed = known;
   }
   // A duplicate, or a heartbeat that changes nothing, keeps the same state object (contract 2).
   const unchanged =
     s.role === 'follower' &&
-    s.votedFor === m.from &&
-    commitIndex === s.commitIndex &&
+    s.votedFor === from &&
+    committed === s.commitIndex &&
     log === local &&
     metrics === s.metrics;
-  const next = unchanged ? s : followerOf(s, m.from, log, commitIndex, metrics);
-  const reply = send(m.from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
-  const vote = s.votedFor === m.from ? null : saveHardState(s.term, m.from);
-  const commit = commitIndex > s.commitIndex ? commitAdvanced(commitIndex) : null;
+  const next = unchanged ? s : followerOf(s, from, log, committed, metrics);
+  const reply = send(from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
+  const vote = s.votedFor === from ? null : saveHardState(s.term, from);
+  const commit = committed > s.commitIndex ? commitAdvanced(committed) : null;
   return [next, followerActions(vote, append, commit, reply)];
 }
 
@@ -167,32 +175,42 @@ function divergencePoint(local: LogEntries, e: LogEntries): number {
 }
 
 /** Repairing the log would cut into the local snapshot: noraft's `LocalSnapshotMismatch`. */
-function haltOnSnapshotMismatch(s: RaftState, m: AppendEntries): StepResult {
+function haltOnSnapshotMismatch(s: RaftState, from: string, term: number, e: LogEntries): StepResult {
   const reason =
-    `LocalSnapshotMismatch: ${m.from} (term ${m.term}) sent entries anchored at ` +
-    `(${m.entries.prevTerm}, ${m.entries.prevIndex}), which contradicts this node's snapshot at ` +
+    `LocalSnapshotMismatch: ${from} (term ${term}) sent entries anchored at ` +
+    `(${e.prevTerm}, ${e.prevIndex}), which contradicts this node's snapshot at ` +
     `(${s.log.prevTerm}, ${s.log.prevIndex})`;
   return [halt(s, reason, bump(s.metrics, 'logDivergencesDetectedByFollower')), [fatal(reason)]];
 }
 
-/** Handle an AppendEntries reply on the leader (the term has already been reconciled by the caller). */
-export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepResult {
-  if (m.term < s.term) return ignore(s, 'appendEntriesRepliesIgnoredFromOldTerms');
+/**
+ * Handle an AppendEntries reply on the leader: `from`, of `term`, holds `(lastTerm, lastIndex)` last
+ * (the fields of a checked message, see `step.ts`; the term has already been reconciled by the
+ * caller).
+ */
+export function onAppendEntriesReply(
+  s: RaftState,
+  from: string,
+  term: number,
+  lastTerm: number,
+  lastIndex: number,
+): StepResult {
+  if (term < s.term) return ignore(s, 'appendEntriesRepliesIgnoredFromOldTerms');
   if (s.role !== 'leader') return ignore(s, 'appendEntriesRepliesIgnoredWhileNotLeader');
   const progress = s.progress;
-  const k = slotOf(progress, m.from);
+  const k = slotOf(progress, from);
   if (k < 0) return ignore(s, 'appendEntriesRepliesIgnoredFromUnknownNodes');
   const matched = progress.match[k]!;
-  if (m.lastIndex < matched) return ignore(s, 'appendEntriesRepliesIgnoredBehindMatchIndex');
+  if (lastIndex < matched) return ignore(s, 'appendEntriesRepliesIgnoredBehindMatchIndex');
   const log = s.log;
-  if (!containsPosition(log, m.lastTerm, m.lastIndex)) return repairFollower(s, m);
+  if (!containsPosition(log, lastTerm, lastIndex)) return repairFollower(s, from, lastTerm, lastIndex);
 
-  const upToDate = m.lastIndex === log.lastIndex;
+  const upToDate = lastIndex === log.lastIndex;
   let next: RaftState = s;
   let actions: readonly Action[] = NO_ACTIONS;
-  if (m.lastIndex > matched) {
-    const advanced = withMatch(progress, k, m.lastIndex);
-    const commitIndex = m.lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
+  if (lastIndex > matched) {
+    const advanced = withMatch(progress, k, lastIndex);
+    const commitIndex = lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
     const counted = withLeaderProgress(s, advanced, commitIndex);
     next = counted;
     if (commitIndex > s.commitIndex) {
@@ -201,8 +219,8 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
     }
   }
   if (upToDate || next.role !== 'leader') return [next, actions];
-  const rest = since(next.log, m.lastTerm, m.lastIndex)!;
-  const call = send(m.from, appendEntriesCall(next.id, next.term, next.commitIndex, rest));
+  const rest = since(next.log, lastTerm, lastIndex)!;
+  const call = send(from, appendEntriesCall(next.id, next.term, next.commitIndex, rest));
   return [next, actions.length === 0 ? [call] : mergeActions(actions, [call])];
 }
 
@@ -211,30 +229,30 @@ export function onAppendEntriesReply(s: RaftState, m: AppendEntriesReply): StepR
  * index where the two logs can still match, or a snapshot when that lies behind the leader's.
  *
  * Repair goes by term, not by entry (etcd's conflict hint): the follower's last entry has term
- * `m.lastTerm`, so its entries up to `m.lastIndex` all have terms `<= m.lastTerm`, and none of the
+ * `lastTerm`, so its entries up to `lastIndex` all have terms `<= lastTerm`, and none of the
  * leader's entries of a higher term can be among them. The leader sends its entries after the last
- * index below its first term start above `m.lastTerm`; the follower keeps what matches and cuts the
+ * index below its first term start above `lastTerm`; the follower keeps what matches and cuts the
  * rest in one step, so a divergent tail of any length is repaired in a bounded number of round
  * trips, not one entry per round trip.
  */
-function repairFollower(s: LeaderState, m: AppendEntriesReply): StepResult {
+function repairFollower(s: LeaderState, from: string, lastTerm: number, lastIndex: number): StepResult {
   const log = s.log;
-  if (m.lastIndex > log.lastIndex && m.lastTerm >= s.term) {
+  if (lastIndex > log.lastIndex && lastTerm >= s.term) {
     // Only this leader writes entries of its term, and it has none there: a reply no correct
     // follower sends.
     return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   }
-  if (m.lastIndex < log.prevIndex) return [s, [installSnapshot(m.from)]];
-  const upTo = m.lastIndex < log.lastIndex ? m.lastIndex : log.lastIndex;
-  const j = lastIndexWithTermAtMost(log, m.lastTerm, upTo);
+  if (lastIndex < log.prevIndex) return [s, [installSnapshot(from)]];
+  const upTo = lastIndex < log.lastIndex ? lastIndex : log.lastIndex;
+  const j = lastIndexWithTermAtMost(log, lastTerm, upTo);
   // No index of ours can match: the follower lacks even our snapshot's position.
-  if (j < 0) return [s, [installSnapshot(m.from)]];
+  if (j < 0) return [s, [installSnapshot(from)]];
   // Nothing to send (a longer follower log whose terms all fit under ours: not one a correct
   // follower of this leader holds, since the leader's log ends in its own term).
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = since(log, termAt(log, j), j)!;
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  return [withMetrics(s, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(m.from, call)]];
+  return [withMetrics(s, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 
 function ignore(s: RaftState, counter: Parameters<typeof bump>[1]): StepResult {

@@ -4,7 +4,8 @@
 import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type Actions } from './actions.js';
 import { onRequestVote, onRequestVoteReply, startElection } from './election.js';
 import type { RaftEvent } from './events.js';
-import type { Message } from './messages.js';
+import type { LogEntries } from './log.js';
+import { appendEntriesCall, appendEntriesReply, type Message } from './messages.js';
 import { createCluster } from './node.js';
 import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
@@ -13,17 +14,20 @@ import { halt, type RaftState, type StepResult } from './state.js';
 import { adoptTerm, ignoredForTerm } from './term.js';
 import {
   NOT_AN_OBJECT,
+  appendEntriesProblem,
   isEventObject,
-  parseAppendEntries,
+  parseAppendedEntries,
   parseCreateCluster,
   parsePositionMessage,
   parseProposeConfig,
   parseProposeCount,
   parseSnapshotInstalled,
   parseVoteReply,
+  positionMessageProblem,
   unknownTypeProblem,
   unreadable,
   type EventObject,
+  type Parsed,
 } from './validate.js';
 
 /**
@@ -49,7 +53,8 @@ export function step(state: RaftState, event: RaftEvent): StepResult {
   } catch (err) {
     return invalid(state, unreadable(err));
   }
-  // The parsers never throw (see validate.ts): an exception from here on is a rule's, a bug.
+  // The parsers never throw (see validate.ts), nor do the reads of `appendEntriesEvent` and
+  // `appendEntriesReplyEvent` (caught there): an exception from here on is a rule's, a bug.
   try {
     return dispatch(state, event, type);
   } catch (err) {
@@ -88,16 +93,15 @@ function invalid(s: RaftState, problem: string): StepResult {
 
 /**
  * Parse the event for its type (see `validate.ts`: a plain copy, each field read once), then hand
- * the copy to the module that owns the rule. One switch does both, so that the type is read once.
+ * the copy to the module that owns the rule; the two hottest messages are read and handed over as
+ * values (see {@link appendEntriesEvent}). One switch does both, so that the type is read once.
  */
 function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
   switch (type) {
-    case 'appendEntries': {
-      const m = parseAppendEntries(e);
-      if (typeof m === 'string') return invalid(s, m);
-      return onMessage(s, m);
-    }
+    case 'appendEntries':
+      return appendEntriesEvent(s, e);
     case 'appendEntriesReply':
+      return appendEntriesReplyEvent(s, e);
     case 'requestVote': {
       const m = parsePositionMessage(e, type);
       if (typeof m === 'string') return invalid(s, m);
@@ -138,6 +142,62 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
 }
 
 /**
+ * An `appendEntries` message, the hottest event with its reply: each field read once (a read that
+ * throws makes the event malformed), checked by `validate.ts`, and handed to the rule as the values
+ * read (the entries as a plain copy), without a copy of the message itself. The term rule's usual
+ * case (a term not above ours, from another node) is tested here; any other case goes through
+ * {@link onMessage} with a copy of the message.
+ */
+function appendEntriesEvent(s: RaftState, e: EventObject): StepResult {
+  let from: unknown;
+  let term: unknown;
+  let commitIndex: unknown;
+  let entries: Parsed<LogEntries>;
+  try {
+    from = e.from;
+    term = e.term;
+    commitIndex = e.commitIndex;
+    const problem = appendEntriesProblem(from, term, commitIndex);
+    if (problem !== null) return invalid(s, problem);
+    entries = parseAppendedEntries(e.entries, term as number);
+  } catch (err) {
+    return invalid(s, unreadable(err));
+  }
+  if (typeof entries === 'string') return invalid(s, entries);
+  // Checked: `from` is a node id, `term` and `commitIndex` naturals (see appendEntriesProblem).
+  const id = from as string;
+  const t = term as number;
+  const c = commitIndex as number;
+  if (t <= s.term && id !== s.id) return onAppendEntries(s, id, t, c, entries);
+  return onMessage(s, appendEntriesCall(id, t, c, entries));
+}
+
+/** An `appendEntriesReply` message: read, checked and handed over as `appendEntriesEvent` does. */
+function appendEntriesReplyEvent(s: RaftState, e: EventObject): StepResult {
+  let from: unknown;
+  let term: unknown;
+  let lastTerm: unknown;
+  let lastIndex: unknown;
+  try {
+    from = e.from;
+    term = e.term;
+    lastTerm = e.lastTerm;
+    lastIndex = e.lastIndex;
+  } catch (err) {
+    return invalid(s, unreadable(err));
+  }
+  const problem = positionMessageProblem(from, term, lastTerm, lastIndex);
+  if (problem !== null) return invalid(s, problem);
+  // Checked: `from` is a node id, the others naturals (see positionMessageProblem).
+  const id = from as string;
+  const t = term as number;
+  const lt = lastTerm as number;
+  const li = lastIndex as number;
+  if (t <= s.term && id !== s.id) return onAppendEntriesReply(s, id, t, lt, li);
+  return onMessage(s, appendEntriesReply(id, t, lt, li));
+}
+
+/**
  * A message: the term rule first (`term.ts`: ignore our own messages and implausible terms, adopt
  * a higher term by stepping down), then the rule of its type.
  */
@@ -155,9 +215,9 @@ function onMessage(s: RaftState, m: Message): StepResult {
 function handleMessage(s: RaftState, m: Message): StepResult {
   switch (m.type) {
     case 'appendEntries':
-      return onAppendEntries(s, m);
+      return onAppendEntries(s, m.from, m.term, m.commitIndex, m.entries);
     case 'appendEntriesReply':
-      return onAppendEntriesReply(s, m);
+      return onAppendEntriesReply(s, m.from, m.term, m.lastTerm, m.lastIndex);
     case 'requestVote':
       return onRequestVote(s, m);
     case 'requestVoteReply':

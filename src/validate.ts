@@ -11,7 +11,9 @@
  * Each check is also a parser: it reads every field of the event exactly once and returns a plain
  * copy of what it found (or the problem, as a string). The rules only ever see these copies, so an
  * event built from getters, proxies or objects with hidden keys can neither change between the check
- * and its use nor leave anything but plain data in the state.
+ * and its use nor leave anything but plain data in the state. (On the hot path, `step` reads the
+ * scalar fields of `appendEntries` and `appendEntriesReply` once each and has them checked here; the
+ * rules then take those values, and a plain copy of the entries, instead of a copy of the message.)
  */
 import type { ClusterConfig } from './config.js';
 import type {
@@ -147,15 +149,9 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
 
 // The parsers `step` calls. Each reads its event inside a try, so that a getter or a proxy trap that
 // throws makes the event malformed (`event could not be read: ...`) and never reaches a rule.
-
-/** An `appendEntries` message, copied; or its problem. Never throws. */
-export function parseAppendEntries(event: EventObject): Parsed<AppendEntries> {
-  try {
-    return readAppendEntries(event);
-  } catch (err) {
-    return unreadable(err);
-  }
-}
+// (`appendEntries` and `appendEntriesReply`, the hot path, are read by `step` itself, inside its own
+// try, and checked with `appendEntriesProblem`, `parseAppendedEntries` and `positionMessageProblem`:
+// their rules take the values read, so that no copy of the message is built.)
 
 /** An `appendEntriesReply` or `requestVote` message, copied; or its problem. Never throws. */
 export function parsePositionMessage(
@@ -221,13 +217,33 @@ function readAppendEntries(event: EventObject): Parsed<AppendEntries> {
   const from = event.from;
   const term = event.term;
   const commitIndex = event.commitIndex;
+  const problem = appendEntriesProblem(from, term, commitIndex);
+  if (problem !== null) return problem;
+  const entries = parseAppendedEntries(event.entries, term as number);
+  if (typeof entries === 'string') return entries;
+  return appendEntriesCall(from as string, term as number, commitIndex as number, entries);
+}
+
+/**
+ * The problem with the fields of an `appendEntries` message other than its entries (already read,
+ * once, by the caller), or null. When null, `from` is a node id and `term` and `commitIndex` are
+ * naturals (see {@link isNatural}).
+ */
+export function appendEntriesProblem(from: unknown, term: unknown, commitIndex: unknown): string | null {
   if (!isNodeId(from)) return 'from must be a non-empty string';
   if (!isNatural(term)) return notNatural('term');
   if (!isNatural(commitIndex)) return notNatural('commitIndex');
-  const entries = parseLogEntries(event.entries, 'entries.');
+  return null;
+}
+
+/**
+ * The entries of an `appendEntries` message of `term` (a natural), copied; or their problem. Reads
+ * each field of `x` once; may throw when a read throws.
+ */
+export function parseAppendedEntries(x: unknown, term: number): Parsed<LogEntries> {
+  const entries = parseLogEntries(x, 'entries.');
   if (typeof entries === 'string') return entries;
-  if (entries.lastTerm > term) return 'entries.lastTerm must not exceed term';
-  return appendEntriesCall(from, term, commitIndex, entries);
+  return entries.lastTerm > term ? 'entries.lastTerm must not exceed term' : entries;
 }
 
 /** An `appendEntriesReply` or `requestVote` message (both carry a position), copied; or its problem. */
@@ -239,16 +255,30 @@ function readPositionMessage(
   const term = event.term;
   const lastTerm = event.lastTerm;
   const lastIndex = event.lastIndex;
+  const problem = positionMessageProblem(from, term, lastTerm, lastIndex);
+  if (problem !== null) return problem;
+  return type === 'requestVote'
+    ? requestVote(from as string, term as number, lastTerm as number, lastIndex as number)
+    : appendEntriesReply(from as string, term as number, lastTerm as number, lastIndex as number);
+}
+
+/**
+ * The problem with the fields of an `appendEntriesReply` or `requestVote` message (already read,
+ * once, by the caller), or null. When null, `from` is a node id and the others are naturals (see
+ * {@link isNatural}) with `lastTerm <= term` and a possible position `(lastTerm, lastIndex)`.
+ */
+export function positionMessageProblem(
+  from: unknown,
+  term: unknown,
+  lastTerm: unknown,
+  lastIndex: unknown,
+): string | null {
   if (!isNodeId(from)) return 'from must be a non-empty string';
   if (!isNatural(term)) return notNatural('term');
   if (!isNatural(lastTerm)) return notNatural('lastTerm');
   if (!isNatural(lastIndex)) return notNatural('lastIndex');
   if (lastTerm > term) return 'lastTerm must not exceed term';
-  const anchor = anchorProblem(lastTerm, lastIndex, '');
-  if (anchor !== null) return anchor;
-  return type === 'requestVote'
-    ? requestVote(from, term, lastTerm, lastIndex)
-    : appendEntriesReply(from, term, lastTerm, lastIndex);
+  return anchorProblem(lastTerm, lastIndex, '');
 }
 
 /** A `requestVoteReply` message, copied; or its problem. */
