@@ -13,9 +13,12 @@ import { mergeActions as mergeActionsImpl } from './actions.js';
  * Apply one event to a node: `step(state, event) => [nextState, actions]`.
  *
  * Pure and total: it reads only its arguments, never modifies them and never throws. An event that
- * changes nothing returns the same state object. A malformed event returns the same state and one
- * `invalidEvent` action naming the problem; a halted node returns the same state and its `fatal`
- * action again. Carry out the returned actions in order: storage first, then messages.
+ * changes nothing returns the same state object. A malformed event (including one whose fields
+ * throw when read, or a term or index above 2^53 - 2) returns the same state and one `invalidEvent`
+ * action naming the problem; a halted node returns the same state and its `fatal` action again; an
+ * exception inside a rule (a bug in raftstep) returns the state halted and one `internalError`
+ * action. Each field of an event is read once, and the state keeps only plain copies of what it
+ * carries. Carry out the returned actions in order: storage first, then messages.
  */
 export const step = stepImpl;
 /**
