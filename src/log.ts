@@ -330,8 +330,8 @@ function joinRuns<T extends { readonly index: number }>(
 
 /**
  * noraft's `append_suffix`: when the run holds `suffix`'s anchor, replace everything after it by
- * `suffix` (an empty suffix truncates) and return the new run; otherwise return null. This is how an
- * application replays its persisted `appendLog` actions to rebuild the log at restart.
+ * `suffix` (an empty suffix truncates) and return the new run; otherwise return null. (Applications rebuild a
+ * stored log with `applyToStoredLog`, which throws where this returns null.)
  */
 export function appendSuffix(log: LogEntries, suffix: LogEntries): LogEntries | null {
   if (!containsPosition(log, suffix.prevTerm, suffix.prevIndex)) return null;

@@ -41,7 +41,7 @@ export function startNode(id: string): StepResult {
 
 /**
  * What a node must have persisted to restart: the last `saveHardState` it was asked for (term and
- * vote), its log (rebuilt from its `appendLog` actions with `appendSuffix`, anchored at its snapshot
+ * vote), its log (rebuilt from its `appendLog` and `compactLog` actions with `applyToStoredLog`, anchored at its snapshot
  * position if it compacted), and the configuration in effect at the snapshot position.
  */
 export interface PersistedState {

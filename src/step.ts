@@ -47,7 +47,16 @@ import {
 export function step(state: RaftState, event: RaftEvent): StepResult {
   let type: unknown;
   try {
-    if (state.halted !== null) return [state, [fatal(state.halted)]];
+    const halted: unknown = state.halted;
+    if (halted !== null) {
+      if (typeof halted === 'string') return [state, [fatal(halted)]];
+      return invalid(state, 'the state given to step is not a node state');
+    }
+  } catch (err) {
+    // Not a node state at all: the caller's mistake, not the event's, and not a rule's.
+    return invalid(state, `the state given to step is not a node state (${describeError(err)})`);
+  }
+  try {
     if (!isEventObject(event)) return invalid(state, NOT_AN_OBJECT);
     type = event.type;
   } catch (err) {

@@ -24,8 +24,9 @@
  * - Election restriction: a node votes only for a candidate whose last log position is at least as up
  *   to date as its own (Raft §5.4.1), checked on every vote as it is cast.
  * - Committed by a majority: when a leader raises its commit index to c, a majority of the voters
- *   of its latest configuration (of each set while joint) hold its entry at c — in their log, under
- *   their snapshot, or, for a node that is down, in its durable log. Checked at the moment of the
+ *   of its latest configuration (of each set while joint) hold its entry at c — in their current
+ *   log (written, durable or not: a lenient reading), under their snapshot, or, for a node that is
+ *   down, in its durable log. Checked at the moment of the
  *   commit, not only later, if a faulty commit happens to be overwritten.
  */
 import {
@@ -223,7 +224,9 @@ export class Checker {
       this.noteVote(id, after.term, after.votedFor);
       if (event.type === 'requestVote' && after.votedFor === event.from) this.checkVoteRestriction(id, before, event);
     }
-    if (after.role === 'leader' && after.commitIndex > before.commitIndex) this.checkCommitQuorum(id, after);
+    // A leader's own commit (also the one that makes it step down, when it removed itself).
+    const leaderCommit = after.role === 'leader' || (before.role === 'leader' && after.term === before.term);
+    if (leaderCommit && after.commitIndex > before.commitIndex) this.checkCommitQuorum(id, after);
 
     const sameTenure = before.role === 'leader' && before.term === after.term;
     if (sameTenure) {

@@ -32,7 +32,7 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
   });
 
   test('a vote request billions of terms ahead is ignored, and the cluster keeps electing leaders', () => {
-    // The attack of the report: one well-formed request at the top of the range, then timeouts.
+    // The attack: one well-formed vote request at the top of the range, then timeouts.
     const net = threeNodeCluster();
     for (const id of ['a', 'b', 'c']) net.step(id, requestVote('x', MAX_SAFE - 1, 0, 0));
     for (const id of ['a', 'b', 'c']) {
@@ -82,7 +82,7 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
   });
 
   test('a proposal that would leave no room for term starts and configurations is refused', () => {
-    // The report's case: count 2^53 - 3 on a solo leader, after which a term start or a
+    // count 2^53 - 3 on a solo leader, after which (without the bound) a term start or a
     // configuration would land at 2^53.
     const a = soloLeader();
     const [after, actions] = step(a, { type: 'propose', count: MAX_SAFE - 2 });
@@ -376,10 +376,26 @@ describe('every entry point refuses what it cannot read, naming the problem', ()
   });
 
   test('a value that is not a node state, given to step, is answered without throwing', () => {
-    for (const state of [null, undefined, 7, 'x', {}]) {
+    for (const state of [
+      null,
+      undefined,
+      7,
+      'x',
+      {},
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ]) {
       const r = step(state as never, { type: 'timeout' });
       expect(r[0]).toBe(state);
       expect(r[1]).toHaveLength(1);
+      expect(r[1][0]).toMatchObject({ type: 'invalidEvent' });
+      expect((r[1][0] as { reason: string }).reason).toMatch(/^the state given to step is not a node state/);
     }
   });
 
