@@ -11,7 +11,7 @@ import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
 import { halt, type RaftState, type StepResult } from './state.js';
-import { adoptTerm, ignoredForTerm } from './term.js';
+import { adoptTerm, atOwnTerm, ignoredForTerm } from './term.js';
 import {
   NOT_AN_OBJECT,
   appendEntriesProblem,
@@ -154,8 +154,8 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
  * An `appendEntries` message, the hottest event with its reply: each field read once (a read that
  * throws makes the event malformed), checked by `validate.ts`, and handed to the rule as the values
  * read (the entries as a plain copy), without a copy of the message itself. The term rule's usual
- * case (a term not above ours, from another node) is tested here; any other case goes through
- * {@link onMessage} with a copy of the message.
+ * case (`atOwnTerm`) goes straight to the rule; any other case goes through {@link onMessage} with a
+ * copy of the message.
  */
 function appendEntriesEvent(s: RaftState, e: EventObject): StepResult {
   let from: unknown;
@@ -177,7 +177,7 @@ function appendEntriesEvent(s: RaftState, e: EventObject): StepResult {
   const id = from as string;
   const t = term as number;
   const c = commitIndex as number;
-  if (t <= s.term && id !== s.id) return onAppendEntries(s, id, t, c, entries);
+  if (atOwnTerm(s, id, t)) return onAppendEntries(s, id, t, c, entries);
   return onMessage(s, appendEntriesCall(id, t, c, entries));
 }
 
@@ -202,7 +202,7 @@ function appendEntriesReplyEvent(s: RaftState, e: EventObject): StepResult {
   const t = term as number;
   const lt = lastTerm as number;
   const li = lastIndex as number;
-  if (t <= s.term && id !== s.id) return onAppendEntriesReply(s, id, t, lt, li);
+  if (atOwnTerm(s, id, t)) return onAppendEntriesReply(s, id, t, lt, li);
   return onMessage(s, appendEntriesReply(id, t, lt, li));
 }
 
@@ -211,7 +211,7 @@ function appendEntriesReplyEvent(s: RaftState, e: EventObject): StepResult {
  * a higher term by stepping down), then the rule of its type.
  */
 function onMessage(s: RaftState, m: Message): StepResult {
-  if (m.term <= s.term && m.from !== s.id) return handleMessage(s, m);
+  if (atOwnTerm(s, m.from, m.term)) return handleMessage(s, m);
   const ignored = ignoredForTerm(s, m);
   if (ignored !== null) return ignored;
   if (m.term === s.term) return handleMessage(s, m);

@@ -20,6 +20,15 @@ export const MAX_TERM_STEP = 2 ** 32;
 const MAX_STEP = MAX_TERM_STEP; // a module constant, not a property load on `exports` in the CommonJS build
 
 /**
+ * The usual case, decided without looking further: a message from another node whose term is not
+ * above ours goes straight to the rule of its type (an older term is that rule's to answer).
+ * Anything else goes through {@link ignoredForTerm} and, for a higher term, {@link adoptTerm}.
+ */
+export function atOwnTerm(s: RaftState, from: string, term: number): boolean {
+  return term <= s.term && from !== s.id;
+}
+
+/**
  * What the term rule decides about a message before the rule of its type sees it: `null` to
  * handle it at the node's own term (the usual case), or the result of ignoring it (a message from
  * this node itself, or one more than {@link MAX_TERM_STEP} terms ahead). A message from a higher
