@@ -35,7 +35,7 @@ import type {
 import { checkCounts, Cluster, expectedCounts, type Counts } from './workload.js';
 
 // Bound once (see the note in workload.ts).
-const { EMPTY_CONFIG, makeConfig, step } = raftstep;
+const { EMPTY_CONFIG, flatItems, makeConfig, step, toChunks } = raftstep;
 
 const CASES = ['duplicateCall', 'termStartCall', 'pipelinedReply', 'throughput'] as const;
 type Case = (typeof CASES)[number];
@@ -61,7 +61,7 @@ function historyLog(voters: readonly string[], termStarts: number, entries: numb
     prevIndex: 0,
     lastTerm: termStarts,
     lastIndex: entries,
-    termStarts: starts,
+    termStarts: toChunks(starts),
     configs: [{ index: 1, config: makeConfig(voters) }],
   };
 }
@@ -154,7 +154,7 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
   let s: RaftState;
   let e: RaftEvent;
   if (c === 'duplicateCall') {
-    const starts = follower.log.termStarts;
+    const starts = flatItems(follower.log.termStarts);
     const k = Math.floor(starts.length / 10);
     const anchor = starts[k]!;
     expect(anchor.index + CHUNK < (starts[k + 1]?.index ?? Infinity), 'term starts too close for the chunk');
@@ -194,7 +194,7 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
         prevIndex: last,
         lastTerm: term + 1,
         lastIndex: last + 1,
-        termStarts: [{ index: last + 1, term: term + 1 }],
+        termStarts: [[{ index: last + 1, term: term + 1 }]],
         configs: [],
       },
     };
@@ -203,7 +203,7 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
     expect(
       next.term === term + 1 &&
         next.log.lastIndex === last + 1 &&
-        next.log.termStarts.length === s.log.termStarts.length + 1 &&
+        flatItems(next.log.termStarts).at(-1)?.index === last + 1 &&
         actions.some((a) => a.type === 'appendLog') &&
         actions.some((a) => a.type === 'send' && a.message.type === 'appendEntriesReply'),
       `termStartCall: the follower did not append the term start: ${JSON.stringify(actions)}`,

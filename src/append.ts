@@ -37,7 +37,14 @@ export function commandsAppend(s: LeaderState, count: number): LeaderAppend {
 /** The term-start entry of a new leader (Raft's no-op entry: committing it commits what came before). */
 export function termStartAppend(s: LeaderState): LeaderAppend {
   const log = appendTermStartEntry(s.log, s.term);
-  const entries = makeEntries(s.log.lastTerm, s.log.lastIndex, s.term, log.lastIndex, log.termStarts.slice(-1), []);
+  const entries = makeEntries(
+    s.log.lastTerm,
+    s.log.lastIndex,
+    s.term,
+    log.lastIndex,
+    [[{ index: log.lastIndex, term: s.term }]],
+    [],
+  );
   return { log, entries, progress: s.progress };
 }
 

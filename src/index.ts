@@ -115,5 +115,6 @@ export {
   EMPTY_CONFIG,
   type ClusterConfig,
 } from './config.js';
+export { CHUNK_SIZE, flatItems, toChunks, type Chunked } from './chunks.js';
 export { METRIC_NAMES, type Metrics, type MetricName } from './metrics.js';
 export { validateEvent, validateLogEntries, validateConfig } from './validate.js';

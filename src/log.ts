@@ -10,6 +10,19 @@
  *
  * All functions here are pure and return new objects; inputs are never modified.
  */
+import {
+  concatItems,
+  firstWhere,
+  forEachItemBetween,
+  itemAt,
+  itemsAbove,
+  itemsUpTo,
+  lastAtOrBelow,
+  lastItem,
+  NO_ITEMS,
+  pushItem,
+  type Chunked,
+} from './chunks.js';
 import type { ClusterConfig } from './config.js';
 
 /** A log position: the term of an entry and its index. Index 0 with term 0 is "before the first entry". */
@@ -34,7 +47,9 @@ export interface ConfigEntry {
  * A contiguous run of log entries `(prevIndex, lastIndex]`, anchored at `(prevTerm, prevIndex)`.
  *
  * Contract: `prevIndex <= lastIndex`; `termStarts` and `configs` are sorted by index, strictly
- * inside `(prevIndex, lastIndex]`; term starts have strictly increasing terms above `prevTerm`;
+ * inside `(prevIndex, lastIndex]`; term starts have strictly increasing terms above `prevTerm`, and
+ * are kept in chunks of at most `CHUNK_SIZE` (256) so that a long log appends a term start without
+ * copying its history (see `chunks.ts`; `flatItems` gives them as one array);
  * `lastTerm` is the term of the last term start, or `prevTerm` when there is none. An empty run
  * (`prevIndex === lastIndex`) is an anchor only: as a message it is a heartbeat or a probe, as a
  * storage action it means "truncate after the anchor".
@@ -44,7 +59,7 @@ export interface LogEntries {
   readonly prevIndex: number;
   readonly lastTerm: number;
   readonly lastIndex: number;
-  readonly termStarts: readonly TermStart[];
+  readonly termStarts: Chunked<TermStart>;
   readonly configs: readonly ConfigEntry[];
 }
 
@@ -72,7 +87,7 @@ export function hasRoomFor(log: LogEntries, n: number, limit = MAX_INDEX): boole
   return log.lastIndex <= limit - n;
 }
 
-const NO_TERM_STARTS: readonly TermStart[] = Object.freeze([]);
+const NO_TERM_STARTS: Chunked<TermStart> = NO_ITEMS;
 const NO_CONFIGS: readonly ConfigEntry[] = Object.freeze([]);
 
 /** The one constructor of {@link LogEntries}; every run is built here so all share one shape. */
@@ -81,7 +96,7 @@ export function makeEntries(
   prevIndex: number,
   lastTerm: number,
   lastIndex: number,
-  termStarts: readonly TermStart[],
+  termStarts: Chunked<TermStart>,
   configs: readonly ConfigEntry[],
 ): LogEntries {
   return {
@@ -112,7 +127,7 @@ export function commandsAfter(term: number, index: number, count: number): LogEn
 /** The run with a term-start entry for `term` appended. `term` must exceed `log.lastTerm`. */
 export function appendTermStart(log: LogEntries, term: number): LogEntries {
   const index = log.lastIndex + 1;
-  return makeEntries(log.prevTerm, log.prevIndex, term, index, log.termStarts.concat({ index, term }), log.configs);
+  return makeEntries(log.prevTerm, log.prevIndex, term, index, pushItem(log.termStarts, { index, term }), log.configs);
 }
 
 /** The run with a configuration entry appended. */
@@ -139,18 +154,19 @@ export function entryCount(log: LogEntries): number {
  */
 export function termAt(log: LogEntries, index: number): number {
   if (index < log.prevIndex || index > log.lastIndex) return -1;
-  const starts = log.termStarts;
-  const n = starts.length;
-  // The common cases first, kept small for the JIT: no term start in the run, or the last term.
-  if (n === 0) return log.prevTerm;
-  const last = starts[n - 1]!;
-  return last.index <= index ? last.term : termBefore(log, index);
+  // The common case first, kept small for the JIT: no term start in the run.
+  return log.termStarts.length === 0 ? log.prevTerm : termAmongStarts(log, index);
 }
 
-/** `termAt` for an index before the run's last term start: a binary search. */
-function termBefore(log: LogEntries, index: number): number {
-  const k = firstAbove(log.termStarts, index);
-  return k === 0 ? log.prevTerm : log.termStarts[k - 1]!.term;
+/** `termAt` for an index of a run with term starts: the last term, or a binary search. */
+function termAmongStarts(log: LogEntries, index: number): number {
+  if (index === log.lastIndex) return log.lastTerm;
+  const starts = log.termStarts;
+  const chunk = starts[starts.length - 1]!;
+  const last = chunk[chunk.length - 1]!;
+  if (last.index <= index) return last.term;
+  const start = lastAtOrBelow(starts, index);
+  return start === undefined ? log.prevTerm : start.term;
 }
 
 /**
@@ -180,17 +196,11 @@ export function firstAbove(items: readonly { readonly index: number }[], index: 
  */
 export function lastIndexWithTermAtMost(log: LogEntries, term: number, maxIndex: number): number {
   if (termAt(log, maxIndex) <= term) return maxIndex;
-  const starts = log.termStarts;
-  // The first term start with a term above `term` (terms strictly increase along the starts).
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (starts[mid]!.term <= term) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo === 0 && log.prevTerm > term) return -1;
-  return lo < starts.length ? starts[lo]!.index - 1 : -1;
+  if (log.prevTerm > term) return -1;
+  // The first term start with a term above `term` (terms strictly increase along the starts); it
+  // exists, since the term at maxIndex is above `term` and the anchor's is not.
+  const above = firstWhere(log.termStarts, (s) => s.term > term);
+  return above === undefined ? -1 : above.index - 1;
 }
 
 /** True when the run holds `(term, index)`; the anchor counts as held. */
@@ -208,9 +218,7 @@ export function containsIndex(log: LogEntries, index: number): boolean {
 export function entryAt(log: LogEntries, index: number): LogEntry | null {
   if (index <= log.prevIndex || index > log.lastIndex) return null;
   const term = termAt(log, index);
-  const starts = log.termStarts;
-  const s = firstAbove(starts, index) - 1;
-  if (s >= 0 && starts[s]!.index === index) return { kind: 'termStart', term };
+  if (itemAt(log.termStarts, index) !== undefined) return { kind: 'termStart', term };
   const configs = log.configs;
   const c = firstAbove(configs, index) - 1;
   if (c >= 0 && configs[c]!.index === index) return { kind: 'config', term, config: configs[c]!.config };
@@ -233,21 +241,26 @@ export function forEachEntry(
   const first = from > log.prevIndex ? from : log.prevIndex + 1;
   const last = to < log.lastIndex ? to : log.lastIndex;
   if (first > last) return;
-  const starts = log.termStarts;
   const configs = log.configs;
-  let si = firstAbove(starts, first - 1);
-  let term = si > 0 ? starts[si - 1]!.term : log.prevTerm;
   let ci = firstAbove(configs, first - 1);
-  for (let i = first; i <= last; i++) {
-    if (si < starts.length && starts[si]!.index === i) {
-      term = starts[si++]!.term;
-      visit(i, term, 'termStart', null);
-    } else if (ci < configs.length && configs[ci]!.index === i) {
-      visit(i, term, 'config', configs[ci++]!.config);
-    } else {
-      visit(i, term, 'command', null);
+  const before = lastAtOrBelow(log.termStarts, first - 1);
+  let term = before === undefined ? log.prevTerm : before.term;
+  let next = first;
+  /** Visit the entries `[next, end]`, all of term `term` and none a term start. */
+  const visitUpTo = (end: number): void => {
+    for (let i = next; i <= end; i++) {
+      if (ci < configs.length && configs[ci]!.index === i) visit(i, term, 'config', configs[ci++]!.config);
+      else visit(i, term, 'command', null);
     }
-  }
+    next = end + 1;
+  };
+  forEachItemBetween(log.termStarts, first, last, (start) => {
+    visitUpTo(start.index - 1);
+    term = start.term;
+    visit(start.index, term, 'termStart', null);
+    next = start.index + 1;
+  });
+  visitUpTo(last);
 }
 
 /** Every entry of the run with its position, in index order (for tests, tools and small runs). */
@@ -266,7 +279,7 @@ export function truncateAfter(log: LogEntries, index: number): LogEntries {
     log.prevIndex,
     lastTerm,
     index,
-    keepUpTo(log.termStarts, index),
+    itemsUpTo(log.termStarts, index),
     keepUpTo(log.configs, index),
   );
 }
@@ -283,7 +296,7 @@ export function since(log: LogEntries, term: number, index: number): LogEntries 
     index,
     log.lastTerm,
     log.lastIndex,
-    keepAbove(log.termStarts, index),
+    itemsAbove(log.termStarts, index),
     keepAbove(log.configs, index),
   );
 }
@@ -298,7 +311,7 @@ export function spliceSuffix(log: LogEntries, suffix: LogEntries): LogEntries {
     return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, log.termStarts, log.configs);
   }
   const cut = suffix.prevIndex;
-  const termStarts = joinRuns(log.termStarts, cut, suffix.termStarts);
+  const termStarts = concatItems(itemsUpTo(log.termStarts, cut), suffix.termStarts);
   const configs = joinRuns(log.configs, cut, suffix.configs);
   return makeEntries(log.prevTerm, log.prevIndex, suffix.lastTerm, suffix.lastIndex, termStarts, configs);
 }
@@ -342,7 +355,7 @@ export function appendSuffix(log: LogEntries, suffix: LogEntries): LogEntries | 
  * The part of `remote` (entries sent by a leader) that `local` does not already hold.
  *
  * Precondition: `local` holds `remote`'s anchor but not its last position. Returns the suffix of
- * `remote` after the last position both runs share, found by walking `remote`'s term starts.
+ * `remote` after the last position both runs share, found by a binary search over `remote`'s term starts.
  */
 export function stripCommonPrefix(remote: LogEntries, local: LogEntries): LogEntries {
   // The common case, kept small for the JIT: `remote` starts right where `local` ends.
@@ -355,19 +368,20 @@ function stripOverlap(remote: LogEntries, local: LogEntries): LogEntries {
   const fromLocalEnd = since(remote, local.lastTerm, local.lastIndex);
   if (fromLocalEnd !== null) return fromLocalEnd;
   if (remote.termStarts.length === 0) return remote;
-  let commonTerm = remote.prevTerm;
-  let commonIndex = remote.prevIndex;
-  for (const s of remote.termStarts) {
-    if (containsPosition(local, s.term, s.index)) {
-      commonTerm = s.term;
-      commonIndex = s.index;
-      continue;
-    }
-    // The run of term `commonTerm` may continue in both logs up to just before this term start.
-    if (s.index - 1 > commonIndex && containsPosition(local, commonTerm, s.index - 1)) {
-      commonIndex = s.index - 1;
-    }
-    break;
+  // The first of remote's term starts that local does not hold: every one before it is held (log
+  // matching), so whether one is held is monotone along the list and a binary search finds it.
+  const differs = firstWhere(remote.termStarts, (s) => !containsPosition(local, s.term, s.index));
+  const held =
+    differs === undefined ? lastItem(remote.termStarts)! : lastAtOrBelow(remote.termStarts, differs.index - 1);
+  const commonTerm = held === undefined ? remote.prevTerm : held.term;
+  let commonIndex = held === undefined ? remote.prevIndex : held.index;
+  // The run of term `commonTerm` may continue in both logs up to just before the differing start.
+  if (
+    differs !== undefined &&
+    differs.index - 1 > commonIndex &&
+    containsPosition(local, commonTerm, differs.index - 1)
+  ) {
+    commonIndex = differs.index - 1;
   }
   return since(remote, commonTerm, commonIndex) ?? remote;
 }

@@ -25,6 +25,7 @@ import type {
   SnapshotInstalledEvent,
   TimeoutEvent,
 } from './events.js';
+import { NO_ITEMS, toChunks } from './chunks.js';
 import { makeEntries, type ConfigEntry, type LogEntries, type TermStart } from './log.js';
 import {
   appendEntriesCall,
@@ -348,7 +349,6 @@ function anchorProblem(term: number, index: number, where: string): string | nul
   return index === 0 && term !== 0 ? `${where}position (${term}, 0) is impossible: index 0 has term 0` : null;
 }
 
-const NO_TERM_STARTS: readonly TermStart[] = Object.freeze([]);
 const NO_CONFIGS: readonly ConfigEntry[] = Object.freeze([]);
 
 /**
@@ -378,7 +378,7 @@ export function parseLogEntries(x: unknown, where = ''): Parsed<LogEntries> {
     prevIndex <= lastIndex &&
     (prevIndex !== 0 || prevTerm === 0)
   ) {
-    return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, NO_TERM_STARTS, NO_CONFIGS);
+    return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, NO_ITEMS, NO_CONFIGS);
   }
   return parseRun({ prevTerm, prevIndex, lastTerm, lastIndex, starts, startCount, configs, configCount }, where);
 }
@@ -405,12 +405,10 @@ function parseRun(r: RunFields, where: string): Parsed<LogEntries> {
   if (prevIndex > lastIndex) return `${where}prevIndex must not exceed lastIndex`;
   const anchor = anchorProblem(prevTerm, prevIndex, where);
   if (anchor !== null) return anchor;
-  if (r.starts === null) return `${where}termStarts must be an array`;
+  if (r.starts === null) return `${where}termStarts must be an array of chunks (arrays of term starts)`;
   if (r.configs === null) return `${where}configs must be an array`;
   const starts =
-    r.startCount === 0
-      ? NO_TERM_STARTS
-      : parseTermStarts(r.starts, r.startCount, prevIndex, prevTerm, lastIndex, where);
+    r.startCount === 0 ? [] : parseTermStarts(r.starts, r.startCount, prevIndex, prevTerm, lastIndex, where);
   if (typeof starts === 'string') return starts;
   const last = starts.length === 0 ? prevTerm : starts[starts.length - 1]!.term;
   if (last !== lastTerm) return `${where}lastTerm must be the term of the last term start (or prevTerm)`;
@@ -419,7 +417,7 @@ function parseRun(r: RunFields, where: string): Parsed<LogEntries> {
       ? NO_CONFIGS
       : parseConfigEntries(r.configs, r.configCount, prevIndex, lastIndex, starts, where);
   if (typeof configs === 'string') return configs;
-  return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, starts, configs);
+  return makeEntries(prevTerm, prevIndex, lastTerm, lastIndex, toChunks(starts), configs);
 }
 
 /** The problem with a log run, or null when it satisfies the `LogEntries` contract. */
@@ -428,31 +426,41 @@ export function validateLogEntries(x: unknown, where = ''): string | null {
   return typeof r === 'string' ? r : null;
 }
 
+/**
+ * The term starts of a run, read from their chunks into one flat copy (the caller re-chunks it, so
+ * any chunking is accepted: chunks of any size, empty ones included), or their problem.
+ */
 function parseTermStarts(
-  list: readonly unknown[],
-  n: number,
+  chunks: readonly unknown[],
+  chunkCount: number,
   prevIndex: number,
   prevTerm: number,
   lastIndex: number,
   where: string,
-): Parsed<readonly TermStart[]> {
-  const out: TermStart[] = new Array<TermStart>(n);
+): Parsed<TermStart[]> {
+  const out: TermStart[] = [];
   let index = prevIndex;
   let term = prevTerm;
-  for (let i = 0; i < n; i++) {
-    const s: unknown = list[i];
-    const at = `${where}termStarts[${i}]`;
-    if (!isObject(s)) return `${at} must be an object`;
-    if (!isRecordOf(s, 2)) return `${at} must be a plain object holding only index and term`;
-    const si = s.index;
-    const st = s.term;
-    if (!isNatural(si)) return notNatural(`${at}.index`);
-    if (!isNatural(st)) return notNatural(`${at}.term`);
-    if (si <= index || si > lastIndex) return `${at}.index must be increasing and within (prevIndex, lastIndex]`;
-    if (st <= term) return `${at}.term must be increasing and above prevTerm`;
-    out[i] = { index: si, term: st };
-    index = si;
-    term = st;
+  for (let c = 0; c < chunkCount; c++) {
+    const chunk: unknown = chunks[c];
+    if (!Array.isArray(chunk)) return `${where}termStarts[${c}] must be an array (a chunk of term starts)`;
+    const list = chunk as readonly unknown[];
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      const s: unknown = list[i];
+      const at = `${where}termStarts[${c}][${i}]`;
+      if (!isObject(s)) return `${at} must be an object`;
+      if (!isRecordOf(s, 2)) return `${at} must be a plain object holding only index and term`;
+      const si = s.index;
+      const st = s.term;
+      if (!isNatural(si)) return notNatural(`${at}.index`);
+      if (!isNatural(st)) return notNatural(`${at}.term`);
+      if (si <= index || si > lastIndex) return `${at}.index must be increasing and within (prevIndex, lastIndex]`;
+      if (st <= term) return `${at}.term must be increasing and above prevTerm`;
+      out.push({ index: si, term: st });
+      index = si;
+      term = st;
+    }
   }
   return out;
 }

@@ -31,6 +31,7 @@
  */
 import {
   containsPosition,
+  flatItems,
   followerMatchIndex,
   latestConfig,
   peersOf,
@@ -42,6 +43,7 @@ import {
   type RaftState,
   type RequestVote,
 } from '../index.js';
+import { lastItem } from '../chunks.js';
 import { comparePositions } from '../log.js';
 import type { SimApplication } from './plugins.js';
 import type { Happening, WorldStats } from './stats.js';
@@ -333,8 +335,7 @@ export class Checker {
       this.fail('electionSafety', `${id} and ${known.leader} both lead term ${t}`, [id, known.leader]);
     }
     if (t > 0) this.checkVoteQuorum(id, s, received);
-    const starts = s.log.termStarts;
-    const last = starts[starts.length - 1];
+    const last = lastItem(s.log.termStarts);
     if (last === undefined || last.term !== t) {
       this.fail('contract', `${id} leads term ${t} without the term's first entry at the end of its log`, [id]);
     }
@@ -445,7 +446,7 @@ export class Checker {
     if (lo > 0 && !this.terms.has(term)) {
       this.fail('logMatching', `${id}'s log starts after (${term}, ${lo}), a term no leader wrote`, [id]);
     }
-    for (const ts of log.termStarts) {
+    for (const ts of flatItems(log.termStarts)) {
       this.checkSegment(id, log, term, lo, ts.index - 1);
       const h = this.terms.get(ts.term);
       if (h === undefined)

@@ -7,7 +7,15 @@
  * (applied at once, durable or not) and what is durable (what survives a crash). Writes reach the
  * durable view in order, after their latency.
  */
-import { EMPTY_CONFIG, containsPosition, emptyEntries, type ClusterConfig, type LogEntries } from '../index.js';
+import {
+  EMPTY_CONFIG,
+  containsPosition,
+  emptyEntries,
+  flatItems,
+  toChunks,
+  type ClusterConfig,
+  type LogEntries,
+} from '../index.js';
 // Not public: the simulator needs the null of a missing anchor rather than applyToStoredLog's error.
 import { appendSuffix } from '../log.js';
 
@@ -146,7 +154,7 @@ export class Store {
 function sinceOrSelf(log: LogEntries, term: number, index: number): LogEntries {
   if (index === log.prevIndex) return log;
   // appendSuffix of an empty run at the position truncates nothing; rebuild the anchor by hand.
-  const termStarts = log.termStarts.filter((s) => s.index > index);
+  const termStarts = toChunks(flatItems(log.termStarts).filter((s) => s.index > index));
   const configs = log.configs.filter((c) => c.index > index);
   return { prevTerm: term, prevIndex: index, lastTerm: log.lastTerm, lastIndex: log.lastIndex, termStarts, configs };
 }

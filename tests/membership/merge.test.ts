@@ -21,6 +21,7 @@ import {
   type LogEntries,
   type RaftEvent,
   type RaftState,
+  flatItems,
 } from '../../src/index.js';
 import {
   appendCommands,
@@ -144,7 +145,7 @@ describe('merged actions across snapshot installs are what the steps ask for one
     let batchesWithInstall = 0;
     fc.assert(
       fc.property(worldArb, fc.array(specArb, { minLength: 2, maxLength: 6 }), (w, specs) => {
-        const commonEnd = w.f.termStarts.find((t) => t.term === w.tF)!.index - 1;
+        const commonEnd = flatItems(w.f.termStarts).find((t) => t.term === w.tF)!.index - 1;
         const log = w.f;
         const events = resolve(specs, w, commonEnd);
         const [start] = restartNode({ id: 'x', term: w.tF, votedFor: 'p', log, snapshotConfig: EMPTY_CONFIG });

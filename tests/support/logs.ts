@@ -2,12 +2,14 @@
  * Comparing and printing compressed logs (`LogEntries`) in the test hosts and the invariant checker.
  * Not a test file.
  */
-import { configsEqual, termAt, type LogEntries } from '../../src/index.js';
+import { configsEqual, flatItems, termAt, type LogEntries } from '../../src/index.js';
 import { firstAbove } from '../../src/log.js';
 
 /** A log in one line: anchor, last position, term starts and the indices of configuration entries. */
 export function showLog(l: LogEntries): string {
-  const starts = l.termStarts.map((s) => `${s.term}@${s.index}`).join(',');
+  const starts = flatItems(l.termStarts)
+    .map((s) => `${s.term}@${s.index}`)
+    .join(',');
   const configs = l.configs.map((c) => c.index).join(',');
   return `(${l.prevTerm},${l.prevIndex})..(${l.lastTerm},${l.lastIndex})[terms ${starts}; configs ${configs}]`;
 }
@@ -20,7 +22,7 @@ export function sameEntries(a: LogEntries, b: LogEntries, lo: number, hi: number
   if (lo > hi) return true;
   if (termAt(a, lo) !== termAt(b, lo) || termAt(a, hi) !== termAt(b, hi)) return false;
   return (
-    sameItems(a.termStarts, b.termStarts, lo, hi, (x, y) => x.term === y.term) &&
+    sameItems(flatItems(a.termStarts), flatItems(b.termStarts), lo, hi, (x, y) => x.term === y.term) &&
     sameItems(a.configs, b.configs, lo, hi, (x, y) => configsEqual(x.config, y.config))
   );
 }
@@ -71,7 +73,7 @@ export function forEachRun(
   if (a > b) return;
   let from = a;
   let term = termAt(log, a);
-  for (const s of log.termStarts) {
+  for (const s of flatItems(log.termStarts)) {
     if (s.index <= a) continue;
     if (s.index > b) break;
     f(from, s.index - 1, term);

@@ -39,6 +39,8 @@ import {
   type Message,
   type RaftEvent,
   type RaftState,
+  flatItems,
+  toChunks,
 } from '../../src/index.js';
 import { Checker } from './checker.js';
 import { deepFreeze } from './freeze.js';
@@ -358,7 +360,7 @@ function suffixAfter(log: LogEntries, term: number, index: number): LogEntries {
     prevIndex: index,
     lastTerm: log.lastTerm,
     lastIndex: log.lastIndex,
-    termStarts: log.termStarts.filter((s) => s.index > index),
+    termStarts: toChunks(flatItems(log.termStarts).filter((s) => s.index > index)),
     configs: log.configs.filter((c) => c.index > index),
   };
 }

@@ -18,7 +18,14 @@
  *                   | send b <message> | installSnapshot b
  *                   | rejected propose notLeader leaderHint=a count=1 | invalidEvent <reason> | fatal <reason>
  */
-import type { Action, ClusterConfig, LogEntries, Message } from '../../src/index.js';
+import {
+  flatItems,
+  toChunks,
+  type Action,
+  type ClusterConfig,
+  type LogEntries,
+  type Message,
+} from '../../src/index.js';
 
 /** A position `(term,index)`. */
 export function fmtPos(term: number, index: number): string {
@@ -36,7 +43,7 @@ export function fmtConfig(c: ClusterConfig): string {
 /** The entries of a run, with runs of commands compressed: `[4:term(2) 5-7:cmd]`. */
 export function fmtEntryList(e: LogEntries): string {
   const specials: Array<{ index: number; text: string }> = [];
-  for (const s of e.termStarts) specials.push({ index: s.index, text: `term(${s.term})` });
+  for (const s of flatItems(e.termStarts)) specials.push({ index: s.index, text: `term(${s.term})` });
   for (const c of e.configs) specials.push({ index: c.index, text: fmtConfig(c.config) });
   specials.sort((x, y) => x.index - y.index);
   const parts: string[] = [];
@@ -156,7 +163,14 @@ export function parseEntries(prev: { term: number; index: number }, list: string
     if (first !== index + 1 || last < first) throw new Error(`entry "${token}" does not follow index ${index}`);
     index = last;
   }
-  return { prevTerm: prev.term, prevIndex: prev.index, lastTerm: term, lastIndex: index, termStarts, configs };
+  return {
+    prevTerm: prev.term,
+    prevIndex: prev.index,
+    lastTerm: term,
+    lastIndex: index,
+    termStarts: toChunks(termStarts),
+    configs,
+  };
 }
 
 /** Parse a message as {@link fmtMessage} prints it, sent by `from`. */

@@ -31,6 +31,7 @@ import {
   type LogEntries,
   type LogEntry,
 } from '../../src/log.js';
+import { flatItems } from '../../src/chunks.js';
 import { validateLogEntries } from '../../src/validate.js';
 import { fcParams } from '../support/seed';
 import { deepFreeze } from '../support/freeze';
@@ -120,7 +121,7 @@ function malformations(log: LogEntries): string[] {
   if (log.prevIndex > log.lastIndex) problems.push(`prevIndex ${log.prevIndex} > lastIndex ${log.lastIndex}`);
   let index = log.prevIndex;
   let term = log.prevTerm;
-  for (const s of log.termStarts) {
+  for (const s of flatItems(log.termStarts)) {
     if (s.index <= index || s.index > log.lastIndex)
       problems.push(`term start at ${s.index} outside (${index}, ${log.lastIndex}]`);
     if (s.term <= term) problems.push(`term start ${s.term} at ${s.index} not above ${term}`);
@@ -158,7 +159,7 @@ function disagreements(real: LogEntries, model: Model): string[] {
   // The compressed form is canonical: exactly the model's term starts and configurations.
   same(
     'termStarts',
-    real.termStarts,
+    flatItems(real.termStarts),
     model.entries.flatMap((e, k) => (e.kind === 'termStart' ? [{ index: model.prevIndex + 1 + k, term: e.term }] : [])),
   );
   same(
@@ -390,7 +391,7 @@ describe('log runs, by example (noraft log.rs)', () => {
 
   test('the representation grows with term starts and configurations, not with commands', () => {
     const big = appendCommands(log, 1_000_000);
-    expect(big.termStarts).toHaveLength(2);
+    expect(flatItems(big.termStarts)).toHaveLength(2);
     expect(big.configs).toHaveLength(1);
     expect(entryCount(big)).toBe(1_000_006);
     expect(termAt(big, 1_000_006)).toBe(3);
@@ -399,7 +400,7 @@ describe('log runs, by example (noraft log.rs)', () => {
   test('truncate then append: the tail is replaced', () => {
     const cut = truncateAfter(log, 3);
     expect(lastPosition(cut)).toEqual({ term: 1, index: 3 });
-    expect(cut.termStarts).toEqual([{ index: 2, term: 1 }]);
+    expect(cut.termStarts).toEqual([[{ index: 2, term: 1 }]]);
     const again = appendCommands(appendTermStart(cut, 4), 2);
     expect(lastPosition(again)).toEqual({ term: 4, index: 6 });
     expect(termAt(again, 5)).toBe(4);
@@ -518,7 +519,7 @@ const divergenceArb: fc.Arbitrary<Divergence> = fc
 /** The last index `<= common` where `remote` starts a term, or its anchor. */
 function lastTermStartAtOrBefore(remote: LogEntries, common: number): number {
   let index = remote.prevIndex;
-  for (const s of remote.termStarts) if (s.index <= common) index = s.index;
+  for (const s of flatItems(remote.termStarts)) if (s.index <= common) index = s.index;
   return index;
 }
 
@@ -563,7 +564,7 @@ describe('stripCommonPrefix: what a follower must append from an AppendEntries',
         const { local, remoteFull, common } = d;
         const remote = since(remoteFull, termAt(remoteFull, remoteFull.prevIndex), remoteFull.prevIndex)!;
         fc.pre(!containsPosition(local, remote.lastTerm, remote.lastIndex));
-        const partsAtTermStart = remote.termStarts.some((s) => s.index === common + 1);
+        const partsAtTermStart = flatItems(remote.termStarts).some((s) => s.index === common + 1);
         fc.pre(partsAtTermStart || local.lastIndex === common);
         expect(prevPosition(stripCommonPrefix(remote, local))).toEqual({ term: termAt(local, common), index: common });
       }),
