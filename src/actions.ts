@@ -11,7 +11,7 @@
  * 6. `broadcast`       — send a message to every peer.
  * 7. `send`            — send a message to one peer (ascending by `to`).
  * 8. `installSnapshot` — transfer the local snapshot to a peer (ascending by `to`).
- * 9. `rejected`, `invalidEvent`, `fatal`, `internalError` — outcomes to report; nothing to carry out
+ * 9. `readReady`, `rejected`, `invalidEvent`, `fatal`, `internalError` — outcomes to report; nothing to carry out
  *    (but `fatal` and `internalError` mean the node must be taken out of service).
  *
  * The persistence rule: every storage action (`saveHardState`, `compactLog`, `appendLog`) must be durable before
@@ -19,7 +19,17 @@
  * the storage actions, then send" is enough.
  */
 import { comparePositions, containsPosition, emptyEntries, since, spliceSuffix, type LogEntries } from './log.js';
-import { appendEntriesCall, appendEntriesReply, isCall, requestVote, type Message } from './messages.js';
+import {
+  appendEntriesCall,
+  appendEntriesReply,
+  channelOf,
+  isCall,
+  preVote,
+  readIndex,
+  readIndexReply,
+  requestVote,
+  type Message,
+} from './messages.js';
 
 /** Which wait the timer needs: the role decides. */
 export type TimerWait = 'heartbeat' | 'election' | 'follower';
@@ -105,19 +115,38 @@ export type RejectReason =
   | 'logFull'
   | 'snapshotFromFutureTerm'
   | 'snapshotNotCommitted'
-  | 'snapshotMismatch';
+  | 'snapshotMismatch'
+  | 'transferInProgress'
+  | 'notAVoter'
+  | 'alreadyLeader'
+  | 'duplicateRead'
+  | 'leaderChanged';
 
 /**
  * A request the node could not take. `request` names it, `reason` says why, `leaderHint` is the
- * node believed to lead (null when unknown) and `count` is how many commands a refused proposal
- * carried (0 for other requests). Nothing changed in the state.
+ * node believed to lead (null when unknown), `count` is how many commands a refused proposal
+ * carried (0 for other requests) and `id` the id of a refused read (null for other requests).
+ * Nothing changed in the state for the request itself (a read the node had accepted earlier is
+ * refused this way when it can no longer be served).
  */
 export interface Rejected {
   readonly type: 'rejected';
-  readonly request: 'propose' | 'heartbeat' | 'createCluster' | 'proposeConfig' | 'snapshotInstalled';
+  readonly request:
+    'propose' | 'heartbeat' | 'createCluster' | 'proposeConfig' | 'snapshotInstalled' | 'read' | 'transferLeadership';
   readonly reason: RejectReason;
   readonly leaderHint: string | null;
   readonly count: number;
+  readonly id: string | null;
+}
+
+/**
+ * The read `id` may be answered: once the application has applied every entry up to `index`, the
+ * state machine holds every write acknowledged before the read was issued (linearizability).
+ */
+export interface ReadReady {
+  readonly type: 'readReady';
+  readonly id: string;
+  readonly index: number;
 }
 
 /** The event was malformed; `reason` names the first problem found. The state is unchanged. */
@@ -159,6 +188,7 @@ export type Action =
   | Broadcast
   | Send
   | InstallSnapshot
+  | ReadReady
   | Rejected
   | InvalidEvent
   | Fatal
@@ -203,7 +233,13 @@ export function rejected(
   leaderHint: string | null,
   count: number,
 ): Rejected {
-  return { type: 'rejected', request, reason, leaderHint, count };
+  return { type: 'rejected', request, reason, leaderHint, count, id: null };
+}
+export function readRejected(id: string, reason: RejectReason, leaderHint: string | null): Rejected {
+  return { type: 'rejected', request: 'read', reason, leaderHint, count: 0, id };
+}
+export function readReady(id: string, index: number): ReadReady {
+  return { type: 'readReady', id, index };
 }
 export function invalidEvent(reason: string): InvalidEvent {
   return { type: 'invalidEvent', reason };
@@ -225,6 +261,7 @@ const RANK: { readonly [K in Action['type']]: number } = {
   broadcast: 5,
   send: 6,
   installSnapshot: 7,
+  readReady: 8,
   rejected: 8,
   invalidEvent: 8,
   fatal: 8,
@@ -381,15 +418,22 @@ function foldAction(out: Action[], a: Action): void {
       return;
     }
     case 'broadcast': {
-      const k = findType(out, a.type);
-      if (k < 0) insertByRank(out, a);
-      else out[k] = broadcast(mergeMessages((out[k] as Broadcast).message, a.message));
+      const channel = channelOf(a.message);
+      for (let k = 0; k < out.length; k++) {
+        const o = out[k]!;
+        if (o.type === 'broadcast' && channelOf(o.message) === channel) {
+          out[k] = broadcast(mergeMessages(o.message, a.message));
+          return;
+        }
+      }
+      insertByRank(out, a);
       return;
     }
     case 'send': {
+      const channel = channelOf(a.message);
       for (let k = 0; k < out.length; k++) {
         const o = out[k]!;
-        if (o.type === 'send' && o.to === a.to) {
+        if (o.type === 'send' && o.to === a.to && channelOf(o.message) === channel) {
           out[k] = send(a.to, mergeMessages(o.message, a.message));
           return;
         }
@@ -476,11 +520,12 @@ function rebaseMessage(m: Message, snap: CompactLog): Message | null {
       return e === m.entries ? m : appendEntriesCall(m.from, m.term, m.commitIndex, e);
     }
     case 'requestVote':
+    case 'preVote':
     case 'appendEntriesReply':
       if (comparePositions(m.lastTerm, m.lastIndex, snap.term, snap.index) >= 0) return m;
-      return m.type === 'requestVote'
-        ? requestVote(m.from, m.term, snap.term, snap.index)
-        : appendEntriesReply(m.from, m.term, snap.term, snap.index);
+      if (m.type === 'requestVote') return requestVote(m.from, m.term, snap.term, snap.index, m.transfer);
+      if (m.type === 'preVote') return preVote(m.from, m.term, snap.term, snap.index);
+      return appendEntriesReply(m.from, m.term, snap.term, snap.index);
     default:
       return m;
   }
@@ -497,11 +542,19 @@ function joinAppends(first: LogEntries, second: LogEntries): LogEntries | null {
 }
 
 /**
- * The message that replaces `older` when `newer` goes to the same destination: `newer`, except that
- * two AppendEntries merge — the later term and commit index, and the older entries extended by the
- * newer ones when the older run holds the newer anchor.
+ * The message that replaces `older` when `newer` goes to the same destination on the same channel
+ * (see `channelOf`): `newer`, except that two AppendEntries merge — the later term and commit index,
+ * and the older entries extended by the newer ones when the older run holds the newer anchor — and
+ * that forwarded reads (`readIndex`) and their answers (`readIndexReply`) join their lists.
  */
 export function mergeMessages(older: Message, newer: Message): Message {
+  if (older.type === 'readIndex' && newer.type === 'readIndex' && older.term === newer.term) {
+    const ids = older.ids.concat(newer.ids.filter((id) => !older.ids.includes(id)));
+    return readIndex(newer.from, newer.term, ids);
+  }
+  if (older.type === 'readIndexReply' && newer.type === 'readIndexReply') {
+    return readIndexReply(newer.from, newer.term, older.reads.concat(newer.reads));
+  }
   if (older.type !== 'appendEntries' || newer.type !== 'appendEntries') return newer;
   const o = older.entries;
   const n = newer.entries;

@@ -3,7 +3,7 @@
  * is persisted by the leader and broadcast to its peers in one step. Whether the append commits at
  * once (a single voter) is decided one level up, in `commit.ts`.
  */
-import { TIMER_HEARTBEAT, appendLog, broadcast, type Actions } from './actions.js';
+import { TIMER_HEARTBEAT, appendLog, broadcast, send, type Action, type Actions } from './actions.js';
 import { finalConfigOf, type ClusterConfig } from './config.js';
 import {
   appendCommands,
@@ -14,7 +14,7 @@ import {
   type LogEntries,
 } from './log.js';
 import { appendEntriesCall } from './messages.js';
-import { progressFor, type LeaderProgress } from './progress.js';
+import { progressFor, withAppendsSent, type LeaderProgress } from './progress.js';
 import { latestConfig, withLeaderLog, type LeaderState } from './state.js';
 
 /** What the leader appends: its log after the append, the new entries, its progress after it. */
@@ -73,16 +73,34 @@ export function finalConfigAppend(s: LeaderState): LeaderAppend {
   return configAppend(s, finalConfigOf(latestConfig(s)));
 }
 
-/** The leader after the append (commit index unchanged). */
-export function appendedState(s: LeaderState, a: LeaderAppend): LeaderState {
-  return withLeaderLog(s, a.log, a.progress);
+/**
+ * The leader after the append (commit index unchanged): one more append in flight to every peer
+ * but the `paused` slots (see `pausedSlots`).
+ */
+export function appendedState(s: LeaderState, a: LeaderAppend, paused: readonly number[] | null): LeaderState {
+  return withLeaderLog(s, a.log, withAppendsSent(a.progress, paused));
 }
 
 /**
  * The actions of an append: re-arm the heartbeat timer (a broadcast counts as a heartbeat), persist
- * the entries, send them to every peer with `commitIndex`.
+ * the entries, send them to every peer with `commitIndex` — or, when flow control pauses some
+ * peers (`paused` slots), to each of the others: a paused peer gets the entries once it answers.
  */
-export function appendActions(s: LeaderState, a: LeaderAppend, commitIndex: number): Actions {
-  if (a.progress.peers.length === 0) return [TIMER_HEARTBEAT, appendLog(a.entries)];
-  return [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(appendEntriesCall(s.id, s.term, commitIndex, a.entries))];
+export function appendActions(
+  s: LeaderState,
+  a: LeaderAppend,
+  commitIndex: number,
+  paused: readonly number[] | null,
+): Actions {
+  const peers = a.progress.peers;
+  if (peers.length === 0) return [TIMER_HEARTBEAT, appendLog(a.entries)];
+  const call = appendEntriesCall(s.id, s.term, commitIndex, a.entries);
+  if (paused === null) return [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(call)];
+  const actions: Action[] = [TIMER_HEARTBEAT, appendLog(a.entries)];
+  let p = 0;
+  for (let k = 0; k < peers.length; k++) {
+    if (paused[p] === k) p++;
+    else actions.push(send(peers[k]!, call));
+  }
+  return actions;
 }

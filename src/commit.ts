@@ -12,6 +12,7 @@ import { NO_ACTIONS, commitAdvanced, mergeActions } from './actions.js';
 import { appendActions, appendedState, finalConfigAppend, type LeaderAppend } from './append.js';
 import { isJoint, isSoloVoter } from './config.js';
 import { termAt } from './log.js';
+import { pausedFollowers } from './flow-control.js';
 import type { LeaderProgress } from './progress.js';
 import { jointMajorityIndex } from './quorum.js';
 import { becomeFollower } from './roles.js';
@@ -39,10 +40,11 @@ export function majorityCommitIndex(s: RaftState, p: LeaderProgress): number {
  * new commit index).
  */
 export function replicateAppend(s: LeaderState, a: LeaderAppend): StepResult {
-  const next = appendedState(s, a);
-  if (!isSoloVoter(latestConfig(next), s.id)) return [next, appendActions(s, a, s.commitIndex)];
+  const paused = pausedFollowers(s, a.progress);
+  const next = appendedState(s, a, paused);
+  if (!isSoloVoter(latestConfig(next), s.id)) return [next, appendActions(s, a, s.commitIndex, paused)];
   const committed = advanceCommit(next);
-  const own = appendActions(s, a, committed[0].commitIndex);
+  const own = appendActions(s, a, committed[0].commitIndex, paused);
   return [committed[0], committed[1].length === 0 ? own : mergeActions(own, committed[1])];
 }
 

@@ -40,6 +40,7 @@ import {
   latestConfigIndex,
   toCandidate,
   toLeader,
+  withoutLeaderContact,
   withMetrics,
   withVote,
   withVotes,
@@ -53,10 +54,9 @@ import {
  * nothing (and arms no timer), and so does a node whose term or log is at the top of the index
  * range (see `canGrow`). A solo voter wins at once.
  */
-export function startElection(s: RaftState): StepResult {
+export function startElection(s: RaftState, transfer = false): StepResult {
   const config = latestConfig(s);
-  if (!isVoter(config, s.id) && !stillNeededAsVoter(s)) return [s, NO_ACTIONS];
-  if (!canGrow(s)) return [s, NO_ACTIONS];
+  if (!canCampaign(s)) return [withoutLeaderContact(s), NO_ACTIONS];
   const term = s.term + 1;
   const candidate = toCandidate(s, term, bump(s.metrics, 'electionsStarted'));
   const save = saveHardState(term, s.id);
@@ -64,8 +64,16 @@ export function startElection(s: RaftState): StepResult {
     const [leader, actions] = becomeLeader(candidate);
     return [leader, mergeActions([save], actions)];
   }
-  const call = requestVote(s.id, term, s.log.lastTerm, s.log.lastIndex);
+  const call = requestVote(s.id, term, s.log.lastTerm, s.log.lastIndex, transfer);
   return [candidate, [TIMER_ELECTION, save, broadcast(call)]];
+}
+
+/**
+ * True when the node may campaign: a voter of its latest configuration (or one still needed, see
+ * `stillNeededAsVoter`), with room to grow (see `canGrow`).
+ */
+export function canCampaign(s: RaftState): boolean {
+  return (isVoter(latestConfig(s), s.id) || stillNeededAsVoter(s)) && canGrow(s);
 }
 
 /**
@@ -100,7 +108,10 @@ export function becomeLeader(s: CandidateState): StepResult {
   return replicateAppend(leader, termStartAppend(leader));
 }
 
-/** Handle a vote request (the term has already been reconciled by the caller). */
+/**
+ * Handle a vote request (the term has already been reconciled by the caller; with check-quorum, a
+ * request of a higher term reaching a node that hears from a live leader was ignored there).
+ */
 export function onRequestVote(s: RaftState, m: RequestVote): StepResult {
   if (m.term < s.term) {
     return [
@@ -126,6 +137,7 @@ export function onRequestVote(s: RaftState, m: RequestVote): StepResult {
  * would let any sender grow the state).
  */
 export function onRequestVoteReply(s: RaftState, m: RequestVoteReply): StepResult {
+  // A pre-candidate is not collecting votes: replies to an earlier campaign are late.
   if (s.role !== 'candidate') {
     return [withMetrics(s, bump(s.metrics, 'requestVoteRepliesIgnoredWhileNotCandidate')), NO_ACTIONS];
   }

@@ -57,9 +57,47 @@ export interface SnapshotInstalledEvent {
   readonly config: ClusterConfig;
 }
 
+/**
+ * A linearizable read (ReadIndex), named by the application's `id` (a non-empty string, unique
+ * among this node's reads in flight). The node answers with `readReady {id, index}` once it is
+ * safe to answer the read from the state machine after applying every entry up to `index`, or with
+ * `rejected {request: 'read', id}`. On the leader: it waits until the leader has committed an entry
+ * of its own term, takes the commit index, and confirms it still leads with one round of
+ * `leadershipCheck` messages shared by every read waiting (or, with `leaseReads`, answers at once
+ * while its lease holds). On a follower: the read is forwarded to the leader (`readIndex`) and the
+ * answer comes back as `readReady` on this node. A second read with the id of one in flight is
+ * rejected (`duplicateRead`); a node that cannot serve it (no leader known, the leader changed or
+ * stepped down) rejects it (`notLeader`, `leaderChanged`) with its leader hint. A read is never
+ * dropped without an answer while the node stays in service.
+ */
+export interface ReadEvent {
+  readonly type: 'read';
+  readonly id: string;
+}
+
+/**
+ * Hand leadership to the voter `to` (leader only). The leader brings `to` up to date, then tells
+ * it to campaign at once (`timeoutNow`); proposals are rejected with `transferInProgress` until the
+ * transfer ends: when `to` wins, or after `electionTimeoutTicks` ticks, when it is abandoned.
+ * Refused (`rejected`) on a node that is not leader, for `to` not a voter of the latest configuration
+ * (`notAVoter`), for the leader itself (`alreadyLeader`), and while another transfer is running
+ * (`transferInProgress`).
+ */
+export interface TransferLeadershipEvent {
+  readonly type: 'transferLeadership';
+  readonly to: string;
+}
+
 /** Requests from the application. (Named `...Event` so that none clashes with a DOM or library type.) */
 export type RequestEvent =
-  CreateClusterEvent | ProposeEvent | HeartbeatEvent | TimeoutEvent | ProposeConfigEvent | SnapshotInstalledEvent;
+  | CreateClusterEvent
+  | ProposeEvent
+  | HeartbeatEvent
+  | TimeoutEvent
+  | ProposeConfigEvent
+  | SnapshotInstalledEvent
+  | ReadEvent
+  | TransferLeadershipEvent;
 
 /** Anything `step` accepts. */
 export type RaftEvent = RequestEvent | Message;

@@ -31,6 +31,9 @@ export const step = stepImpl;
 export const mergeActions = mergeActionsImpl;
 export { stepAll } from './step.js';
 export { startNode, restartNode, applyToStoredLog, type PersistedState } from './node.js';
+export { DEFAULT_OPTIONS, BASIC_OPTIONS, type NodeOptions } from './options.js';
+export { isDisruptiveVoteRequest, isDisruptiveVoteFromNonMember, caughtUpNonVoters } from './queries.js';
+export type { Leadership, PendingRead } from './leadership.js';
 export { commitStatus, proposeCommands, type CommitStatus, type Proposal, type ProposeResult } from './proposals.js';
 export {
   latestConfig,
@@ -43,6 +46,7 @@ export {
   followerMatchIndex,
   type RaftState,
   type FollowerState,
+  type PreCandidateState,
   type CandidateState,
   type LeaderState,
   type Role,
@@ -61,6 +65,8 @@ export type {
   TimeoutEvent,
   ProposeConfigEvent,
   SnapshotInstalledEvent,
+  ReadEvent,
+  TransferLeadershipEvent,
 } from './events.js';
 export {
   type Action,
@@ -73,6 +79,7 @@ export {
   type InternalError,
   type InstallSnapshot,
   type InvalidEvent,
+  type ReadReady,
   type Rejected,
   type RejectReason,
   type SaveHardState,
@@ -83,11 +90,22 @@ export {
 export {
   truncateAppendEntries,
   stripAppendEntriesPrefix,
+  MESSAGE_TYPES,
   type Message,
+  type RaftMessage,
+  type ExtensionMessage,
   type RequestVote,
   type RequestVoteReply,
   type AppendEntries,
   type AppendEntriesReply,
+  type PreVote,
+  type PreVoteReply,
+  type TimeoutNow,
+  type LeadershipCheck,
+  type LeadershipCheckReply,
+  type ReadIndex,
+  type ReadIndexReply,
+  type ReadAnswer,
 } from './messages.js';
 export {
   containsPosition,

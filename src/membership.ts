@@ -39,6 +39,7 @@ import { configChangeInProgress, latestConfig, leaderHint, type RaftState, type 
  */
 export function proposeConfig(s: RaftState, config: ClusterConfig): StepResult {
   if (s.role !== 'leader') return [s, [rejected('proposeConfig', 'notLeader', leaderHint(s), 0)]];
+  if (s.lead.transferTo !== null) return [s, [rejected('proposeConfig', 'transferInProgress', s.id, 0)]];
   if (configChangeInProgress(s)) return [s, [rejected('proposeConfig', 'changeInProgress', s.id, 0)]];
   const current = latestConfig(s);
   if (!sameIds(config.voters, current.voters)) return [s, [rejected('proposeConfig', 'votersMismatch', s.id, 0)]];

@@ -47,6 +47,24 @@ export interface Metrics {
   readonly electionsStarted: number;
   /** Times this node became leader. */
   readonly leadershipsStarted: number;
+  /** Pre-vote rounds started (pre-vote on): a timer fired and the node asked before campaigning. */
+  readonly preVotesStarted: number;
+  /** Pre-votes refused because this node still hears from a live leader (or is the leader). */
+  readonly preVotesRefusedWhileLeaderAlive: number;
+  /** Pre-votes refused because the pre-candidate's log is behind this node's. */
+  readonly preVotesRefusedByLog: number;
+  /** Vote requests ignored (check-quorum on) because this node hears from a live leader or leads. */
+  readonly voteRequestsIgnoredWhileLeaderAlive: number;
+  /** Times this node stepped down as leader because a majority of voters went quiet (check-quorum). */
+  readonly checkQuorumStepDowns: number;
+  /** Leadership transfers this node started as leader. */
+  readonly transfersStarted: number;
+  /** Leadership transfers this node abandoned after an election timeout. */
+  readonly transfersAbandoned: number;
+  /** Reads this node answered with `readReady`. */
+  readonly readsReady: number;
+  /** Reads this node answered with `rejected`. */
+  readonly readsRejected: number;
 }
 
 /** The name of one counter. */
@@ -74,6 +92,15 @@ export const ZERO_METRICS: Metrics = Object.freeze({
   logDivergencesDetectedByLeader: 0,
   electionsStarted: 0,
   leadershipsStarted: 0,
+  preVotesStarted: 0,
+  preVotesRefusedWhileLeaderAlive: 0,
+  preVotesRefusedByLog: 0,
+  voteRequestsIgnoredWhileLeaderAlive: 0,
+  checkQuorumStepDowns: 0,
+  transfersStarted: 0,
+  transfersAbandoned: 0,
+  readsReady: 0,
+  readsRejected: 0,
 });
 
 /** The names of all the counters, in declaration order. */

@@ -14,20 +14,26 @@ import { EMPTY_CONFIG, makeConfig, type ClusterConfig } from './config.js';
 import { startElection } from './election.js';
 import { appendConfig, appendSuffix, emptyEntries, since, type LogEntries } from './log.js';
 import { ZERO_METRICS } from './metrics.js';
+import { parseOptions, type NodeOptions } from './options.js';
 import { initialFollower, latestConfig, leaderHint, withLog, type RaftState, type StepResult } from './state.js';
 import { isNatural, isNodeId, parseConfig, parseLogEntries } from './validate.js';
 
 /**
  * A fresh node: a follower in term 0 with an empty log and no configuration, as `[state, actions]`
  * like every other transition (the actions are empty: a fresh node arms no timer). It does nothing
- * until it either forms a cluster (`createCluster`) or hears from a leader.
+ * until it either forms a cluster (`createCluster`) or hears from a leader. `options` (see
+ * `NodeOptions`) default one by one to `DEFAULT_OPTIONS`.
  *
- * Throws a `TypeError` when `id` is not a non-empty string (constructors validate eagerly; only
- * `step` is total).
+ * Throws a `TypeError` when `id` is not a non-empty string or an option is unknown or out of range
+ * (constructors validate eagerly; only `step` is total).
  */
-export function startNode(id: string): StepResult {
+export function startNode(id: string, options?: Partial<NodeOptions>): StepResult {
   if (!isNodeId(id)) throw new TypeError('startNode: id must be a non-empty string');
+  const opts = parseOptions(options);
+  if (typeof opts === 'string') throw new TypeError(`startNode: ${opts}`);
   const state = initialFollower({
+    options: opts,
+    leaderAlive: false,
     id,
     term: 0,
     votedFor: null,
@@ -42,7 +48,8 @@ export function startNode(id: string): StepResult {
 /**
  * What a node must have persisted to restart: the last `saveHardState` it was asked for (term and
  * vote), its log (rebuilt from its `appendLog` and `compactLog` actions with `applyToStoredLog`, anchored at its snapshot
- * position if it compacted), and the configuration in effect at the snapshot position.
+ * position if it compacted), and the configuration in effect at the snapshot position; and its
+ * options (not persisted by raftstep: the application's configuration; missing ones default).
  */
 export interface PersistedState {
   readonly id: string;
@@ -50,6 +57,7 @@ export interface PersistedState {
   readonly votedFor: string | null;
   readonly log: LogEntries;
   readonly snapshotConfig: ClusterConfig;
+  readonly options?: Partial<NodeOptions>;
 }
 
 /**
@@ -67,6 +75,8 @@ export function restartNode(persisted: PersistedState): StepResult {
   const p = parsePersisted(persisted);
   if (typeof p === 'string') throw new TypeError(`restartNode: ${p}`);
   const state = initialFollower({
+    options: p.options,
+    leaderAlive: true,
     id: p.id,
     term: p.term,
     votedFor: p.votedFor,
@@ -104,7 +114,7 @@ export function applyToStoredLog(log: LogEntries, action: AppendLog | CompactLog
 }
 
 /** A plain copy of the persisted state, each field read once; or its problem. */
-function parsePersisted(x: PersistedState): string | PersistedState {
+function parsePersisted(x: PersistedState): string | (PersistedState & { readonly options: NodeOptions }) {
   if (typeof x !== 'object' || x === null) return 'persisted state must be an object';
   const id: unknown = x.id;
   const term: unknown = x.term;
@@ -117,7 +127,9 @@ function parsePersisted(x: PersistedState): string | PersistedState {
   if (log.lastTerm > term) return 'log.lastTerm must not exceed term';
   const snapshotConfig = parseConfig(x.snapshotConfig, 'snapshotConfig.');
   if (typeof snapshotConfig === 'string') return snapshotConfig;
-  return { id, term, votedFor, log, snapshotConfig };
+  const options = parseOptions(x.options);
+  if (typeof options === 'string') return options;
+  return { id, term, votedFor, log, snapshotConfig, options };
 }
 
 /**

@@ -16,22 +16,47 @@ import { allMembers, type ClusterConfig } from './config.js';
  * - `voterSlots` / `newVoterSlots`: for each voter of the old and of the new voter set, where its
  *   match index lives: `-1` for the leader itself, else a slot of `match`. Derived from the
  *   configuration, kept so that commit counting does no lookups.
+ * - `heard`: `heard[k]` is the tick (see `Leadership.ticks`) at which the leader last heard from
+ *   `peers[k]` in its term; 0 until then (a new leader counts every peer as heard at its election).
+ *   Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
+ * - `acked`: `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then.
+ * - `inflight`: `inflight[k]` is how many AppendEntries carrying entries were sent to `peers[k]`
+ *   and not answered yet (flow control, bounded by `maxInflightAppends`).
  */
 export interface LeaderProgress {
   readonly peers: readonly string[];
   readonly match: readonly number[];
   readonly voterSlots: readonly number[];
   readonly newVoterSlots: readonly number[];
+  readonly heard: readonly number[];
+  readonly acked: readonly number[];
+  readonly inflight: readonly number[];
+}
+
+/** The per-peer columns of {@link LeaderProgress}, aligned with `peers`. */
+interface Columns {
+  readonly match: readonly number[];
+  readonly heard: readonly number[];
+  readonly acked: readonly number[];
+  readonly inflight: readonly number[];
 }
 
 /** The one constructor of {@link LeaderProgress}. */
-export function makeProgress(
+function makeProgress(
   peers: readonly string[],
-  match: readonly number[],
   voterSlots: readonly number[],
   newVoterSlots: readonly number[],
+  c: Columns,
 ): LeaderProgress {
-  return { peers, match, voterSlots, newVoterSlots };
+  return {
+    peers,
+    match: c.match,
+    voterSlots,
+    newVoterSlots,
+    heard: c.heard,
+    acked: c.acked,
+    inflight: c.inflight,
+  };
 }
 
 /**
@@ -41,13 +66,15 @@ export function makeProgress(
  */
 export function progressFor(config: ClusterConfig, selfId: string, previous: LeaderProgress | null): LeaderProgress {
   const peers = allMembers(config).filter((id) => id !== selfId);
-  const match = peers.map((id) => {
-    if (previous === null) return 0;
-    const k = previous.peers.indexOf(id);
-    return k < 0 ? 0 : previous.match[k]!;
-  });
+  const kept = peers.map((id) => (previous === null ? -1 : previous.peers.indexOf(id)));
+  const column = (old: readonly number[] | undefined): number[] => kept.map((k) => (k < 0 ? 0 : old![k]!));
   const slotOf = (id: string): number => (id === selfId ? -1 : peers.indexOf(id));
-  return makeProgress(peers, match, config.voters.map(slotOf), config.newVoters.map(slotOf));
+  return makeProgress(peers, config.voters.map(slotOf), config.newVoters.map(slotOf), {
+    match: column(previous?.match),
+    heard: column(previous?.heard),
+    acked: column(previous?.acked),
+    inflight: column(previous?.inflight),
+  });
 }
 
 /** The slot of `id` in `progress`, or -1 when the leader does not track it. */
@@ -57,9 +84,112 @@ export function slotOf(progress: LeaderProgress, id: string): number {
   return -1;
 }
 
+/** A copy of `column` with slot `k` set to `value`. */
+function withSlot(column: readonly number[], k: number, value: number): readonly number[] {
+  const out = column.slice();
+  out[k] = value;
+  return out;
+}
+
+/** `progress` with new columns (those not given are kept). */
+function withColumns(p: LeaderProgress, c: Partial<Columns>): LeaderProgress {
+  return makeProgress(p.peers, p.voterSlots, p.newVoterSlots, {
+    match: c.match ?? p.match,
+    heard: c.heard ?? p.heard,
+    acked: c.acked ?? p.acked,
+    inflight: c.inflight ?? p.inflight,
+  });
+}
+
+/**
+ * `progress` after an AppendEntries reply from slot `k` whose last position the leader holds:
+ * match index `index`, heard from at tick `tick`, `inflight` appends in flight to it. The same
+ * object when nothing changed.
+ */
+export function afterReply(
+  progress: LeaderProgress,
+  k: number,
+  index: number,
+  tick: number,
+  inflight: number,
+): LeaderProgress {
+  const was = progress.inflight[k]!;
+  const sameMatch = progress.match[k] === index;
+  const sameHeard = progress.heard[k] === tick;
+  if (sameMatch && sameHeard && inflight === was) return progress;
+  return makeProgress(progress.peers, progress.voterSlots, progress.newVoterSlots, {
+    match: sameMatch ? progress.match : withSlot(progress.match, k, index),
+    heard: sameHeard ? progress.heard : withSlot(progress.heard, k, tick),
+    acked: progress.acked,
+    inflight: inflight === was ? progress.inflight : withSlot(progress.inflight, k, inflight),
+  });
+}
+
+/**
+ * `progress` after the leader answered a diverging reply from slot `k` with a repair: heard from
+ * at tick `tick`, and that one repair in flight (the appends sent before it will be refused).
+ */
+export function afterRepairSent(progress: LeaderProgress, k: number, tick: number): LeaderProgress {
+  return withColumns(progress, {
+    heard: progress.heard[k] === tick ? progress.heard : withSlot(progress.heard, k, tick),
+    inflight: withSlot(progress.inflight, k, 1),
+  });
+}
+
+/** `progress` with slot `k` heard from at tick `tick` and having acknowledged round `round`. */
+export function afterCheckReply(progress: LeaderProgress, k: number, round: number, tick: number): LeaderProgress {
+  if (progress.heard[k] === tick && progress.acked[k]! >= round) return progress;
+  return withColumns(progress, {
+    heard: progress.heard[k] === tick ? progress.heard : withSlot(progress.heard, k, tick),
+    acked: progress.acked[k]! >= round ? progress.acked : withSlot(progress.acked, k, round),
+  });
+}
+
+/**
+ * The slots that already have `max` appends in flight (flow control: they get nothing more until
+ * they answer), or null when there is none — the usual case, checked on every append.
+ */
+export function pausedSlots(progress: LeaderProgress, max: number): readonly number[] | null {
+  const inflight = progress.inflight;
+  let paused: number[] | null = null;
+  for (let k = 0; k < inflight.length; k++) {
+    if (inflight[k]! >= max) (paused ??= []).push(k);
+  }
+  return paused;
+}
+
+/** `progress` with one more append in flight to every slot but those in `paused` (sorted). */
+export function withAppendsSent(progress: LeaderProgress, paused: readonly number[] | null): LeaderProgress {
+  const inflight = progress.inflight.slice();
+  let p = 0;
+  for (let k = 0; k < inflight.length; k++) {
+    if (paused !== null && paused[p] === k) p++;
+    else inflight[k]!++;
+  }
+  return withColumns(progress, { inflight });
+}
+
+/** `progress` with one more append in flight to slot `k`. */
+export function withAppendSent(progress: LeaderProgress, k: number): LeaderProgress {
+  return withColumns(progress, { inflight: withSlot(progress.inflight, k, progress.inflight[k]! + 1) });
+}
+
+/**
+ * `progress` at a new tick: every follower heard from during the tick that just ended counts as
+ * having nothing in flight. It is alive, so what it still lacks was lost or is about to arrive;
+ * its next reply gets it resent (at most `maxEntriesPerAppend` entries, once per tick), and a
+ * follower paused by flow control resumes. A follower not heard from stays paused.
+ */
+export function afterTick(progress: LeaderProgress, endedTick: number): LeaderProgress {
+  const { heard, inflight } = progress;
+  let out: number[] | null = null;
+  for (let k = 0; k < inflight.length; k++) {
+    if (inflight[k] !== 0 && heard[k]! >= endedTick) (out ??= inflight.slice())[k] = 0;
+  }
+  return out === null ? progress : withColumns(progress, { inflight: out });
+}
+
 /** `progress` with the match index of slot `k` set to `index`. */
 export function withMatch(progress: LeaderProgress, k: number, index: number): LeaderProgress {
-  const match = progress.match.slice();
-  match[k] = index;
-  return makeProgress(progress.peers, match, progress.voterSlots, progress.newVoterSlots);
+  return withColumns(progress, { match: withSlot(progress.match, k, index) });
 }

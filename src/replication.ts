@@ -47,7 +47,10 @@ import {
 } from './log.js';
 import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
-import { slotOf, withMatch } from './progress.js';
+import { afterRepairSent, afterReply, slotOf } from './progress.js';
+import { limitEntries, shouldCatchUp } from './flow-control.js';
+import { handOver } from './transfer.js';
+import { readsAfterCommit, reforwardReads } from './reads.js';
 import {
   followerOf,
   halt,
@@ -62,11 +65,13 @@ import {
 /**
  * Propose `count` commands on the leader. They take the indices `lastIndex + 1 .. lastIndex + count`
  * in the current term. A node that is not leader changes nothing and reports a `rejected` action
- * with its leader hint. A count that would take the log past the last index commands may use
+ * with its leader hint; a leader handing leadership over reports `transferInProgress`. A count that
+ * would take the log past the last index commands may use
  * (`MAX_INDEX - RESERVED_INDICES`) is refused as an `invalidEvent`.
  */
 export function propose(s: RaftState, count: number): StepResult {
   if (s.role !== 'leader') return [s, [rejected('propose', 'notLeader', leaderHint(s), count)]];
+  if (s.lead.transferTo !== null) return [s, [rejected('propose', 'transferInProgress', s.id, count)]];
   if (!hasRoomFor(s.log, count, MAX_COMMAND_INDEX)) return [s, [invalidEvent(NO_ROOM_FOR_COMMANDS)]];
   return replicateAppend(s, commandsAppend(s, count));
 }
@@ -136,6 +141,7 @@ export function onAppendEntries(
   const unchanged =
     s.role === 'follower' &&
     s.votedFor === from &&
+    s.leaderAlive &&
     committed === s.commitIndex &&
     log === local &&
     metrics === s.metrics;
@@ -143,7 +149,11 @@ export function onAppendEntries(
   const reply = send(from, appendEntriesReply(s.id, s.term, log.lastTerm, log.lastIndex));
   const vote = s.votedFor === from ? null : saveHardState(s.term, from);
   const commit = committed > s.commitIndex ? commitAdvanced(committed) : null;
-  return [next, followerActions(vote, append, commit, reply)];
+  const actions = followerActions(vote, append, commit, reply);
+  // Reads forwarded to this leader and not answered yet go again with its heartbeats.
+  if (next.reads.length !== 0 && e.lastIndex === e.prevIndex)
+    return [next, mergeActions(actions, reforwardReads(next))];
+  return [next, actions];
 }
 
 /**
@@ -203,25 +213,41 @@ export function onAppendEntriesReply(
   const matched = progress.match[k]!;
   if (lastIndex < matched) return ignore(s, 'appendEntriesRepliesIgnoredBehindMatchIndex');
   const log = s.log;
-  if (!containsPosition(log, lastTerm, lastIndex)) return repairFollower(s, from, lastTerm, lastIndex);
+  if (!containsPosition(log, lastTerm, lastIndex)) return repairFollower(s, k, from, lastTerm, lastIndex);
 
   const upToDate = lastIndex === log.lastIndex;
+  // Flow control's count: this reply answers one append (all, when up to date); a catch-up send
+  // below adds one back.
+  const was = progress.inflight[k]!;
+  const remaining = upToDate || was === 0 ? 0 : was - 1;
+  const catchUp = !upToDate && shouldCatchUp(s, remaining);
+  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, catchUp ? remaining + 1 : remaining);
   let next: RaftState = s;
   let actions: readonly Action[] = NO_ACTIONS;
-  if (lastIndex > matched) {
-    const advanced = withMatch(progress, k, lastIndex);
-    const commitIndex = lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
+  if (advanced !== progress) {
+    const commitIndex =
+      lastIndex > matched && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
     const counted = withLeaderProgress(s, advanced, commitIndex);
     next = counted;
     if (commitIndex > s.commitIndex) {
       if (commitSettlesConfig(counted)) [next, actions] = commitUpTo(counted);
       else actions = [commitAdvanced(commitIndex)];
+      if (next.role === 'leader' && next.reads.length !== 0) [next, actions] = andThen(next, actions, readsAfterCommit);
     }
   }
-  if (upToDate || next.role !== 'leader') return [next, actions];
-  const rest = since(next.log, lastTerm, lastIndex)!;
+  if (next.role !== 'leader') return [next, actions];
+  if (next.lead.transferTo === from && upToDate) return andThen(next, actions, (l) => handOver(l, from));
+  if (!catchUp) return [next, actions];
+  // Behind, with nothing left in flight to it: send what it lacks (at most maxEntriesPerAppend).
+  const rest = limitEntries(next, since(next.log, lastTerm, lastIndex)!);
   const call = send(from, appendEntriesCall(next.id, next.term, next.commitIndex, rest));
   return [next, actions.length === 0 ? [call] : mergeActions(actions, [call])];
+}
+
+/** `f` applied to the leader `s`, its actions merged after `actions`. */
+function andThen(s: LeaderState, actions: readonly Action[], f: (s: LeaderState) => StepResult): StepResult {
+  const [next, more] = f(s);
+  return [next, actions.length === 0 ? more : mergeActions(actions, more)];
 }
 
 /**
@@ -235,7 +261,7 @@ export function onAppendEntriesReply(
  * rest in one step, so a divergent tail of any length is repaired in a bounded number of round
  * trips, not one entry per round trip.
  */
-function repairFollower(s: LeaderState, from: string, lastTerm: number, lastIndex: number): StepResult {
+function repairFollower(s: LeaderState, k: number, from: string, lastTerm: number, lastIndex: number): StepResult {
   const log = s.log;
   if (lastIndex > log.lastIndex && lastTerm >= s.term) {
     // Only this leader writes entries of its term, and it has none there: a reply no correct
@@ -250,9 +276,10 @@ function repairFollower(s: LeaderState, from: string, lastTerm: number, lastInde
   // Nothing to send (a longer follower log whose terms all fit under ours: not one a correct
   // follower of this leader holds, since the leader's log ends in its own term).
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
-  const rest = since(log, termAt(log, j), j)!;
+  const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  return [withMetrics(s, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
+  const probing = withLeaderProgress(s, afterRepairSent(s.progress, k, s.lead.ticks), s.commitIndex);
+  return [withMetrics(probing, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 
 function ignore(s: RaftState, counter: Parameters<typeof bump>[1]): StepResult {

@@ -6,10 +6,12 @@ import type { Actions } from './actions.js';
 import { allMembers, type ClusterConfig } from './config.js';
 import { firstAbove, termAt, type LogEntries } from './log.js';
 import type { Metrics } from './metrics.js';
+import { NEW_LEADERSHIP, NO_READS, type Leadership, type PendingRead } from './leadership.js';
+import type { NodeOptions } from './options.js';
 import type { LeaderProgress } from './progress.js';
 
-/** The three Raft roles. */
-export type Role = 'follower' | 'candidate' | 'leader';
+/** The Raft roles, and the pre-candidate of pre-vote (Raft thesis §9.6). */
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 /**
  * The fields every node state has, whatever its role. All of them are stable API: read them
@@ -22,9 +24,16 @@ export type Role = 'follower' | 'candidate' | 'leader';
  * - `commitIndex`: the highest index known committed.
  * - `log`: the uncompacted log, anchored at the snapshot position (see `LogEntries`).
  * - `snapshotConfig`: the configuration in effect at the snapshot position.
- * - `votes`: a candidate's granted votes, itself included (members of its configuration only);
- *   null in other roles.
+ * - `votes`: a candidate's granted votes (a pre-candidate's granted pre-votes), itself included
+ *   (voters of its latest configuration only); null in other roles.
  * - `progress`: a leader's replication progress; null in other roles.
+ * - `lead`: a leader's leadership bookkeeping (ticks, leadership checks, lease, transfer; see
+ *   `Leadership`); null in other roles.
+ * - `reads`: the reads this node accepted and has not answered yet (see `ReadEvent`).
+ * - `leaderAlive`: on a follower, true while it hears from its leader: it has accepted a message
+ *   of the leader's since its election timer last fired. Such a follower refuses pre-votes and, with
+ *   check-quorum, ignores vote requests. False in other roles.
+ * - `options`: the node's options (see `NodeOptions`), as given at start or restart.
  * - `metrics`: the counters of ignored and refused messages, elections and leaderships (see
  *   `Metrics`). Not persisted; they restart at zero.
  * - `halted`: null while healthy; the reason once the node stopped (a `fatal` inconsistency or an
@@ -40,6 +49,10 @@ interface StateFields {
   readonly snapshotConfig: ClusterConfig;
   readonly votes: readonly string[] | null;
   readonly progress: LeaderProgress | null;
+  readonly lead: Leadership | null;
+  readonly reads: readonly PendingRead[];
+  readonly leaderAlive: boolean;
+  readonly options: NodeOptions;
   readonly metrics: Metrics;
   readonly halted: string | null;
 }
@@ -49,6 +62,20 @@ export interface FollowerState extends StateFields {
   readonly role: 'follower';
   readonly votes: null;
   readonly progress: null;
+  readonly lead: null;
+}
+
+/**
+ * A pre-candidate: its election timer fired and, with pre-vote on, it asks whether it would win
+ * the next term before campaigning. Its term and vote are unchanged; `votes` are the pre-votes
+ * granted.
+ */
+export interface PreCandidateState extends StateFields {
+  readonly role: 'preCandidate';
+  readonly votes: readonly string[];
+  readonly progress: null;
+  readonly lead: null;
+  readonly leaderAlive: false;
 }
 
 /** A candidate of `term`: it voted for itself and counts the votes it was granted. */
@@ -56,6 +83,8 @@ export interface CandidateState extends StateFields {
   readonly role: 'candidate';
   readonly votes: readonly string[];
   readonly progress: null;
+  readonly lead: null;
+  readonly leaderAlive: false;
 }
 
 /** The leader of `term`: it tracks each follower's replication progress. */
@@ -63,6 +92,8 @@ export interface LeaderState extends StateFields {
   readonly role: 'leader';
   readonly votes: null;
   readonly progress: LeaderProgress;
+  readonly lead: Leadership;
+  readonly leaderAlive: false;
 }
 
 /**
@@ -71,7 +102,7 @@ export interface LeaderState extends StateFields {
  * it to {@link LeaderState}, whose `progress` is never null. Every state, whatever its role, has
  * the same fields in the same order (one shape for the JavaScript engine).
  */
-export type RaftState = FollowerState | CandidateState | LeaderState;
+export type RaftState = FollowerState | PreCandidateState | CandidateState | LeaderState;
 
 /**
  * What `step`, `startNode` and `restartNode` return: the next state and the actions to carry out,
@@ -95,6 +126,10 @@ function make(
   progress: LeaderProgress | null,
   metrics: Metrics,
   halted: string | null,
+  options: NodeOptions,
+  leaderAlive: boolean,
+  lead: Leadership | null,
+  reads: readonly PendingRead[],
 ): RaftState {
   return {
     id,
@@ -106,6 +141,10 @@ function make(
     snapshotConfig,
     votes,
     progress,
+    lead,
+    reads,
+    leaderAlive,
+    options,
     metrics,
     halted,
   } as RaftState;
@@ -120,6 +159,14 @@ export interface InitialFields {
   readonly log: LogEntries;
   readonly snapshotConfig: ClusterConfig;
   readonly metrics: Metrics;
+  /** The options, complete and checked (see `parseOptions`). */
+  readonly options: NodeOptions;
+  /**
+   * True for a restarted node: it may have heard from a live leader just before it went down, so it
+   * counts as hearing from one until its election timer first fires (a lease granted before the
+   * crash stays respected).
+   */
+  readonly leaderAlive: boolean;
 }
 
 /** A follower built from scratch (start or restart). */
@@ -136,6 +183,10 @@ export function initialFollower(f: InitialFields): FollowerState {
     null,
     f.metrics,
     null,
+    f.options,
+    f.leaderAlive,
+    null,
+    NO_READS,
   ) as FollowerState;
 }
 
@@ -153,6 +204,10 @@ export function toFollower(s: RaftState, term: number, leader: string | null): F
     null,
     s.metrics,
     s.halted,
+    s.options,
+    false,
+    null,
+    s.reads,
   ) as FollowerState;
 }
 
@@ -179,6 +234,10 @@ export function followerOf(
     null,
     metrics,
     s.halted,
+    s.options,
+    true,
+    null,
+    s.reads,
   ) as FollowerState;
 }
 
@@ -196,11 +255,61 @@ export function toCandidate(s: RaftState, term: number, metrics: Metrics): Candi
     null,
     metrics,
     s.halted,
+    s.options,
+    false,
+    null,
+    s.reads,
   ) as CandidateState;
 }
 
-/** A candidate that was granted `votes` (itself included). */
-export function withVotes(s: CandidateState, votes: readonly string[]): CandidateState {
+/**
+ * A pre-candidate in its current term (its term and vote unchanged), counting the pre-votes it was
+ * granted, itself included, with `metrics` (the pre-vote counted).
+ */
+export function toPreCandidate(s: RaftState, metrics: Metrics): PreCandidateState {
+  return make(
+    s.id,
+    'preCandidate',
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    [s.id],
+    null,
+    metrics,
+    s.halted,
+    s.options,
+    false,
+    null,
+    s.reads,
+  ) as PreCandidateState;
+}
+
+/** `state` (a follower whose election timer fired) no longer hearing from a live leader. */
+export function withoutLeaderContact<S extends RaftState>(s: S): S {
+  if (!s.leaderAlive) return s;
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    s.votes,
+    s.progress,
+    s.metrics,
+    s.halted,
+    s.options,
+    false,
+    s.lead,
+    s.reads,
+  ) as S;
+}
+
+/** A candidate or pre-candidate that was granted `votes` (itself included). */
+export function withVotes<S extends CandidateState | PreCandidateState>(s: S, votes: readonly string[]): S {
   return make(
     s.id,
     s.role,
@@ -213,7 +322,11 @@ export function withVotes(s: CandidateState, votes: readonly string[]): Candidat
     null,
     s.metrics,
     s.halted,
-  ) as CandidateState;
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
+  ) as S;
 }
 
 /** The leader of the candidate's term, tracking followers with `progress`. */
@@ -230,6 +343,76 @@ export function toLeader(s: CandidateState, progress: LeaderProgress, metrics: M
     progress,
     metrics,
     s.halted,
+    s.options,
+    false,
+    NEW_LEADERSHIP,
+    s.reads,
+  ) as LeaderState;
+}
+
+/** The leader with new leadership bookkeeping (ticks, rounds, lease, transfer). */
+export function withLeadership(s: LeaderState, lead: Leadership): LeaderState {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    null,
+    s.progress,
+    s.metrics,
+    s.halted,
+    s.options,
+    false,
+    lead,
+    s.reads,
+  ) as LeaderState;
+}
+
+/** `state` with the reads it holds replaced by `reads`. */
+export function withReads<S extends RaftState>(s: S, reads: readonly PendingRead[]): S {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    s.votes,
+    s.progress,
+    s.metrics,
+    s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    reads,
+  ) as S;
+}
+
+/** A leader's progress, leadership bookkeeping and reads, replaced together. */
+export function withLeaderBook(
+  s: LeaderState,
+  book: { readonly progress: LeaderProgress; readonly lead: Leadership; readonly reads: readonly PendingRead[] },
+): LeaderState {
+  return make(
+    s.id,
+    s.role,
+    s.term,
+    s.votedFor,
+    s.commitIndex,
+    s.log,
+    s.snapshotConfig,
+    null,
+    book.progress,
+    s.metrics,
+    s.halted,
+    s.options,
+    false,
+    book.lead,
+    book.reads,
   ) as LeaderState;
 }
 
@@ -247,6 +430,10 @@ export function withVote<S extends RaftState>(s: S, candidate: string): S {
     s.progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -264,6 +451,10 @@ export function withLeaderLog(s: LeaderState, log: LogEntries, progress: LeaderP
     progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as LeaderState;
 }
 
@@ -281,6 +472,10 @@ export function withLeaderProgress(s: LeaderState, progress: LeaderProgress, com
     progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as LeaderState;
 }
 
@@ -301,6 +496,10 @@ export function withSnapshot<S extends RaftState>(
     s.progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -318,6 +517,10 @@ export function halt<S extends RaftState>(s: S, reason: string, metrics: Metrics
     s.progress,
     metrics,
     reason,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -335,6 +538,10 @@ export function withLog<S extends RaftState>(s: S, log: LogEntries): S {
     s.progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -352,6 +559,10 @@ export function withCommitIndex<S extends RaftState>(s: S, commitIndex: number):
     s.progress,
     s.metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -369,6 +580,10 @@ export function withMetrics<S extends RaftState>(s: S, metrics: Metrics): S {
     s.progress,
     metrics,
     s.halted,
+    s.options,
+    s.leaderAlive,
+    s.lead,
+    s.reads,
   ) as S;
 }
 
@@ -423,10 +638,13 @@ export function peersOf(s: RaftState): readonly string[] {
   return allMembers(latestConfig(s)).filter((id) => id !== s.id);
 }
 
-/** The node this one believes leads: itself as leader, the followed node as follower, else null. */
+/**
+ * The node this one believes leads: itself as leader, the followed node as follower, else null (a
+ * follower that voted for itself, a leader stepped down by check-quorum, follows nobody).
+ */
 export function leaderHint(s: RaftState): string | null {
   if (s.role === 'leader') return s.id;
-  return s.role === 'follower' ? s.votedFor : null;
+  return s.role === 'follower' && s.votedFor !== s.id ? s.votedFor : null;
 }
 
 /**

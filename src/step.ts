@@ -2,7 +2,18 @@
  * The reducer. `step` only checks the event and dispatches it to the module that owns the rule.
  */
 import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type Actions } from './actions.js';
-import { onRequestVote, onRequestVoteReply, startElection } from './election.js';
+import { onRequestVote, onRequestVoteReply } from './election.js';
+import { onPreVote, onPreVoteReply } from './prevote.js';
+import {
+  onLeadershipCheck,
+  onLeadershipCheckReply,
+  onRead,
+  onReadIndex,
+  onReadIndexReply,
+  settleReads,
+} from './reads.js';
+import { onTimeout } from './timeout.js';
+import { onTimeoutNow, transferLeadership } from './transfer.js';
 import type { RaftEvent } from './events.js';
 import type { LogEntries } from './log.js';
 import { appendEntriesCall, appendEntriesReply, type Message } from './messages.js';
@@ -11,13 +22,14 @@ import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
 import { halt, type RaftState, type StepResult } from './state.js';
-import { adoptTerm, atOwnTerm, ignoredForTerm } from './term.js';
+import { adoptTerm, atOwnTerm, ignoredForTerm, keepsTerm } from './term.js';
 import {
   NOT_AN_OBJECT,
   appendEntriesProblem,
   isEventObject,
   parseAppendedEntries,
   parseCreateCluster,
+  parseExtension,
   parsePositionMessage,
   parseProposeConfig,
   parseProposeCount,
@@ -65,7 +77,8 @@ export function step(state: RaftState, event: RaftEvent): StepResult {
   // The parsers never throw (see validate.ts), nor do the reads of `appendEntriesEvent` and
   // `appendEntriesReplyEvent` (caught there): an exception from here on is a rule's, a bug.
   try {
-    return dispatch(state, event, type);
+    const result = dispatch(state, event, type);
+    return state.reads.length === 0 && result[0].reads.length === 0 ? result : settleReads(state, result);
   } catch (err) {
     return onInternalError(state, typeof type === 'string' ? type : '', err);
   }
@@ -129,7 +142,7 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
     case 'heartbeat':
       return heartbeat(s);
     case 'timeout':
-      return s.role === 'leader' ? heartbeat(s) : startElection(s);
+      return onTimeout(s);
     case 'createCluster': {
       const c = parseCreateCluster(e);
       if (typeof c === 'string') return invalid(s, c);
@@ -144,6 +157,21 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
       const snap = parseSnapshotInstalled(e);
       if (typeof snap === 'string') return invalid(s, snap);
       return onSnapshotInstalled(s, snap.term, snap.index, snap.config);
+    }
+    case 'preVote':
+    case 'preVoteReply':
+    case 'timeoutNow':
+    case 'leadershipCheck':
+    case 'leadershipCheckReply':
+    case 'readIndex':
+    case 'readIndexReply':
+    case 'read':
+    case 'transferLeadership': {
+      const x = parseExtension(e, type);
+      if (typeof x === 'string') return invalid(s, x);
+      if (x.type === 'read') return onRead(s, x.id);
+      if (x.type === 'transferLeadership') return transferLeadership(s, x.to);
+      return onMessage(s, x);
     }
     default:
       return invalid(s, unknownTypeProblem(type));
@@ -214,7 +242,7 @@ function onMessage(s: RaftState, m: Message): StepResult {
   if (atOwnTerm(s, m.from, m.term)) return handleMessage(s, m);
   const ignored = ignoredForTerm(s, m);
   if (ignored !== null) return ignored;
-  if (m.term === s.term) return handleMessage(s, m);
+  if (m.term === s.term || keepsTerm(m)) return handleMessage(s, m);
   const down = adoptTerm(s, m.term);
   const handled = handleMessage(down[0], m);
   return [handled[0], mergeActions(down[1], handled[1])];
@@ -231,6 +259,20 @@ function handleMessage(s: RaftState, m: Message): StepResult {
       return onRequestVote(s, m);
     case 'requestVoteReply':
       return onRequestVoteReply(s, m);
+    case 'preVote':
+      return onPreVote(s, m);
+    case 'preVoteReply':
+      return onPreVoteReply(s, m);
+    case 'timeoutNow':
+      return onTimeoutNow(s, m);
+    case 'leadershipCheck':
+      return onLeadershipCheck(s, m);
+    case 'leadershipCheckReply':
+      return onLeadershipCheckReply(s, m);
+    case 'readIndex':
+      return onReadIndex(s, m);
+    case 'readIndexReply':
+      return onReadIndexReply(s, m);
   }
 }
 

@@ -2,6 +2,14 @@
  * Terms (Raft §5.1): every message carries its sender's term. A node ignores its own messages,
  * adopts a higher term by stepping down to follower before the message's own rule handles it, and
  * refuses a term so far above its own that adopting it would waste the term space.
+ *
+ * Two extensions change the rule. Pre-vote (`prevote.ts`): a pre-vote request and a granted
+ * pre-vote carry the term the pre-candidate would campaign in, not a term anyone is in, so neither
+ * raises the receiver's term (a refused pre-vote carries the refuser's real term and does).
+ * Check-quorum: a vote request of a higher term reaching a node that hears from a live leader (the
+ * leader itself, or a follower whose election timer has not fired since its leader's last message)
+ * is ignored, term and all, unless it comes from a leadership transfer: a node that was partitioned
+ * away cannot depose a healthy leader by campaigning at a higher term (etcd's rule).
  */
 import { NO_ACTIONS } from './actions.js';
 import type { Message } from './messages.js';
@@ -37,10 +45,29 @@ export function atOwnTerm(s: RaftState, from: string, term: number): boolean {
 export function ignoredForTerm(s: RaftState, m: Message): StepResult | null {
   if (m.from === s.id) return [withMetrics(s, bump(s.metrics, 'selfMessagesIgnored')), NO_ACTIONS];
   if (m.term - s.term > MAX_STEP) return [withMetrics(s, bump(s.metrics, 'termJumpsRefused')), NO_ACTIONS];
+  if (m.type === 'requestVote' && m.term > s.term && m.transfer !== true && ignoresVotesInLease(s)) {
+    return [withMetrics(s, bump(s.metrics, 'voteRequestsIgnoredWhileLeaderAlive')), NO_ACTIONS];
+  }
   return null;
 }
 
 /** A message from a higher term: step down to follower in that term (the message is handled after). */
 export function adoptTerm(s: RaftState, term: number): StepResult {
   return becomeFollower(withMetrics(s, bump(s.metrics, 'termAdvancesFromMessages')), term);
+}
+
+/**
+ * True for the messages whose term is not the sender's current term and so never raises the
+ * receiver's: pre-vote requests and granted pre-votes (see above).
+ */
+export function keepsTerm(m: Message): boolean {
+  return m.type === 'preVote' || (m.type === 'preVoteReply' && m.granted);
+}
+
+/**
+ * True when, with check-quorum on, this node ignores vote requests of higher terms: it leads, or
+ * it follows a leader it has heard from since its election timer last fired.
+ */
+function ignoresVotesInLease(s: RaftState): boolean {
+  return s.options.checkQuorum && (s.role === 'leader' || (s.role === 'follower' && s.leaderAlive));
 }

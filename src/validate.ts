@@ -22,18 +22,29 @@ import type {
   ProposeEvent,
   ProposeConfigEvent,
   RaftEvent,
+  ReadEvent,
   SnapshotInstalledEvent,
   TimeoutEvent,
+  TransferLeadershipEvent,
 } from './events.js';
 import { NO_ITEMS, toChunks } from './chunks.js';
 import { makeEntries, type ConfigEntry, type LogEntries, type TermStart } from './log.js';
 import {
   appendEntriesCall,
   appendEntriesReply,
+  leadershipCheck,
+  leadershipCheckReply,
+  preVote,
+  preVoteReply,
+  readIndex,
+  readIndexReply,
   requestVote,
   requestVoteReply,
+  timeoutNow,
   type AppendEntries,
   type AppendEntriesReply,
+  type ExtensionMessage,
+  type ReadAnswer,
   type RequestVote,
   type RequestVoteReply,
 } from './messages.js';
@@ -143,9 +154,117 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
       return readProposeConfig(event);
     case 'snapshotInstalled':
       return readSnapshotInstalled(event);
+    case 'preVote':
+    case 'preVoteReply':
+    case 'timeoutNow':
+    case 'leadershipCheck':
+    case 'leadershipCheckReply':
+    case 'readIndex':
+    case 'readIndexReply':
+    case 'read':
+    case 'transferLeadership':
+      return readExtension(event, type);
     default:
       return unknownTypeProblem(type);
   }
+}
+
+/** The event types of the protocol extensions: their messages and the application's requests. */
+export type ExtensionType = ExtensionMessage['type'] | 'read' | 'transferLeadership';
+
+/** An extension message or request (see {@link ExtensionType}), copied; or its problem. Never throws. */
+export function parseExtension(
+  event: EventObject,
+  type: ExtensionType,
+): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent> {
+  try {
+    return readExtension(event, type);
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+function readExtension(
+  event: EventObject,
+  type: ExtensionType,
+): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent> {
+  if (type === 'read') {
+    const id = event.id;
+    return isNodeId(id) ? { type: 'read', id } : 'id must be a non-empty string';
+  }
+  if (type === 'transferLeadership') {
+    const to = event.to;
+    return isNodeId(to) ? { type: 'transferLeadership', to } : 'to must be a non-empty string';
+  }
+  const from = event.from;
+  const term = event.term;
+  if (!isNodeId(from)) return 'from must be a non-empty string';
+  if (!isNatural(term)) return notNatural('term');
+  switch (type) {
+    case 'preVote': {
+      const lastTerm = event.lastTerm;
+      const lastIndex = event.lastIndex;
+      const problem = positionMessageProblem(from, term, lastTerm, lastIndex);
+      return problem ?? preVote(from, term, lastTerm as number, lastIndex as number);
+    }
+    case 'preVoteReply': {
+      const granted = event.granted;
+      return typeof granted === 'boolean' ? preVoteReply(from, term, granted) : 'granted must be a boolean';
+    }
+    case 'timeoutNow':
+      return timeoutNow(from, term);
+    case 'leadershipCheck':
+    case 'leadershipCheckReply': {
+      const round = event.round;
+      if (!isNatural(round) || round < 1) return 'round must be an integer from 1 to 2^53 - 2';
+      return type === 'leadershipCheck' ? leadershipCheck(from, term, round) : leadershipCheckReply(from, term, round);
+    }
+    case 'readIndex': {
+      const ids = readIds(event.ids);
+      return typeof ids === 'string' ? ids : readIndex(from, term, ids);
+    }
+    case 'readIndexReply': {
+      const reads = readAnswers(event.reads);
+      return typeof reads === 'string' ? reads : readIndexReply(from, term, reads);
+    }
+  }
+}
+
+/** A non-empty list of read ids without duplicates, copied; or its problem. */
+function readIds(x: unknown): Parsed<readonly string[]> {
+  if (!Array.isArray(x)) return 'ids must be an array of read ids';
+  const list = x as readonly unknown[];
+  const n = list.length;
+  if (n === 0) return 'ids must not be empty';
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const id = list[i];
+    if (!isNodeId(id)) return `ids[${i}] must be a non-empty string`;
+    if (seen.has(id)) return `ids[${i}] repeats "${id}"`;
+    seen.add(id);
+    out.push(id);
+  }
+  return out;
+}
+
+/** A non-empty list of read answers `{id, index}` (index -1 for a refusal), copied; or its problem. */
+function readAnswers(x: unknown): Parsed<readonly ReadAnswer[]> {
+  if (!Array.isArray(x)) return 'reads must be an array of {id, index}';
+  const list = x as readonly unknown[];
+  const n = list.length;
+  if (n === 0) return 'reads must not be empty';
+  const out: ReadAnswer[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = list[i];
+    if (!isObject(a)) return `reads[${i}] must be an object`;
+    const id = a.id;
+    const index = a.index;
+    if (!isNodeId(id)) return `reads[${i}].id must be a non-empty string`;
+    if (index !== -1 && !isNatural(index)) return `reads[${i}].index must be -1 or an integer from 0 to 2^53 - 2`;
+    out.push({ id, index });
+  }
+  return out;
 }
 
 // The parsers `step` calls. Each reads its event inside a try, so that a getter or a proxy trap that
@@ -258,9 +377,12 @@ function readPositionMessage(
   const lastIndex = event.lastIndex;
   const problem = positionMessageProblem(from, term, lastTerm, lastIndex);
   if (problem !== null) return problem;
-  return type === 'requestVote'
-    ? requestVote(from as string, term as number, lastTerm as number, lastIndex as number)
-    : appendEntriesReply(from as string, term as number, lastTerm as number, lastIndex as number);
+  if (type === 'appendEntriesReply') {
+    return appendEntriesReply(from as string, term as number, lastTerm as number, lastIndex as number);
+  }
+  const transfer = event.transfer;
+  if (transfer !== undefined && typeof transfer !== 'boolean') return 'transfer must be a boolean when present';
+  return requestVote(from as string, term as number, lastTerm as number, lastIndex as number, transfer === true);
 }
 
 /**

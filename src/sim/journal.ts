@@ -4,7 +4,7 @@
  * runs the user's world invariants after each event, and reports what it finds — violations, which
  * stop the run, and happenings in words — stamped with the event number and the virtual time.
  */
-import type { PersistedState, RaftEvent, RaftState } from '../index.js';
+import type { NodeOptions, PersistedState, RaftEvent, RaftState } from '../index.js';
 import type { Clock } from './clock.js';
 import { hashState } from './hash.js';
 import type { SimOptions } from './options.js';
@@ -14,7 +14,7 @@ import { SimViolation, type InvariantName, type Violation } from './violation.js
 
 /** What happened to a node in one event, as the trace records it. */
 export type NodeEvent =
-  | { readonly start: true }
+  | { readonly start: true; readonly options: NodeOptions }
   | { readonly step: RaftEvent }
   | { readonly restart: PersistedState }
   | { readonly crash: true }

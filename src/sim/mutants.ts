@@ -15,9 +15,11 @@ const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
 /** The highest log index an event may carry (2^53 - 2: one more must still be a safe integer). */
 const HIGHEST_INDEX = Number.MAX_SAFE_INTEGER - 1;
 
-/** Grants votes without the log check: every candidate looks as up to date as can be. */
+/** Grants votes (and pre-votes) without the log check: every candidate looks as up to date as can be. */
 const votesWithoutLogCheck: Stepper = (s, e) =>
-  e.type === 'requestVote' ? step(s, { ...e, lastTerm: e.term, lastIndex: HIGHEST_INDEX }) : step(s, e);
+  e.type === 'requestVote' || e.type === 'preVote'
+    ? step(s, { ...e, lastTerm: e.term, lastIndex: HIGHEST_INDEX })
+    : step(s, e);
 
 /** A leader that commits what one follower acknowledged (a minority). */
 const commitsOnAMinority: Stepper = (s, e) => {

@@ -15,6 +15,7 @@ import {
   type Actions,
   type Message,
   type PersistedState,
+  type NodeOptions,
   type RaftState,
   type StepResult,
 } from '../index.js';
@@ -66,8 +67,9 @@ export class SimNode {
   constructor(
     readonly id: string,
     machine: Machine,
+    options: NodeOptions,
   ) {
-    this.state = startNode(id)[0];
+    this.state = startNode(id, options)[0];
     this.machine = machine;
   }
 }
@@ -80,6 +82,8 @@ export interface NodesParts {
   readonly app: SimApplication | null;
   /** Carry out the actions a restarted node asks for (`restartNode`'s), as after any step. */
   readonly execute: (node: SimNode, state: RaftState, actions: Actions) => void;
+  /** The options every node starts and restarts with. */
+  readonly nodeOptions: NodeOptions;
 }
 
 /** See the module comment. */
@@ -134,9 +138,10 @@ export class Nodes {
   start(id: string): SimNode {
     if (this.hosts.has(id)) throw new Error(`node ${id} already exists`);
     const { journal, checker } = this.parts;
-    const h = new SimNode(id, this.initialMachine());
+    const options = this.parts.nodeOptions;
+    const h = new SimNode(id, this.initialMachine(), options);
     this.hosts.set(id, h);
-    journal.record(id, { start: true });
+    journal.record(id, { start: true, options });
     checker.onStart(h);
     journal.afterEvent(id);
     return h;
@@ -171,6 +176,7 @@ export class Nodes {
       votedFor: d.votedFor,
       log: d.log,
       snapshotConfig: d.snapshotConfig,
+      options: this.parts.nodeOptions,
     };
     let result: StepResult;
     try {

@@ -3,6 +3,7 @@
  * the virtual world. Options are plain JSON, recorded in every trace header.
  */
 
+import { BASIC_OPTIONS, DEFAULT_OPTIONS as DEFAULT_NODE_OPTIONS, type NodeOptions } from '../index.js';
 import type { MutantName } from './mutants.js';
 
 /** The faults the simulator can inject. */
@@ -103,6 +104,29 @@ export interface SimOptions {
   readonly checkpointEvery: number;
   /** Run every node with a deliberately broken step (see `MUTANTS`), or null for the real one. */
   readonly mutant: MutantName | null;
+  /**
+   * The protocol extensions the nodes run: `all` (raftstep's defaults: pre-vote, check-quorum, flow
+   * control) or `none` (the base protocol, as raftstep 0.1 and noraft). See `nodeOptionsFor`.
+   */
+  readonly features: Features;
+}
+
+/** Which protocol extensions simulated nodes run (see `SimOptions.features`). */
+export type Features = 'all' | 'none';
+
+/**
+ * The node options of a simulation: the extensions `features` selects, and an election timeout in
+ * ticks that the simulated timers keep (a follower's timer is at least `followerMin`, so at least
+ * `followerMin / heartbeat` heartbeat intervals: what `NodeOptions.electionTimeoutTicks` requires).
+ */
+export function nodeOptionsFor(o: SimOptions): NodeOptions {
+  if (o.features === 'none') return BASIC_OPTIONS;
+  const ticks = Math.max(2, Math.floor(o.timing.followerMin / o.timing.heartbeat));
+  return {
+    ...DEFAULT_NODE_OPTIONS,
+    electionTimeoutTicks: ticks,
+    leaseDriftTicks: Math.min(DEFAULT_NODE_OPTIONS.leaseDriftTicks, ticks - 1),
+  };
 }
 
 /** Options as given by a caller: anything left out takes its default. */
@@ -158,6 +182,7 @@ export const DEFAULT_OPTIONS: SimOptions = Object.freeze({
   record: true,
   checkpointEvery: 64,
   mutant: null,
+  features: 'all',
 });
 
 /**
@@ -200,6 +225,7 @@ export function normalizeOptions(input: SimOptionsInput = {}): SimOptions {
     record: input.record ?? d.record,
     checkpointEvery: input.checkpointEvery ?? d.checkpointEvery,
     mutant: input.mutant ?? d.mutant,
+    features: input.features ?? d.features,
   };
   const int = (name: string, v: number, lo: number, hi: number): void => {
     if (!Number.isSafeInteger(v) || v < lo || v > hi)
@@ -212,6 +238,10 @@ export function normalizeOptions(input: SimOptionsInput = {}): SimOptions {
   int('maxMembers', o.maxMembers, o.nodes, 9);
   int('livenessTimeout', o.livenessTimeout, 1, Number.MAX_SAFE_INTEGER);
   int('checkpointEvery', o.checkpointEvery, 1, Number.MAX_SAFE_INTEGER);
+  if (o.features !== 'all' && o.features !== 'none') {
+    throw new RangeError(`features must be "all" or "none", not ${JSON.stringify(o.features)}`);
+  }
+  if (o.timing.heartbeat < 1) throw new RangeError('timing.heartbeat must be at least 1');
   if (o.mutant !== null && !MUTANT_LIST.includes(o.mutant)) {
     throw new RangeError(`unknown mutant "${String(o.mutant)}" (known: ${MUTANT_LIST.join(', ')})`);
   }

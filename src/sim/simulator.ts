@@ -18,7 +18,7 @@ import { hashState } from './hash.js';
 import { awaitLiveness, type LivenessReport } from './liveness.js';
 import { stepFor } from './mutants.js';
 import { MEMBERSHIP_CHANGES, Operator } from './operator.js';
-import { normalizeOptions, type SimOptions, type SimOptionsInput } from './options.js';
+import { nodeOptionsFor, normalizeOptions, type SimOptions, type SimOptionsInput } from './options.js';
 import type { Trace } from './trace.js';
 import { SimViolation, type Violation } from './violation.js';
 import type { SimApplication, Stepper } from './plugins.js';
@@ -136,6 +136,7 @@ export class Simulation {
       checkpointEvery: options.checkpointEvery,
       headerOptions: options,
       headerNodes: this.ids,
+      nodeOptions: nodeOptionsFor(options),
       step: plugins.step ?? stepFor(options),
       ...(plugins.app !== undefined ? { app: plugins.app } : {}),
       ...(plugins.invariants !== undefined ? { invariants: plugins.invariants } : {}),

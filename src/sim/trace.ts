@@ -28,6 +28,7 @@ import {
   restartNode,
   startNode,
   step as realStep,
+  type NodeOptions,
   type PersistedState,
   type RaftEvent,
   type RaftState,
@@ -62,7 +63,7 @@ interface EventBase {
 
 /** One event of one node. */
 export type TraceEvent =
-  | (EventBase & { readonly start: true })
+  | (EventBase & { readonly start: true; readonly options?: Partial<NodeOptions> })
   | (EventBase & { readonly step: RaftEvent })
   | (EventBase & { readonly restart: PersistedState })
   | (EventBase & { readonly crash: true })
@@ -266,7 +267,7 @@ export function applyTraceEvent(state: RaftState | null, e: TraceEvent, stepper:
     if (state === null) throw new Error(`event ${e.n}: ${e.node} stepped while not running`);
     return stepper(state, e.step)[0];
   }
-  if ('start' in e) return startNode(e.node)[0];
+  if ('start' in e) return startNode(e.node, e.options)[0];
   if ('restart' in e) return restartNode(e.restart)[0];
   return null;
 }

@@ -18,9 +18,11 @@
  * test delivers, drops or duplicates them (`mode: 'manual'`, used by the model-based tests).
  */
 import {
+  DEFAULT_OPTIONS as DEFAULT_NODE_OPTIONS,
   positionAndConfigAt,
   step as realStep,
   type ClusterConfig,
+  type NodeOptions,
   type RaftEvent,
   type StepResult,
 } from '../index.js';
@@ -75,6 +77,8 @@ export interface WorldOptions {
   readonly headerOptions?: SimOptions | null;
   /** The initial node ids recorded in the trace header. */
   readonly headerNodes?: readonly string[];
+  /** The options every node starts and restarts with (the core's defaults when left out). */
+  readonly nodeOptions?: NodeOptions;
 }
 
 /** The simulated world. See the module comment. */
@@ -126,6 +130,7 @@ export class World {
       stats,
       app,
       execute: (h, state, actions) => this.executor.execute(h, state, actions, null, null),
+      nodeOptions: options.nodeOptions ?? DEFAULT_NODE_OPTIONS,
     }));
     const stepper = options.step ?? realStep;
     this.executor = new Executor({

@@ -40,6 +40,7 @@ import {
   type LogEntries,
   type RaftState,
 } from '../../src/index.js';
+import { DEFAULT_OPTIONS } from '../../src/options.js';
 import { appendCommands, appendConfig, appendTermStart, emptyEntries, since } from '../../src/log.js';
 import { ZERO_METRICS } from '../../src/metrics.js';
 import { progressFor, withMatch } from '../../src/progress.js';
@@ -303,6 +304,8 @@ function configOf(model: readonly ModelEntry[], index: number): ClusterConfig {
 
 function nodeWith(log: LogEntries, snapshotConfig: ClusterConfig, commitIndex: number): RaftState {
   return initialFollower({
+    options: DEFAULT_OPTIONS,
+    leaderAlive: false,
     id: 'a',
     term: log.lastTerm,
     votedFor: null,

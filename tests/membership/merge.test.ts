@@ -10,6 +10,7 @@
  * branch: gaps and divergences) and installs of q's snapshots — on x's log, beyond it, or on the
  * other branch, which resets x's log.
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import {
   EMPTY_CONFIG,
@@ -148,7 +149,14 @@ describe('merged actions across snapshot installs are what the steps ask for one
         const commonEnd = flatItems(w.f.termStarts).find((t) => t.term === w.tF)!.index - 1;
         const log = w.f;
         const events = resolve(specs, w, commonEnd);
-        const [start] = restartNode({ id: 'x', term: w.tF, votedFor: 'p', log, snapshotConfig: EMPTY_CONFIG });
+        const [start] = restartNode({
+          options: BASIC_OPTIONS,
+          id: 'x',
+          term: w.tF,
+          votedFor: 'p',
+          log,
+          snapshotConfig: EMPTY_CONFIG,
+        });
         // One by one.
         const one: Disk = { ...freshDisk(), log };
         let s: RaftState = start;

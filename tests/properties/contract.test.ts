@@ -15,6 +15,7 @@
  * (d) An event that changes nothing returns the same state object.
  * (e) Small state: the state does not grow with the number of commands committed.
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -87,11 +88,12 @@ describe('contract', () => {
         const second = runTrace(setup, schedule);
         if (!isDeepStrictEqual(first, second)) fail(`two runs differ: ${firstDifferentStep(first, second)}`);
         // Replaying the recorded events one by one, node by node, from fresh nodes.
-        const states = new Map<string, RaftState>(nodeIds(setup.n).map((id) => [id, startNode(id)[0]]));
+        const states = new Map<string, RaftState>(nodeIds(setup.n).map((id) => [id, startNode(id, BASIC_OPTIONS)[0]]));
         for (const r of first) {
           let result: StepResult;
           if (r.event === null) {
             result = restartNode({
+              options: BASIC_OPTIONS,
               id: r.node,
               term: r.after.term,
               votedFor: r.after.votedFor,
@@ -208,7 +210,7 @@ describe('contract', () => {
         const [b, actions] = step(f, { type: 'propose', count: 2 });
         expect(b).toBe(f);
         expect(actions).toEqual([
-          { type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: 'n1', count: 2 },
+          { type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: 'n1', count: 2, id: null },
         ]);
       }
     });

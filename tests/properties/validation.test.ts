@@ -15,6 +15,7 @@
  * (d) Well-formed messages that Raft ignores are ignored as noraft ignores them and counted in the
  *     one metric noraft counts them in; nothing else changes.
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -71,7 +72,7 @@ function buildFixtures(): { states: RaftState[]; deliveries: Delivery[] } {
     for (const choice of schedule) r.run(choice);
     runs.push(r);
   }
-  const states: RaftState[] = [startNode('n1')[0]];
+  const states: RaftState[] = [startNode('n1', BASIC_OPTIONS)[0]];
   const deliveries: Delivery[] = [];
   for (const run of runs) {
     for (const rec of run.trace) {
@@ -86,7 +87,7 @@ function buildFixtures(): { states: RaftState[]; deliveries: Delivery[] } {
 
 const { states: STATES, deliveries: DELIVERIES } = buildFixtures();
 const byRole = (role: RaftState['role']): RaftState[] => STATES.filter((s) => s.role === role && s.log.lastIndex > 0);
-const FRESH = startNode('n1')[0];
+const FRESH = startNode('n1', BASIC_OPTIONS)[0];
 const FOLLOWERS = byRole('follower');
 const CANDIDATES = byRole('candidate');
 const LEADERS = byRole('leader');
@@ -398,8 +399,9 @@ describe('(b) mutated real messages are well-formed or rejected without a change
         const where = `${path.join('.')} (${JSON.stringify(original)}) set to ${safeShow(bad.value)} in ${safeShow(d.message)}`;
         const numericField = typeof original === 'number';
         const inArray = typeof path[path.length - 1] === 'number';
-        // propose's count is optional (it defaults to 1): leaving it out, or undefined, is fine.
-        const optional = path.length === 1 && path[0] === 'count';
+        // propose's count is optional (it defaults to 1), and so is requestVote's transfer flag (false):
+        // leaving them out, or undefined, is fine.
+        const optional = path.length === 1 && (path[0] === 'count' || path[0] === 'transfer');
         const absent = bad.kind === 'missing' || bad.value === undefined;
         const invalidNumber = ['negative', 'fractional', 'nan', 'infinite', 'unsafe'].includes(bad.kind);
         if (numericField && invalidNumber && !rejected) fail(`accepted a bad number: ${where}`);
@@ -821,6 +823,7 @@ describe('(d) well-formed messages that Raft ignores are counted in the metrics'
 describe('a halted node', () => {
   test('after LocalSnapshotMismatch it answers every event with the same state and the fatal action', () => {
     const [s] = restartNode({
+      options: BASIC_OPTIONS,
       id: 'n2',
       term: 3,
       votedFor: null,

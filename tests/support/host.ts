@@ -32,8 +32,10 @@ import {
   configsEqual,
   emptyEntries,
   peersOf,
+  BASIC_OPTIONS,
   restartNode,
   startNode,
+  type NodeOptions,
   step,
   stepAll,
   type Action,
@@ -145,6 +147,11 @@ export interface HostOptions {
   stepAll?: BatchStepper;
   /** Every event stepped is well-formed and no node may halt: `invalidEvent` and `fatal` are violations. */
   wellFormed?: boolean;
+  /**
+   * The options every node starts with (kept across restarts). `BASIC_OPTIONS` by default: the
+   * scenario and unit suites specify the base protocol; the property suites run with the defaults too.
+   */
+  nodeOptions?: Partial<NodeOptions>;
 }
 
 /** A node of the host: its state in memory, its disk, its timer. */
@@ -173,11 +180,13 @@ export class Host {
   private readonly stepOne: Stepper;
   private readonly stepMany: BatchStepper;
   private readonly wellFormed: boolean;
+  private readonly nodeOptions: Partial<NodeOptions>;
 
   constructor(ids: readonly string[] = [], options: HostOptions = {}) {
     this.stepOne = options.step ?? step;
     this.stepMany = options.stepAll ?? stepAll;
     this.wellFormed = options.wellFormed ?? false;
+    this.nodeOptions = options.nodeOptions ?? BASIC_OPTIONS;
     for (const id of ids) this.add(id);
   }
 
@@ -189,7 +198,7 @@ export class Host {
   /** Start a fresh node (`startNode`) with an empty disk. */
   add(id: string): HostNode {
     if (this.nodes.has(id)) throw new Error(`node ${id} already exists`);
-    const [state, actions] = startNode(id);
+    const [state, actions] = startNode(id, this.nodeOptions);
     const n: HostNode = { id, state, disk: freshDisk(), timer: null, restarts: 0 };
     this.nodes.set(id, n);
     this.carryOut(n, actions, () => `${id} at its start`);
@@ -224,7 +233,7 @@ export class Host {
   restart(id: string): Carried {
     const n = this.node(id);
     const before = n.state;
-    const [after, actions] = restartNode({ id, ...n.disk });
+    const [after, actions] = restartNode({ id, ...n.disk, options: before.options });
     n.state = after;
     n.timer = null;
     n.restarts++;

@@ -69,7 +69,21 @@ export function fmtEntries(e: LogEntries): string {
 export function fmtMessage(m: Message): string {
   switch (m.type) {
     case 'requestVote':
-      return `requestVote term=${m.term} last=${fmtPos(m.lastTerm, m.lastIndex)}`;
+      return `requestVote term=${m.term} last=${fmtPos(m.lastTerm, m.lastIndex)}${m.transfer === true ? ' transfer' : ''}`;
+    case 'preVote':
+      return `preVote term=${m.term} last=${fmtPos(m.lastTerm, m.lastIndex)}`;
+    case 'preVoteReply':
+      return `preVoteReply term=${m.term} ${m.granted ? 'granted' : 'refused'}`;
+    case 'timeoutNow':
+      return `timeoutNow term=${m.term}`;
+    case 'leadershipCheck':
+      return `leadershipCheck term=${m.term} round=${m.round}`;
+    case 'leadershipCheckReply':
+      return `leadershipCheckReply term=${m.term} round=${m.round}`;
+    case 'readIndex':
+      return `readIndex term=${m.term} ids=${m.ids.join(',')}`;
+    case 'readIndexReply':
+      return `readIndexReply term=${m.term} reads=${m.reads.map((r) => `${r.id}:${r.index}`).join(',')}`;
     case 'requestVoteReply':
       return `requestVoteReply term=${m.term} ${m.granted ? 'granted' : 'refused'}`;
     case 'appendEntries':
@@ -99,7 +113,11 @@ export function fmtAction(a: Action): string {
     case 'installSnapshot':
       return `installSnapshot ${a.to}`;
     case 'rejected':
-      return `rejected ${a.request} ${a.reason} leaderHint=${a.leaderHint ?? '-'} count=${a.count}`;
+      return a.request === 'read'
+        ? `rejected read ${a.reason} leaderHint=${a.leaderHint ?? '-'} id=${a.id ?? '-'}`
+        : `rejected ${a.request} ${a.reason} leaderHint=${a.leaderHint ?? '-'} count=${a.count}`;
+    case 'readReady':
+      return `readReady ${a.id} index=${a.index}`;
     case 'invalidEvent':
       return `invalidEvent ${a.reason}`;
     case 'fatal':
@@ -203,8 +221,39 @@ export function parseMessage(from: string, text: string): Message {
   switch (type) {
     case 'requestVote': {
       const last = pos('last');
+      return {
+        type,
+        from,
+        term: num('term'),
+        lastTerm: last.term,
+        lastIndex: last.index,
+        transfer: flags.has('transfer'),
+      };
+    }
+    case 'preVote': {
+      const last = pos('last');
       return { type, from, term: num('term'), lastTerm: last.term, lastIndex: last.index };
     }
+    case 'preVoteReply':
+      if (flags.has('granted') === flags.has('refused')) throw new Error('preVoteReply: say granted or refused');
+      return { type, from, term: num('term'), granted: flags.has('granted') };
+    case 'timeoutNow':
+      return { type, from, term: num('term') };
+    case 'leadershipCheck':
+    case 'leadershipCheckReply':
+      return { type, from, term: num('term'), round: num('round') };
+    case 'readIndex':
+      return { type, from, term: num('term'), ids: (kv.ids ?? '').split(',') };
+    case 'readIndexReply':
+      return {
+        type,
+        from,
+        term: num('term'),
+        reads: (kv.reads ?? '').split(',').map((r) => {
+          const [id, index] = r.split(':');
+          return { id: id!, index: Number(index) };
+        }),
+      };
     case 'requestVoteReply':
       if (flags.has('granted') === flags.has('refused')) throw new Error('requestVoteReply: say granted or refused');
       return { type, from, term: num('term'), granted: flags.has('granted') };

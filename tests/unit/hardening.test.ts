@@ -3,6 +3,7 @@
  * the top of the safe integers, quadratic configuration checks, exceptions inside rules, events that
  * are not plain data, configuration changes that change nothing, votes from strangers.
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import { makeConfig, toJointConsensus, withNonVoters } from '../../src/config.js';
 import type { RaftEvent } from '../../src/events.js';
@@ -20,7 +21,7 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** A single-voter leader of term 1 (its log: the configuration, its term start). */
 function soloLeader(): RaftState {
-  return step(startNode('a')[0], { type: 'createCluster', voters: ['a'] })[0];
+  return step(startNode('a', BASIC_OPTIONS)[0], { type: 'createCluster', voters: ['a'] })[0];
 }
 
 describe('terms and indices at the top of the safe integers cannot stall a cluster', () => {
@@ -47,12 +48,27 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
 
   test('a node whose term reached 2^53 - 2 does not campaign (its next term would be unsafe)', () => {
     const log = appendConfig(emptyEntries(0, 0), makeConfig(['a', 'b']));
-    const [a] = restartNode({ id: 'a', term: MAX_SAFE - 1, votedFor: null, log, snapshotConfig: makeConfig([]) });
+    const [a] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'a',
+      term: MAX_SAFE - 1,
+      votedFor: null,
+      log,
+      snapshotConfig: makeConfig([]),
+    });
     const [after, actions] = step(a, { type: 'timeout' });
-    expect(after).toBe(a);
+    // Nothing but the end of the leader contact a restarted node assumes (its timer fired).
+    expect(after).toEqual({ ...a, leaderAlive: false });
     expect(actions).toEqual([]);
     // One below, it still can, and every term it sends is one its peers accept.
-    const [b] = restartNode({ id: 'b', term: MAX_SAFE - 2, votedFor: null, log, snapshotConfig: makeConfig([]) });
+    const [b] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'b',
+      term: MAX_SAFE - 2,
+      votedFor: null,
+      log,
+      snapshotConfig: makeConfig([]),
+    });
     const [candidate, calls] = step(b, { type: 'timeout' });
     expect(candidate.term).toBe(MAX_SAFE - 1);
     expect(calls.some((x) => x.type === 'broadcast')).toBe(true);
@@ -60,13 +76,27 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
 
   test('restartNode refuses a saved term or log index with no room to grow', () => {
     const log = emptyEntries(0, 0);
-    expect(() => restartNode({ id: 'a', term: MAX_SAFE, votedFor: null, log, snapshotConfig: makeConfig([]) })).toThrow(
-      /term must be an integer from 0 to 2\^53 - 2/,
-    );
+    expect(() =>
+      restartNode({
+        options: BASIC_OPTIONS,
+        id: 'a',
+        term: MAX_SAFE,
+        votedFor: null,
+        log,
+        snapshotConfig: makeConfig([]),
+      }),
+    ).toThrow(/term must be an integer from 0 to 2\^53 - 2/);
     const full = { ...emptyEntries(1, MAX_SAFE), prevTerm: 1 };
-    expect(() => restartNode({ id: 'a', term: 1, votedFor: null, log: full, snapshotConfig: makeConfig([]) })).toThrow(
-      /log.prevIndex must be an integer from 0 to 2\^53 - 2/,
-    );
+    expect(() =>
+      restartNode({
+        options: BASIC_OPTIONS,
+        id: 'a',
+        term: 1,
+        votedFor: null,
+        log: full,
+        snapshotConfig: makeConfig([]),
+      }),
+    ).toThrow(/log.prevIndex must be an integer from 0 to 2\^53 - 2/);
   });
 
   test('snapshotInstalled at an index of Number.MAX_SAFE_INTEGER is malformed', () => {
@@ -107,7 +137,14 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
     let log = appendConfig(emptyEntries(0, 0), config);
     log = appendCommands(log, MAX_INDEX - 4);
     log = appendTermStart(log, 2); // index MAX_INDEX - 2
-    const [restarted] = restartNode({ id: 'a', term: 2, votedFor: null, log, snapshotConfig: makeConfig([]) });
+    const [restarted] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'a',
+      term: 2,
+      votedFor: null,
+      log,
+      snapshotConfig: makeConfig([]),
+    });
     const [leader] = step(restarted, { type: 'timeout' }); // a solo voter: leads term 3, term start at MAX_INDEX - 1
     expect(leader.role).toBe('leader');
     expect(leader.log.lastIndex).toBe(MAX_INDEX - 1);
@@ -117,13 +154,20 @@ describe('terms and indices at the top of the safe integers cannot stall a clust
     });
     expect(after).toBe(leader);
     expect(actions).toEqual([
-      { type: 'rejected', request: 'proposeConfig', reason: 'logFull', leaderHint: 'a', count: 0 },
+      { type: 'rejected', request: 'proposeConfig', reason: 'logFull', leaderHint: 'a', count: 0, id: null },
     ]);
     // A log that reached the very last index holds no more elections: a term start would not fit.
     const last = appendCommands(leader.log, 1);
     expect(last.lastIndex).toBe(MAX_INDEX);
-    const [stuck] = restartNode({ id: 'a', term: 3, votedFor: null, log: last, snapshotConfig: makeConfig([]) });
-    expect(step(stuck, { type: 'timeout' })).toEqual([stuck, []]);
+    const [stuck] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'a',
+      term: 3,
+      votedFor: null,
+      log: last,
+      snapshotConfig: makeConfig([]),
+    });
+    expect(step(stuck, { type: 'timeout' })).toEqual([{ ...stuck, leaderAlive: false }, []]);
   });
 });
 
@@ -257,7 +301,7 @@ describe('events are read once, and the state keeps only plain copies of what th
 
 describe('configuration changes follow one rule, whatever the entry point', () => {
   test('createCluster and proposeConfig both refuse unsorted or duplicate voters, naming the problem', () => {
-    const fresh = startNode('a')[0];
+    const fresh = startNode('a', BASIC_OPTIONS)[0];
     expect(step(fresh, { type: 'createCluster', voters: ['b', 'a'] })[1]).toEqual([
       { type: 'invalidEvent', reason: 'voters must be sorted ascending without duplicates' },
     ]);
@@ -278,7 +322,7 @@ describe('configuration changes follow one rule, whatever the entry point', () =
       const [after, actions] = step(leader, { type: 'proposeConfig', config });
       expect(after).toBe(leader);
       expect(actions).toEqual([
-        { type: 'rejected', request: 'proposeConfig', reason: 'noChange', leaderHint: 'a', count: 0 },
+        { type: 'rejected', request: 'proposeConfig', reason: 'noChange', leaderHint: 'a', count: 0, id: null },
       ]);
     }
   });
@@ -347,7 +391,11 @@ describe('every entry point refuses what it cannot read, naming the problem', ()
 
   test('restartNode keeps plain copies of what it is given', () => {
     const voters = ['a', 'b', 'c'];
-    const [s] = restartNode({ ...good, snapshotConfig: { voters, newVoters: [], nonVoters: [] } });
+    const [s] = restartNode({
+      options: BASIC_OPTIONS,
+      ...good,
+      snapshotConfig: { voters, newVoters: [], nonVoters: [] },
+    });
     voters.push('d');
     expect(s.snapshotConfig.voters).toEqual(['a', 'b', 'c']);
   });

@@ -11,6 +11,7 @@
  * refuses. The rule: a message of a term older than the snapshot's is stale and is dropped, whatever
  * its kind (see `mergeActions`).
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import {
   TIMER_FOLLOWER,
@@ -69,7 +70,7 @@ describe('a later compaction of a newer term than an earlier message', () => {
     expect(malformed(merged)).toEqual([]);
     // A receiver steps whatever the merged list sends; none of it may be refused as malformed.
     for (const m of messagesOf(merged)) {
-      const [, actions] = step(startNode('b')[0], m);
+      const [, actions] = step(startNode('b', BASIC_OPTIONS)[0], m);
       expect(ofType(actions, 'invalidEvent')).toEqual([]);
     }
     // The append lies wholly under the snapshot and the call is stale: only the compaction is left.

@@ -4,13 +4,22 @@
  *
  * Each scenario builds a node in a situation (by stepping nodes and carrying messages by hand), then
  * steps one event. That step must raise exactly the scenario's counter by one and leave the other
- * seventeen alone. The same scenarios, started from a counter at Number.MAX_SAFE_INTEGER, check
+ * other counters alone. The same scenarios, started from a counter at Number.MAX_SAFE_INTEGER, check
  * saturation.
  */
+import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
 import { makeConfig } from '../../src/config.js';
 import type { RaftEvent } from '../../src/events.js';
 import { appendCommands, appendConfig, appendTermStart, emptyEntries, since } from '../../src/log.js';
-import { appendEntriesCall, appendEntriesReply, requestVote, requestVoteReply } from '../../src/messages.js';
+import {
+  appendEntriesCall,
+  appendEntriesReply,
+  preVote,
+  preVoteReply,
+  requestVote,
+  requestVoteReply,
+  timeoutNow,
+} from '../../src/messages.js';
 import { METRIC_NAMES, ZERO_METRICS, type MetricName, type Metrics } from '../../src/metrics.js';
 import { restartNode, startNode } from '../../src/node.js';
 import { followerMatchIndex, type RaftState } from '../../src/state.js';
@@ -287,6 +296,133 @@ const SCENARIOS: Record<MetricName, () => Scenario> = {
       then: (after) => expect(after.role).toBe('leader'),
     };
   },
+
+  // The extensions (pre-vote, check-quorum, leadership transfer, reads), on a cluster with the
+  // default options.
+
+  preVotesStarted: () => ({
+    // A follower's election timer fires: it asks for pre-votes at term 2 without leaving term 1.
+    before: threeNodeCluster(DEFAULT_OPTIONS).get('b'),
+    event: { type: 'timeout' },
+    then: (after, actions) => {
+      expect(after.role).toBe('preCandidate');
+      expect(after.term).toBe(1);
+      expect(ofType(actions, 'broadcast').map((b) => b.message)).toEqual([preVote('b', 2, 1, 2)]);
+      expect(ofType(actions, 'saveHardState')).toEqual([]);
+    },
+  }),
+
+  preVotesRefusedWhileLeaderAlive: () => ({
+    // b hears from its leader: c's pre-vote gets no answer and nothing changes but the counter.
+    before: threeNodeCluster(DEFAULT_OPTIONS).get('b'),
+    event: preVote('c', 2, 1, 2),
+    then: (after, actions, before) => {
+      expect(actions).toEqual([]);
+      expect(after.term).toBe(before.term);
+    },
+  }),
+
+  preVotesRefusedByLog: () => {
+    // b's timer fired (it is a pre-candidate itself, no live leader): c's log lacks entry 2.
+    const net = threeNodeCluster(DEFAULT_OPTIONS);
+    net.step('b', { type: 'timeout' });
+    return {
+      before: net.get('b'),
+      event: preVote('c', 2, 0, 1),
+      then: (_after, actions) =>
+        expect(actions).toEqual([{ type: 'send', to: 'c', message: preVoteReply('b', 1, false) }]),
+    };
+  },
+
+  voteRequestsIgnoredWhileLeaderAlive: () => ({
+    // Check-quorum: b hears from its leader, so c's vote request of term 2 is ignored, term and all.
+    before: threeNodeCluster(DEFAULT_OPTIONS).get('b'),
+    event: requestVote('c', 2, 1, 2),
+    then: (after, actions) => {
+      expect(actions).toEqual([]);
+      expect(after.term).toBe(1);
+    },
+  }),
+
+  checkQuorumStepDowns: () => {
+    // The leader hears from nobody for a whole election timeout (10 ticks): at the tenth it steps
+    // down in its term, keeping its vote for itself.
+    const net = threeNodeCluster(DEFAULT_OPTIONS);
+    for (let t = 0; t < 9; t++) {
+      net.step('a', { type: 'timeout' });
+      net.drop();
+    }
+    return {
+      before: net.get('a'),
+      event: { type: 'timeout' },
+      then: (after, actions) => {
+        expect(after.role).toBe('follower');
+        expect(after.term).toBe(1);
+        expect(after.votedFor).toBe('a');
+        expect(actions).toEqual([{ type: 'setTimer', wait: 'follower' }]);
+      },
+    };
+  },
+
+  transfersStarted: () => ({
+    // b is up to date: the leader tells it to campaign at once.
+    before: threeNodeCluster(DEFAULT_OPTIONS).get('a'),
+    event: { type: 'transferLeadership', to: 'b' },
+    then: (after, actions) => {
+      expect(after.role === 'leader' && after.lead.transferTo).toBe('b');
+      expect(actions).toEqual([{ type: 'send', to: 'b', message: timeoutNow('a', 1) }]);
+    },
+  }),
+
+  transfersAbandoned: () => {
+    // Every timeoutNow is lost (the leader sends one again whenever b answers up to date); ten
+    // ticks later (heartbeats answered, so check-quorum is content) the leader gives the transfer
+    // up and takes proposals again.
+    const net = threeNodeCluster(DEFAULT_OPTIONS);
+    const lost = (e: Envelope): boolean => e.message.type === 'timeoutNow';
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    net.drop(lost);
+    for (let t = 0; t < 9; t++) {
+      net.step('a', { type: 'timeout' });
+      net.deliver((e) => !lost(e));
+      net.drop(lost);
+    }
+    return {
+      before: net.get('a'),
+      event: { type: 'timeout' },
+      then: (after) => expect(after.role === 'leader' && after.lead.transferTo).toBe(null),
+    };
+  },
+
+  readsReady: () => {
+    // A read on the leader: one leadership check; b's acknowledgement makes a majority.
+    const net = threeNodeCluster(DEFAULT_OPTIONS);
+    net.step('a', { type: 'read', id: 'r1' });
+    net.deliver((e) => e.to === 'b');
+    const ack = net.take((e) => e.from === 'b' && e.to === 'a');
+    return {
+      before: net.get('a'),
+      event: ack.message,
+      then: (_after, actions) =>
+        expect(ofType(actions, 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 2 }]),
+    };
+  },
+
+  readsRejected: () => {
+    // A second read with the id of one in flight is refused, and never confused with the first.
+    const net = threeNodeCluster(DEFAULT_OPTIONS);
+    net.step('a', { type: 'read', id: 'r1' });
+    return {
+      before: net.get('a'),
+      event: { type: 'read', id: 'r1' },
+      then: (after, actions, before) => {
+        expect(actions).toEqual([
+          { type: 'rejected', request: 'read', reason: 'duplicateRead', leaderHint: 'a', count: 0, id: 'r1' },
+        ]);
+        expect(after.reads).toEqual(before.reads);
+      },
+    };
+  },
 };
 
 /** The counters that differ between two metrics records, with their values. */
@@ -297,8 +433,8 @@ function changed(before: Metrics, after: Metrics): Partial<Record<MetricName, nu
 }
 
 describe('each counter counts its situation, and nothing else moves', () => {
-  test('there are twenty counters, and a scenario for each', () => {
-    expect(METRIC_NAMES).toHaveLength(20);
+  test('there are twenty-nine counters, and a scenario for each', () => {
+    expect(METRIC_NAMES).toHaveLength(29);
     expect(Object.keys(SCENARIOS).sort()).toEqual([...METRIC_NAMES].sort());
   });
 
@@ -322,7 +458,7 @@ describe('each counter counts its situation, and nothing else moves', () => {
 
 describe('counters beyond single steps', () => {
   test('a non-voter (here: a node outside any cluster) that times out starts no election', () => {
-    const [after, actions] = step(startNode('z')[0], { type: 'timeout' });
+    const [after, actions] = step(startNode('z', BASIC_OPTIONS)[0], { type: 'timeout' });
     expect(after.metrics).toEqual(ZERO_METRICS);
     expect(actions).toEqual([]);
   });
@@ -356,7 +492,7 @@ describe('counters beyond single steps', () => {
   });
 
   test('a solo voter creating its cluster starts one election and one leadership in one step', () => {
-    const [after] = step(startNode('a')[0], { type: 'createCluster', voters: ['a'] });
+    const [after] = step(startNode('a', BASIC_OPTIONS)[0], { type: 'createCluster', voters: ['a'] });
     expect(changed(ZERO_METRICS, after.metrics)).toEqual({ electionsStarted: 1, leadershipsStarted: 1 });
   });
 
@@ -383,10 +519,11 @@ describe('counters beyond single steps', () => {
   });
 
   test('start and restart begin at zero (counters are not persisted)', () => {
-    expect(startNode('a')[0].metrics).toEqual(ZERO_METRICS);
+    expect(startNode('a', BASIC_OPTIONS)[0].metrics).toEqual(ZERO_METRICS);
     const busy = threeNodeCluster().get('a');
     expect(busy.metrics).not.toEqual(ZERO_METRICS);
     const [restarted] = restartNode({
+      options: BASIC_OPTIONS,
       id: busy.id,
       term: busy.term,
       votedFor: busy.votedFor,
@@ -414,7 +551,14 @@ describe('followerMatchIndex: what the leader knows each follower holds', () => 
     // A node restarted with a joint configuration (a, b, c -> a, b, d) and a non-voter e.
     const joint = makeConfig(['a', 'b', 'c'], ['a', 'b', 'd'], ['e']);
     const log = appendCommands(appendConfig(appendTermStart(emptyEntries(0, 0), 1), joint), 3);
-    let [a] = restartNode({ id: 'a', term: 1, votedFor: null, log, snapshotConfig: makeConfig([]) });
+    let [a] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'a',
+      term: 1,
+      votedFor: null,
+      log,
+      snapshotConfig: makeConfig([]),
+    });
     [a] = step(a, { type: 'timeout' });
     [a] = step(a, requestVoteReply('b', 2, true)); // b is in both voter sets: a majority of each
     expect(a.role).toBe('leader');

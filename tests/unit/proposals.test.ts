@@ -4,6 +4,7 @@
  * `{term, firstIndex, lastIndex}` — or is null when the node refused them (not the leader: a
  * `rejected` action with the reason and the leader hint) or the count was invalid (`invalidEvent`).
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import {
   commitStatus,
@@ -22,7 +23,7 @@ import { ofType, threeNodeCluster, type Net } from './support';
 
 /** `a`, leader of a cluster of one: it commits its own entries in the step that appends them. */
 function soloLeader(): RaftState {
-  return step(startNode('a')[0], { type: 'createCluster', voters: ['a'] })[0];
+  return step(startNode('a', BASIC_OPTIONS)[0], { type: 'createCluster', voters: ['a'] })[0];
 }
 
 /** The leader `a` of a settled three-node cluster, with the network around it. */
@@ -99,7 +100,9 @@ describe('proposeCommands refused', () => {
     const [next, actions, proposal] = proposeCommands(f, 2);
     expect(proposal).toBeNull();
     expect(next).toBe(f);
-    expect(actions).toEqual([{ type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: 'a', count: 2 }]);
+    expect(actions).toEqual([
+      { type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: 'a', count: 2, id: null },
+    ]);
   });
 
   test('on a candidate: rejected (notLeader) with no leader to name; nothing changes', () => {
@@ -109,7 +112,7 @@ describe('proposeCommands refused', () => {
     expect(proposal).toBeNull();
     expect(next).toBe(c);
     expect(actions).toEqual([
-      { type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: null, count: 1 },
+      { type: 'rejected', request: 'propose', reason: 'notLeader', leaderHint: null, count: 1, id: null },
     ]);
   });
 
@@ -150,7 +153,13 @@ describe('proposeCommands refused', () => {
 
 describe('proposeCommands is step with a propose event', () => {
   test('the same state and actions as step(state, {type: "propose", count}), and a proposal exactly when the log grew', () => {
-    const states: RaftState[] = [soloLeader(), threeNodeLeader().leader, follower(), candidate(), startNode('z')[0]];
+    const states: RaftState[] = [
+      soloLeader(),
+      threeNodeLeader().leader,
+      follower(),
+      candidate(),
+      startNode('z', BASIC_OPTIONS)[0],
+    ];
     const countArb = fc.oneof(
       { weight: 4, arbitrary: fc.integer({ min: 1, max: 1000 }) },
       { weight: 1, arbitrary: fc.integer({ min: -3, max: 0 }) },

@@ -15,6 +15,7 @@ import {
 } from '../../src/log.js';
 import type { Message } from '../../src/messages.js';
 import { ZERO_METRICS } from '../../src/metrics.js';
+import { DEFAULT_OPTIONS } from '../../src/options.js';
 import { progressFor } from '../../src/progress.js';
 import { initialFollower, toCandidate, toLeader, type RaftState } from '../../src/state.js';
 import { step } from '../../src/step.js';
@@ -32,6 +33,8 @@ function logOf(prefix: LogEntries, runs: ReadonlyArray<readonly [number, number]
 /** The leader `l` of `term` holding `log` (committed up to the end of `committed`). */
 function leaderWith(log: LogEntries, term: number, committed: number): RaftState {
   const follower = initialFollower({
+    options: DEFAULT_OPTIONS,
+    leaderAlive: false,
     id: 'l',
     term: term - 1,
     votedFor: null,
@@ -47,6 +50,8 @@ function leaderWith(log: LogEntries, term: number, committed: number): RaftState
 /** The follower `f` of `l` in `term` holding `log`. */
 function followerWith(log: LogEntries, term: number): RaftState {
   return initialFollower({
+    options: DEFAULT_OPTIONS,
+    leaderAlive: false,
     id: 'f',
     term,
     votedFor: 'l',

@@ -11,6 +11,7 @@ import type { Message } from '../../src/messages.js';
 import type { RaftState, StepResult } from '../../src/state.js';
 import { deepFreeze } from '../support/freeze';
 import { Host } from '../support/host';
+import { BASIC_OPTIONS, type NodeOptions } from '../../src/options.js';
 
 // ---------------------------------------------------------------------------------------------
 // A hand-driven network
@@ -33,8 +34,8 @@ export class Net {
   private readonly host: Host;
   queue: Envelope[] = [];
 
-  constructor(ids: readonly string[]) {
-    this.host = new Host(ids);
+  constructor(ids: readonly string[], nodeOptions: Partial<NodeOptions> = BASIC_OPTIONS) {
+    this.host = new Host(ids, { nodeOptions });
   }
 
   get(id: string): RaftState {
@@ -78,8 +79,8 @@ export class Net {
  * `[config{a,b,c} @1 (term 0), termStart @2 (term 1)]`; the leader has committed index 2 and knows
  * both followers hold it. No message is in flight.
  */
-export function threeNodeCluster(): Net {
-  const net = new Net(['a', 'b', 'c']);
+export function threeNodeCluster(nodeOptions: Partial<NodeOptions> = BASIC_OPTIONS): Net {
+  const net = new Net(['a', 'b', 'c'], nodeOptions);
   net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
   net.deliver();
   return net;
@@ -187,6 +188,7 @@ export const RANK: Record<Action['type'], number> = {
   broadcast: 5,
   send: 6,
   installSnapshot: 7,
+  readReady: 8,
   rejected: 8,
   invalidEvent: 8,
   fatal: 8,

@@ -5,6 +5,7 @@
  * invariant it checks when a state breaks it; `deepFreeze` (tests/support/freeze.ts) freezes
  * everything reachable. The property suites only pass meaningfully if these can fail.
  */
+import { BASIC_OPTIONS } from '../../src/options.js';
 import {
   emptyEntries,
   followerMatchIndex,
@@ -114,7 +115,7 @@ describe('the test host', () => {
     const disk = { ...host.node('a').disk };
     const done = host.restart('a');
     expect(done.before).toBe(before);
-    expect([done.after, done.actions]).toEqual(restartNode({ id: 'a', ...disk }));
+    expect([done.after, done.actions]).toEqual(restartNode({ options: BASIC_OPTIONS, id: 'a', ...disk }));
     expect(done.after.log).toEqual(before.log);
     expect(done.after.commitIndex).toBe(0);
     expect(host.node('a')).toMatchObject({ restarts: 1, timer: 'follower' });
@@ -188,7 +189,7 @@ function committedCluster(): { a: RaftState; b: RaftState; c: RaftState; c0: Raf
 
 /** A checker that watched fresh nodes become `states` (checked once). */
 function checked(...states: RaftState[]): { fake: Fake; checker: Checker } {
-  const fake = new Fake(states.map((s) => startNode(s.id)[0]));
+  const fake = new Fake(states.map((s) => startNode(s.id, BASIC_OPTIONS)[0]));
   const checker = new Checker(fake);
   for (const s of states) fake.set(s);
   checker.check();
@@ -229,6 +230,7 @@ describe('the invariant checker', () => {
     const { a, b, c } = committedCluster();
     const { fake, checker } = checked(a, b, c);
     const [restarted] = restartNode({
+      options: BASIC_OPTIONS,
       id: 'b',
       term: b.term,
       votedFor: b.votedFor,

@@ -1,0 +1,143 @@
+/**
+ * Node options: which protocol extensions a node runs and the bounds it keeps. Plain JSON, given to
+ * `startNode(id, options)` and `restartNode({..., options})`, kept in the state (`state.options`).
+ *
+ * Time in the core is counted in ticks: one tick is one heartbeat interval, the time between two
+ * `setTimer {wait: 'heartbeat'}` firings on a leader. The application arms its timers in real time;
+ * the options below say how the two relate, and the application must arm them accordingly (see
+ * `electionTimeoutTicks`).
+ */
+
+/** Every option of a node, with its value. See {@link DEFAULT_OPTIONS} for the defaults. */
+export interface NodeOptions {
+  /**
+   * Pre-vote (Raft thesis §9.6). A node whose election timer fires first asks the voters whether
+   * they would vote for it at the next term, without raising its own term; it campaigns only when
+   * a majority would. A node that was partitioned away therefore cannot disrupt a healthy leader
+   * when it rejoins. A node refuses a pre-vote while it hears from a live leader (its timer has not
+   * fired since). Default true.
+   */
+  readonly preVote: boolean;
+  /**
+   * Check-quorum. A leader that has not heard from a majority of the voters (of each configuration,
+   * while joint) within the last `electionTimeoutTicks` ticks steps down, and a node that hears
+   * from a live leader ignores vote requests from other nodes (unless they come from a leadership
+   * transfer). Required by `leaseReads`. Default true.
+   */
+  readonly checkQuorum: boolean;
+  /**
+   * The minimum election timeout, in ticks (heartbeat intervals): an integer from 2 to 1,000,000.
+   * The application must arm a follower's and a candidate's timer (`wait: 'follower'` and
+   * `'election'`) for at least this many heartbeat intervals, randomised above it (for example
+   * between 1x and 2x). Check-quorum looks back this many ticks; a leadership transfer is
+   * abandoned after this many; a lease lasts this many minus `leaseDriftTicks`. Default 10.
+   */
+  readonly electionTimeoutTicks: number;
+  /**
+   * Lease reads. The leader answers a read at once, without a round of messages, while its lease
+   * holds: for `electionTimeoutTicks - leaseDriftTicks` ticks after the heartbeat round that a
+   * majority last acknowledged was sent. Safe only when clocks advance at about the same rate on
+   * every node and the leader's timer is not delayed by more than `leaseDriftTicks` ticks in total
+   * (a process paused for longer, for example by a stop signal or a long garbage collection, can
+   * serve a stale read). Requires `checkQuorum`. Default false.
+   */
+  readonly leaseReads: boolean;
+  /**
+   * The margin taken off a lease for clock drift and timer delay, in ticks: an integer from 1 to
+   * `electionTimeoutTicks - 1`. Default 2.
+   */
+  readonly leaseDriftTicks: number;
+  /**
+   * Flow control: a leader counts the AppendEntries it has in flight to each follower, sends a
+   * follower that is behind what it lacks only when nothing is in flight to it (the appends in
+   * flight will bring it up to date otherwise), pauses a follower at `maxInflightAppends`, and sends
+   * at most `maxEntriesPerAppend` entries per catch-up message. Off: every reply from a follower that
+   * is behind gets everything it lacks at once, as in raftstep 0.1. Default true.
+   */
+  readonly flowControl: boolean;
+  /**
+   * Flow control: the most AppendEntries messages carrying entries that a leader keeps in flight
+   * to one follower (sent, not yet answered). A follower at the limit receives nothing more until
+   * it answers; a follower that does not answer costs at most this many messages. An integer from
+   * 1 to 1,000,000. Default 256.
+   */
+  readonly maxInflightAppends: number;
+  /**
+   * Flow control: the most entries one AppendEntries carries when the leader catches a follower up
+   * (the rest follows as the follower answers). An integer from 1 to 2^53 - 2. Proposals are not
+   * split: one proposal's entries go out in one message. Default 4,096.
+   */
+  readonly maxEntriesPerAppend: number;
+}
+
+/** The defaults: pre-vote and check-quorum on, lease reads off. */
+export const DEFAULT_OPTIONS: NodeOptions = Object.freeze({
+  preVote: true,
+  checkQuorum: true,
+  electionTimeoutTicks: 10,
+  leaseReads: false,
+  leaseDriftTicks: 2,
+  flowControl: true,
+  maxInflightAppends: 256,
+  maxEntriesPerAppend: 4096,
+});
+
+/** The options of {@link DEFAULT_OPTIONS} with every extension off: the protocol of raftstep 0.1. */
+export const BASIC_OPTIONS: NodeOptions = Object.freeze({
+  ...DEFAULT_OPTIONS,
+  preVote: false,
+  checkQuorum: false,
+  flowControl: false,
+});
+
+const MAX_TICKS = 1_000_000;
+
+/**
+ * Options completed from the defaults, as a plain copy (each field read once), or the first problem
+ * found. Unknown option names are refused, so that a misspelt option is not silently ignored.
+ */
+export function parseOptions(x: unknown): NodeOptions | string {
+  if (x === undefined) return DEFAULT_OPTIONS;
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return 'options must be an object';
+  const given = x as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in DEFAULT_OPTIONS))
+      return `options.${key} is not an option (known: ${Object.keys(DEFAULT_OPTIONS).join(', ')})`;
+  }
+  const read = <K extends keyof NodeOptions>(key: K): unknown => (key in given ? given[key] : DEFAULT_OPTIONS[key]);
+  const preVote = read('preVote');
+  const checkQuorum = read('checkQuorum');
+  const leaseReads = read('leaseReads');
+  const flowControl = read('flowControl');
+  const electionTimeoutTicks = read('electionTimeoutTicks');
+  const leaseDriftTicks = read('leaseDriftTicks');
+  const maxInflightAppends = read('maxInflightAppends');
+  const maxEntriesPerAppend = read('maxEntriesPerAppend');
+  if (typeof preVote !== 'boolean') return 'options.preVote must be a boolean';
+  if (typeof checkQuorum !== 'boolean') return 'options.checkQuorum must be a boolean';
+  if (typeof leaseReads !== 'boolean') return 'options.leaseReads must be a boolean';
+  if (typeof flowControl !== 'boolean') return 'options.flowControl must be a boolean';
+  if (!isIntegerIn(electionTimeoutTicks, 2, MAX_TICKS))
+    return `options.electionTimeoutTicks must be an integer from 2 to ${MAX_TICKS}`;
+  if (!isIntegerIn(leaseDriftTicks, 1, electionTimeoutTicks - 1))
+    return 'options.leaseDriftTicks must be an integer from 1 to electionTimeoutTicks - 1';
+  if (!isIntegerIn(maxInflightAppends, 1, MAX_TICKS))
+    return `options.maxInflightAppends must be an integer from 1 to ${MAX_TICKS}`;
+  if (!isIntegerIn(maxEntriesPerAppend, 1, Number.MAX_SAFE_INTEGER - 1))
+    return 'options.maxEntriesPerAppend must be an integer from 1 to 2^53 - 2';
+  if (leaseReads && !checkQuorum) return 'options.leaseReads needs options.checkQuorum';
+  return {
+    preVote,
+    checkQuorum,
+    electionTimeoutTicks,
+    leaseReads,
+    leaseDriftTicks,
+    flowControl,
+    maxInflightAppends,
+    maxEntriesPerAppend,
+  };
+}
+
+function isIntegerIn(x: unknown, lo: number, hi: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi;
+}
