@@ -607,7 +607,7 @@ function history(plan: Plan, out: Output): void {
     ...table(['T', ...HISTORY_CASES.map((c) => c.column), 'busy'], rows, [true, true, true, true, true, true]),
     '(a) follower, a retransmitted AppendEntries it already holds: 8 commands anchored a tenth of the way into the log',
     "(b) follower, a new leader's first AppendEntries: one new term start at the end of the log",
-    '(c) leader, a pipelined reply one entry behind its last index: the commit advances, the missing entry is sent',
+    '(c) leader, a repeated reply one entry behind its last index (no progress): the missing entry is sent again',
     "(d) the workload's batch-1 loop on this cluster, ns per command; counts match the expected counts",
     '',
   );

@@ -209,7 +209,9 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
       `termStartCall: the follower did not append the term start: ${JSON.stringify(actions)}`,
     );
   } else {
-    // Two proposals, one step each: the follower's reply to the first one arrives after the second.
+    // Two proposals, one step each; the follower's reply to the first one was counted (the commit
+    // advanced), and the same reply comes again: it shows no progress, so the leader (flow control
+    // on) takes it that the second append was lost and sends the missing entry from its history.
     let l = leader;
     for (let i = 0; i < 2; i++) l = step(l, { type: 'propose' })[0];
     const reply: AppendEntriesReply = {
@@ -219,11 +221,11 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
       lastTerm: term,
       lastIndex: last + 1,
     };
+    l = step(l, reply)[0];
     [s, e] = [l, reply];
     const [next, actions] = step(s, e);
     expect(
       next.commitIndex === last + 1 &&
-        actions.some((a) => a.type === 'commitAdvanced') &&
         actions.some(
           (a) =>
             a.type === 'send' &&
@@ -231,7 +233,7 @@ function singleStep(c: Case, cluster: Cluster, warmMs: number, timedMs: number):
             a.message.entries.prevIndex === last + 1 &&
             a.message.entries.lastIndex === last + 2,
         ),
-      `pipelinedReply: expected a commit and the missing entry sent, got ${JSON.stringify(actions)}`,
+      `pipelinedReply: expected the missing entry sent again, got ${JSON.stringify(actions)}`,
     );
   }
   return timeLoop((n) => stepLoop(s, e, n), warmMs, timedMs);

@@ -5,7 +5,7 @@
  * FIFO queue; storage actions count as instantly durable; timer actions are ignored.
  */
 import * as raftstep from '../src/index.js';
-import type { Actions, Message, PersistedState, RaftState } from '../src/index.js';
+import type { Actions, Message, NodeOptions, PersistedState, RaftState } from '../src/index.js';
 
 // Bind the library's functions once, as `const { step } = require('raftstep')` or an ES module import does.
 // Compiled to CommonJS by tsc, a named import is called as `(0, index_js_1.step)(...)` through the
@@ -55,6 +55,7 @@ export class Cluster {
   constructor(
     readonly k: number,
     readonly groups = 1,
+    nodeOptions: Partial<NodeOptions> = {},
   ) {
     this.ids = Array.from({ length: k }, (_, i) => String(i));
     this.others = this.ids.map((_, j) => this.ids.map((__, i) => i).filter((i) => i !== j));
@@ -63,7 +64,7 @@ export class Cluster {
     for (let g = 0; g < groups; g++) {
       for (let j = 0; j < k; j++) {
         this.baseOf.push(g * k);
-        this.nodes.push(startNode(this.ids[j]!)[0]);
+        this.nodes.push(startNode(this.ids[j]!, nodeOptions)[0]);
       }
     }
   }
@@ -96,6 +97,12 @@ export class Cluster {
    */
   formFrom(persisted: (id: string) => PersistedState): void {
     for (let i = 0; i < this.nodes.length; i++) this.nodes[i] = restartNode(persisted(this.ids[i % this.k]!))[0];
+    // A restarted node counts as hearing from a leader until its election timer first fires, and
+    // refuses pre-votes until then: fire every other node's timer first (their own pre-votes are
+    // lost), as when a whole cluster restarts and no leader is heard from.
+    for (let i = 0; i < this.nodes.length; i++) {
+      if (i % this.k !== 0) this.nodes[i] = step(this.nodes[i]!, TIMEOUT)[0];
+    }
     const term = this.nodes[0]!.term + 1;
     const commit = this.nodes[0]!.log.lastIndex + 1;
     for (let leader = 0; leader < this.nodes.length; leader += this.k) {

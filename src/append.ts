@@ -74,11 +74,11 @@ export function finalConfigAppend(s: LeaderState): LeaderAppend {
 }
 
 /**
- * The leader after the append (commit index unchanged): one more append in flight to every peer
- * but the `paused` slots (see `pausedSlots`).
+ * The leader after the append (commit index unchanged): the new entries sent to every peer but the
+ * `paused` slots (see `pausedSlots`).
  */
 export function appendedState(s: LeaderState, a: LeaderAppend, paused: readonly number[] | null): LeaderState {
-  return withLeaderLog(s, a.log, withAppendsSent(a.progress, paused));
+  return withLeaderLog(s, a.log, withAppendsSent(a.progress, paused, a.log.lastIndex));
 }
 
 /**

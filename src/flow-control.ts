@@ -1,18 +1,24 @@
 /**
- * Flow control (option `flowControl`, on by default; etcd's Progress tracker and inflight window).
+ * Flow control (option `flowControl`, on by default; etcd's Progress tracker and inflight window,
+ * counted in entries).
  *
  * Rules, on the leader:
- * - It counts, per follower, the AppendEntries carrying entries that it sent and that were not
- *   answered yet (`progress.inflight`). Every reply counts one as answered; a reply showing the
- *   follower up to date counts all of them.
- * - A follower with `maxInflightAppends` in flight is paused: new entries go to the others only
- *   (one `send` each instead of a `broadcast`), and it gets them once it answers. A follower that
- *   never answers thus costs at most `maxInflightAppends` messages and nothing in memory but a count.
- * - A reply from a follower that is behind gets what it lacks only when nothing is in flight to it
- *   any more (what is in flight will bring it up to date otherwise), at most `maxEntriesPerAppend`
- *   entries per message; its answer brings the next part.
- * - At every tick, a follower heard from during the tick that ended counts as having nothing in
- *   flight (what it lacks was lost, or is about to arrive), so a lost message costs at most a tick.
+ * - It keeps, per follower, the highest index it has sent there (`progress.sent`); the entries
+ *   after the follower's match index up to it are in flight.
+ * - A follower with `maxInflightEntries` entries in flight is paused: new entries go to the others
+ *   only (one `send` each instead of a `broadcast`), and it gets them once it answers. A follower
+ *   that never answers thus costs a bounded number of entries and messages, and nothing in memory
+ *   but two numbers.
+ * - A reply from a follower that is behind gets what it lacks, at most `maxEntriesPerAppend`
+ *   entries per message (its answer brings the next part), when the reply acknowledges everything
+ *   sent to it or shows no progress since its last one (it could not place what it got). A reply
+ *   showing progress with more still in flight gets nothing: what is in flight will follow.
+ * - At every tick, for a follower heard from during the tick that ended, what is still in flight
+ *   counts as lost, so a lost message costs at most a tick.
+ *
+ * Counting entries, not messages, keeps the rules exact when the application merges the actions of
+ * several steps into one message (`mergeActions`): N proposals stepped back to back and merged
+ * leave the same state as one proposal of N.
  *
  * With flow control off, every reply from a follower that is behind gets everything it lacks at
  * once, and nobody is paused (raftstep 0.1, noraft).
@@ -31,14 +37,17 @@ export function limitEntries(s: LeaderState, entries: LogEntries): LogEntries {
  * is off): who a new append must not go to.
  */
 export function pausedFollowers(s: LeaderState, progress: LeaderProgress): readonly number[] | null {
-  return s.options.flowControl ? pausedSlots(progress, s.options.maxInflightAppends) : null;
+  return s.options.flowControl ? pausedSlots(progress, s.options.maxInflightEntries) : null;
 }
 
 /**
- * True when the leader answers a reply from a follower that is behind by sending what it lacks:
- * always without flow control, else only when nothing is in flight to it (`remaining` appends,
- * counting this reply as the answer to one).
+ * True when the leader answers a reply from the follower in slot `k`, which is behind at
+ * `lastIndex`, by sending what it lacks: always without flow control; else when the reply
+ * acknowledges everything sent to it, or when it shows no progress since the follower's last
+ * answer (it could not place what it received: a gap, or entries lost on the way), rather than
+ * progress with more still on the way.
  */
-export function shouldCatchUp(s: LeaderState, remaining: number): boolean {
-  return !s.options.flowControl || remaining === 0;
+export function shouldCatchUp(s: LeaderState, k: number, lastIndex: number): boolean {
+  const p = s.progress;
+  return !s.options.flowControl || lastIndex >= p.sent[k]! || lastIndex === p.match[k];
 }

@@ -48,20 +48,23 @@ export interface NodeOptions {
    */
   readonly leaseDriftTicks: number;
   /**
-   * Flow control: a leader counts the AppendEntries it has in flight to each follower, sends a
-   * follower that is behind what it lacks only when nothing is in flight to it (the appends in
-   * flight will bring it up to date otherwise), pauses a follower at `maxInflightAppends`, and sends
-   * at most `maxEntriesPerAppend` entries per catch-up message. Off: every reply from a follower that
-   * is behind gets everything it lacks at once, as in raftstep 0.1. Default true.
+   * Flow control (see `flow-control.ts`): a leader tracks the entries it has sent to each follower
+   * and not had acknowledged, sends a follower that is behind what it lacks only when nothing is in
+   * flight to it (what is in flight will bring it up to date otherwise), pauses a follower with
+   * `maxInflightEntries` entries in flight, and sends at most `maxEntriesPerAppend` entries per
+   * catch-up message. Off: every reply from a follower that is behind gets everything it lacks at
+   * once, as in raftstep 0.1. Default true.
    */
   readonly flowControl: boolean;
   /**
-   * Flow control: the most AppendEntries messages carrying entries that a leader keeps in flight
-   * to one follower (sent, not yet answered). A follower at the limit receives nothing more until
-   * it answers; a follower that does not answer costs at most this many messages. An integer from
-   * 1 to 1,000,000. Default 256.
+   * Flow control: the most entries a leader keeps in flight to one follower (sent, not yet
+   * acknowledged). A follower at the limit receives nothing more until it answers, so a follower that
+   * does not answer costs at most this many entries (and, one entry per proposal at the least, this
+   * many messages). Counted in entries rather than messages because an application may merge the
+   * messages of many steps into one (`mergeActions`), which the node cannot see; entries are the
+   * same however the steps were merged. An integer from 1 to 2^53 - 2. Default 16,384.
    */
-  readonly maxInflightAppends: number;
+  readonly maxInflightEntries: number;
   /**
    * Flow control: the most entries one AppendEntries carries when the leader catches a follower up
    * (the rest follows as the follower answers). An integer from 1 to 2^53 - 2. Proposals are not
@@ -78,7 +81,7 @@ export const DEFAULT_OPTIONS: NodeOptions = Object.freeze({
   leaseReads: false,
   leaseDriftTicks: 2,
   flowControl: true,
-  maxInflightAppends: 256,
+  maxInflightEntries: 16_384,
   maxEntriesPerAppend: 4096,
 });
 
@@ -111,7 +114,7 @@ export function parseOptions(x: unknown): NodeOptions | string {
   const flowControl = read('flowControl');
   const electionTimeoutTicks = read('electionTimeoutTicks');
   const leaseDriftTicks = read('leaseDriftTicks');
-  const maxInflightAppends = read('maxInflightAppends');
+  const maxInflightEntries = read('maxInflightEntries');
   const maxEntriesPerAppend = read('maxEntriesPerAppend');
   if (typeof preVote !== 'boolean') return 'options.preVote must be a boolean';
   if (typeof checkQuorum !== 'boolean') return 'options.checkQuorum must be a boolean';
@@ -121,8 +124,8 @@ export function parseOptions(x: unknown): NodeOptions | string {
     return `options.electionTimeoutTicks must be an integer from 2 to ${MAX_TICKS}`;
   if (!isIntegerIn(leaseDriftTicks, 1, electionTimeoutTicks - 1))
     return 'options.leaseDriftTicks must be an integer from 1 to electionTimeoutTicks - 1';
-  if (!isIntegerIn(maxInflightAppends, 1, MAX_TICKS))
-    return `options.maxInflightAppends must be an integer from 1 to ${MAX_TICKS}`;
+  if (!isIntegerIn(maxInflightEntries, 1, Number.MAX_SAFE_INTEGER - 1))
+    return 'options.maxInflightEntries must be an integer from 1 to 2^53 - 2';
   if (!isIntegerIn(maxEntriesPerAppend, 1, Number.MAX_SAFE_INTEGER - 1))
     return 'options.maxEntriesPerAppend must be an integer from 1 to 2^53 - 2';
   if (leaseReads && !checkQuorum) return 'options.leaseReads needs options.checkQuorum';
@@ -133,7 +136,7 @@ export function parseOptions(x: unknown): NodeOptions | string {
     leaseReads,
     leaseDriftTicks,
     flowControl,
-    maxInflightAppends,
+    maxInflightEntries,
     maxEntriesPerAppend,
   };
 }

@@ -20,8 +20,9 @@ import { allMembers, type ClusterConfig } from './config.js';
  *   `peers[k]` in its term; 0 until then (a new leader counts every peer as heard at its election).
  *   Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
  * - `acked`: `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then.
- * - `inflight`: `inflight[k]` is how many AppendEntries carrying entries were sent to `peers[k]`
- *   and not answered yet (flow control, bounded by `maxInflightAppends`).
+ * - `sent`: `sent[k]` is the highest index the leader has sent to `peers[k]` in this leadership
+ *   (0 until then). Entries in `(match[k], sent[k]]` are in flight (flow control: at most
+ *   `maxInflightEntries` of them).
  */
 export interface LeaderProgress {
   readonly peers: readonly string[];
@@ -30,7 +31,7 @@ export interface LeaderProgress {
   readonly newVoterSlots: readonly number[];
   readonly heard: readonly number[];
   readonly acked: readonly number[];
-  readonly inflight: readonly number[];
+  readonly sent: readonly number[];
 }
 
 /** The per-peer columns of {@link LeaderProgress}, aligned with `peers`. */
@@ -38,7 +39,7 @@ interface Columns {
   readonly match: readonly number[];
   readonly heard: readonly number[];
   readonly acked: readonly number[];
-  readonly inflight: readonly number[];
+  readonly sent: readonly number[];
 }
 
 /** The one constructor of {@link LeaderProgress}. */
@@ -55,7 +56,7 @@ function makeProgress(
     newVoterSlots,
     heard: c.heard,
     acked: c.acked,
-    inflight: c.inflight,
+    sent: c.sent,
   };
 }
 
@@ -73,7 +74,7 @@ export function progressFor(config: ClusterConfig, selfId: string, previous: Lea
     match: column(previous?.match),
     heard: column(previous?.heard),
     acked: column(previous?.acked),
-    inflight: column(previous?.inflight),
+    sent: column(previous?.sent),
   });
 }
 
@@ -97,42 +98,39 @@ function withColumns(p: LeaderProgress, c: Partial<Columns>): LeaderProgress {
     match: c.match ?? p.match,
     heard: c.heard ?? p.heard,
     acked: c.acked ?? p.acked,
-    inflight: c.inflight ?? p.inflight,
+    sent: c.sent ?? p.sent,
   });
 }
 
 /**
  * `progress` after an AppendEntries reply from slot `k` whose last position the leader holds:
- * match index `index`, heard from at tick `tick`, `inflight` appends in flight to it. The same
- * object when nothing changed.
+ * match index `index`, heard from at tick `tick`, and `sent` the highest index sent to it. The
+ * same object when nothing changed.
  */
 export function afterReply(
   progress: LeaderProgress,
   k: number,
   index: number,
   tick: number,
-  inflight: number,
+  sent: number,
 ): LeaderProgress {
-  const was = progress.inflight[k]!;
   const sameMatch = progress.match[k] === index;
   const sameHeard = progress.heard[k] === tick;
-  if (sameMatch && sameHeard && inflight === was) return progress;
+  const sameSent = progress.sent[k] === sent;
+  if (sameMatch && sameHeard && sameSent) return progress;
   return makeProgress(progress.peers, progress.voterSlots, progress.newVoterSlots, {
     match: sameMatch ? progress.match : withSlot(progress.match, k, index),
     heard: sameHeard ? progress.heard : withSlot(progress.heard, k, tick),
     acked: progress.acked,
-    inflight: inflight === was ? progress.inflight : withSlot(progress.inflight, k, inflight),
+    sent: sameSent ? progress.sent : withSlot(progress.sent, k, sent),
   });
 }
 
-/**
- * `progress` after the leader answered a diverging reply from slot `k` with a repair: heard from
- * at tick `tick`, and that one repair in flight (the appends sent before it will be refused).
- */
-export function afterRepairSent(progress: LeaderProgress, k: number, tick: number): LeaderProgress {
+/** `progress` after the leader sent slot `k` entries up to `sent`, having heard from it at `tick`. */
+export function afterSendTo(progress: LeaderProgress, k: number, sent: number, tick: number): LeaderProgress {
   return withColumns(progress, {
     heard: progress.heard[k] === tick ? progress.heard : withSlot(progress.heard, k, tick),
-    inflight: withSlot(progress.inflight, k, 1),
+    sent: withSlot(progress.sent, k, sent),
   });
 }
 
@@ -146,47 +144,46 @@ export function afterCheckReply(progress: LeaderProgress, k: number, round: numb
 }
 
 /**
- * The slots that already have `max` appends in flight (flow control: they get nothing more until
- * they answer), or null when there is none — the usual case, checked on every append.
+ * The slots with `max` or more entries in flight (flow control: they get nothing more until they
+ * answer), or null when there is none — the usual case, checked on every append.
  */
 export function pausedSlots(progress: LeaderProgress, max: number): readonly number[] | null {
-  const inflight = progress.inflight;
+  const { sent, match } = progress;
   let paused: number[] | null = null;
-  for (let k = 0; k < inflight.length; k++) {
-    if (inflight[k]! >= max) (paused ??= []).push(k);
+  for (let k = 0; k < sent.length; k++) {
+    if (sent[k]! - match[k]! >= max) (paused ??= []).push(k);
   }
   return paused;
 }
 
-/** `progress` with one more append in flight to every slot but those in `paused` (sorted). */
-export function withAppendsSent(progress: LeaderProgress, paused: readonly number[] | null): LeaderProgress {
-  const inflight = progress.inflight.slice();
+/** `progress` with entries up to `end` sent to every slot but those in `paused` (sorted). */
+export function withAppendsSent(
+  progress: LeaderProgress,
+  paused: readonly number[] | null,
+  end: number,
+): LeaderProgress {
+  const sent = progress.sent.slice();
   let p = 0;
-  for (let k = 0; k < inflight.length; k++) {
+  for (let k = 0; k < sent.length; k++) {
     if (paused !== null && paused[p] === k) p++;
-    else inflight[k]!++;
+    else sent[k] = end;
   }
-  return withColumns(progress, { inflight });
-}
-
-/** `progress` with one more append in flight to slot `k`. */
-export function withAppendSent(progress: LeaderProgress, k: number): LeaderProgress {
-  return withColumns(progress, { inflight: withSlot(progress.inflight, k, progress.inflight[k]! + 1) });
+  return withColumns(progress, { sent });
 }
 
 /**
- * `progress` at a new tick: every follower heard from during the tick that just ended counts as
- * having nothing in flight. It is alive, so what it still lacks was lost or is about to arrive;
- * its next reply gets it resent (at most `maxEntriesPerAppend` entries, once per tick), and a
- * follower paused by flow control resumes. A follower not heard from stays paused.
+ * `progress` at a new tick: for every follower heard from during the tick that just ended, what
+ * was sent and not acknowledged counts as lost (it is alive, so it would have answered): its next
+ * reply gets it resent (at most `maxEntriesPerAppend` entries, once per tick), and a follower
+ * paused by flow control resumes. A follower not heard from stays as it is.
  */
 export function afterTick(progress: LeaderProgress, endedTick: number): LeaderProgress {
-  const { heard, inflight } = progress;
+  const { heard, sent, match } = progress;
   let out: number[] | null = null;
-  for (let k = 0; k < inflight.length; k++) {
-    if (inflight[k] !== 0 && heard[k]! >= endedTick) (out ??= inflight.slice())[k] = 0;
+  for (let k = 0; k < sent.length; k++) {
+    if (sent[k]! > match[k]! && heard[k]! >= endedTick) (out ??= sent.slice())[k] = match[k]!;
   }
-  return out === null ? progress : withColumns(progress, { inflight: out });
+  return out === null ? progress : withColumns(progress, { sent: out });
 }
 
 /** `progress` with the match index of slot `k` set to `index`. */

@@ -47,7 +47,7 @@ import {
 } from './log.js';
 import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
-import { afterRepairSent, afterReply, slotOf } from './progress.js';
+import { afterReply, afterSendTo, slotOf } from './progress.js';
 import { limitEntries, shouldCatchUp } from './flow-control.js';
 import { handOver } from './transfer.js';
 import { readsAfterCommit, reforwardReads } from './reads.js';
@@ -216,12 +216,10 @@ export function onAppendEntriesReply(
   if (!containsPosition(log, lastTerm, lastIndex)) return repairFollower(s, k, from, lastTerm, lastIndex);
 
   const upToDate = lastIndex === log.lastIndex;
-  // Flow control's count: this reply answers one append (all, when up to date); a catch-up send
-  // below adds one back.
-  const was = progress.inflight[k]!;
-  const remaining = upToDate || was === 0 ? 0 : was - 1;
-  const catchUp = !upToDate && shouldCatchUp(s, remaining);
-  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, catchUp ? remaining + 1 : remaining);
+  // Behind, having received everything sent to it (flow control): it gets the next part below.
+  const rest = upToDate || !shouldCatchUp(s, k, lastIndex) ? null : limitEntries(s, since(log, lastTerm, lastIndex)!);
+  const sent = rest === null ? progress.sent[k]! : rest.lastIndex;
+  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, sent);
   let next: RaftState = s;
   let actions: readonly Action[] = NO_ACTIONS;
   if (advanced !== progress) {
@@ -237,9 +235,7 @@ export function onAppendEntriesReply(
   }
   if (next.role !== 'leader') return [next, actions];
   if (next.lead.transferTo === from && upToDate) return andThen(next, actions, (l) => handOver(l, from));
-  if (!catchUp) return [next, actions];
-  // Behind, with nothing left in flight to it: send what it lacks (at most maxEntriesPerAppend).
-  const rest = limitEntries(next, since(next.log, lastTerm, lastIndex)!);
+  if (rest === null) return [next, actions];
   const call = send(from, appendEntriesCall(next.id, next.term, next.commitIndex, rest));
   return [next, actions.length === 0 ? [call] : mergeActions(actions, [call])];
 }
@@ -278,7 +274,7 @@ function repairFollower(s: LeaderState, k: number, from: string, lastTerm: numbe
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  const probing = withLeaderProgress(s, afterRepairSent(s.progress, k, s.lead.ticks), s.commitIndex);
+  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, rest.lastIndex, s.lead.ticks), s.commitIndex);
   return [withMetrics(probing, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 

@@ -17,7 +17,7 @@ import { since, termAt } from './log.js';
 import { limitEntries } from './flow-control.js';
 import { appendEntriesCall, timeoutNow, type TimeoutNow } from './messages.js';
 import { bump } from './metrics.js';
-import { slotOf, withAppendSent } from './progress.js';
+import { afterSendTo, slotOf } from './progress.js';
 import {
   latestConfig,
   leaderHint,
@@ -45,11 +45,12 @@ export function transferLeadership(s: RaftState, to: string): StepResult {
   );
   const match = started.progress.match[k]!;
   if (match === started.log.lastIndex) return handOver(started, to);
-  if (started.progress.inflight[k] !== 0) return [started, []];
+  if (started.progress.sent[k]! > match) return [started, []];
   // Bring it up to date from its match index; its answer continues the transfer.
   const rest = limitEntries(started, since(started.log, termAt(started.log, match), match) ?? started.log);
   const call = send(to, appendEntriesCall(s.id, s.term, s.commitIndex, rest));
-  return [withLeaderProgress(started, withAppendSent(started.progress, k), started.commitIndex), [call]];
+  const progress = afterSendTo(started.progress, k, rest.lastIndex, started.lead.ticks);
+  return [withLeaderProgress(started, progress, started.commitIndex), [call]];
 }
 
 /** The leader tells `to`, now up to date, to campaign at once. */
