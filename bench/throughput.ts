@@ -54,7 +54,12 @@ function main(): void {
   // configuration: its one round proposes every command before any reply, which is exactly the
   // burst flow control exists to split (at maxInflightEntries, 16,384 by default). There the window
   // and the message size are raised to the whole batch, so that the round stays one append.
-  const options = batchArg === 'all' ? { maxInflightEntries: total, maxEntriesPerAppend: total } : {};
+  const options =
+    batchArg === 'all'
+      ? { maxInflightEntries: total, maxEntriesPerAppend: total }
+      : process.env.RAFTSTEP_BENCH_BASIC === '1'
+        ? { preVote: false, checkQuorum: false, flowControl: false }
+        : {};
   const warm = new Cluster(nodes, 1, options);
   warm.form();
   const cluster = new Cluster(nodes, 1, options);

@@ -27,7 +27,11 @@ import { abandonStaleTransfer } from './transfer.js';
 export function onLeaderTick(s: LeaderState): StepResult {
   const ticks = s.lead.ticks + 1;
   const ticked = abandonStaleTransfer(
-    withLeaderBook(s, { progress: afterTick(s.progress, s.lead.ticks), lead: { ...s.lead, ticks }, reads: s.reads }),
+    withLeaderBook(s, {
+      progress: afterTick(s.progress, s.lead.ticks, s.log.lastIndex),
+      lead: { ...s.lead, ticks },
+      reads: s.reads,
+    }),
   );
   if (s.options.checkQuorum && !heardFromQuorum(ticked)) return stepDownForQuorum(ticked);
   const [beat, beatActions] = heartbeat(ticked);

@@ -3,8 +3,9 @@
  * counted in entries).
  *
  * Rules, on the leader:
- * - It keeps, per follower, the highest index it has sent there (`progress.sent`); the entries
- *   after the follower's match index up to it are in flight.
+ * - It keeps, per follower, the highest index it has sent there (`progress.sent`, usually
+ *   `TRACKING`: everything up to the leader's last index); the entries after the follower's match
+ *   index up to it are in flight.
  * - A follower with `maxInflightEntries` entries in flight is paused: new entries go to the others
  *   only (one `send` each instead of a `broadcast`), and it gets them once it answers. A follower
  *   that never answers thus costs a bounded number of entries and messages, and nothing in memory
@@ -24,7 +25,7 @@
  * once, and nobody is paused (raftstep 0.1, noraft).
  */
 import { keepFirst, type LogEntries } from './log.js';
-import { pausedSlots, type LeaderProgress } from './progress.js';
+import { pausedSlots, sentTo, type LeaderProgress } from './progress.js';
 import type { LeaderState } from './state.js';
 
 /** `entries` cut to `maxEntriesPerAppend` when flow control is on. */
@@ -37,7 +38,7 @@ export function limitEntries(s: LeaderState, entries: LogEntries): LogEntries {
  * is off): who a new append must not go to.
  */
 export function pausedFollowers(s: LeaderState, progress: LeaderProgress): readonly number[] | null {
-  return s.options.flowControl ? pausedSlots(progress, s.options.maxInflightEntries) : null;
+  return s.options.flowControl ? pausedSlots(progress, s.options.maxInflightEntries, s.log.lastIndex) : null;
 }
 
 /**
@@ -49,5 +50,5 @@ export function pausedFollowers(s: LeaderState, progress: LeaderProgress): reado
  */
 export function shouldCatchUp(s: LeaderState, k: number, lastIndex: number): boolean {
   const p = s.progress;
-  return !s.options.flowControl || lastIndex >= p.sent[k]! || lastIndex === p.match[k];
+  return !s.options.flowControl || lastIndex >= sentTo(p, k, s.log.lastIndex) || lastIndex === p.match[k];
 }

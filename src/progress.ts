@@ -21,7 +21,9 @@ import { allMembers, type ClusterConfig } from './config.js';
  *   Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
  * - `acked`: `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then.
  * - `sent`: `sent[k]` is the highest index the leader has sent to `peers[k]` in this leadership
- *   (0 until then). Entries in `(match[k], sent[k]]` are in flight (flow control: at most
+ *   (0 until then), or `TRACKING` (-1): everything up to the leader's last index, the usual case of
+ *   a follower that gets every append (so that an append changes nothing here). Entries in
+ *   `(match[k], sentTo(progress, k, lastIndex)]` are in flight (flow control: at most
  *   `maxInflightEntries` of them).
  */
 export interface LeaderProgress {
@@ -144,46 +146,66 @@ export function afterCheckReply(progress: LeaderProgress, k: number, round: numb
 }
 
 /**
- * The slots with `max` or more entries in flight (flow control: they get nothing more until they
- * answer), or null when there is none — the usual case, checked on every append.
+ * The slots with `max` or more entries in flight, the leader's last index being `lastIndex` (flow
+ * control: they get nothing more until they answer), or null when there is none — the usual case,
+ * checked on every append.
  */
-export function pausedSlots(progress: LeaderProgress, max: number): readonly number[] | null {
+export function pausedSlots(progress: LeaderProgress, max: number, lastIndex: number): readonly number[] | null {
   const { sent, match } = progress;
   let paused: number[] | null = null;
   for (let k = 0; k < sent.length; k++) {
-    if (sent[k]! - match[k]! >= max) (paused ??= []).push(k);
+    const s = sent[k]!;
+    if ((s === TRACKING ? lastIndex : s) - match[k]! >= max) (paused ??= []).push(k);
   }
   return paused;
 }
 
-/** `progress` with entries up to `end` sent to every slot but those in `paused` (sorted). */
+/**
+ * `progress` after an append beyond `lastIndex` (the leader's last index before it) went to every
+ * slot but those in `paused` (sorted): those are sent everything (`TRACKING`); paused ones keep what
+ * they were sent. The same object in the usual case, every slot already tracking and none paused.
+ */
 export function withAppendsSent(
   progress: LeaderProgress,
   paused: readonly number[] | null,
-  end: number,
+  lastIndex: number,
 ): LeaderProgress {
-  const sent = progress.sent.slice();
+  const sent = progress.sent;
+  let out: number[] | null = null;
   let p = 0;
   for (let k = 0; k < sent.length; k++) {
-    if (paused !== null && paused[p] === k) p++;
-    else sent[k] = end;
+    const isPaused = paused !== null && paused[p] === k;
+    if (isPaused) p++;
+    const want = isPaused ? (sent[k] === TRACKING ? lastIndex : sent[k]!) : TRACKING;
+    if (sent[k] !== want) (out ??= sent.slice())[k] = want;
   }
-  return withColumns(progress, { sent });
+  return out === null ? progress : withColumns(progress, { sent: out });
 }
 
 /**
- * `progress` at a new tick: for every follower heard from during the tick that just ended, what
- * was sent and not acknowledged counts as lost (it is alive, so it would have answered): its next
- * reply gets it resent (at most `maxEntriesPerAppend` entries, once per tick), and a follower
- * paused by flow control resumes. A follower not heard from stays as it is.
+ * `progress` at a new tick, the leader's last index being `lastIndex`: for every follower heard from
+ * during the tick that just ended, what was sent and not acknowledged counts as lost (it is alive, so
+ * it would have answered): its next reply gets it resent (at most `maxEntriesPerAppend` entries,
+ * once per tick), and a follower paused by flow control resumes. A follower not heard from stays as
+ * it is.
  */
-export function afterTick(progress: LeaderProgress, endedTick: number): LeaderProgress {
-  const { heard, sent, match } = progress;
+export function afterTick(progress: LeaderProgress, endedTick: number, lastIndex: number): LeaderProgress {
+  const { heard, match } = progress;
   let out: number[] | null = null;
-  for (let k = 0; k < sent.length; k++) {
-    if (sent[k]! > match[k]! && heard[k]! >= endedTick) (out ??= sent.slice())[k] = match[k]!;
+  for (let k = 0; k < match.length; k++) {
+    if (sentTo(progress, k, lastIndex) > match[k]! && heard[k]! >= endedTick)
+      (out ??= progress.sent.slice())[k] = match[k]!;
   }
   return out === null ? progress : withColumns(progress, { sent: out });
+}
+
+/** `sent[k]` for a follower that has been sent every entry up to the leader's last index. */
+export const TRACKING = -1;
+
+/** The highest index sent to slot `k`, given the leader's last index `lastIndex`. */
+export function sentTo(progress: LeaderProgress, k: number, lastIndex: number): number {
+  const sent = progress.sent[k]!;
+  return sent === TRACKING ? lastIndex : sent;
 }
 
 /** `progress` with the match index of slot `k` set to `index`. */

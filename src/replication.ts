@@ -47,7 +47,7 @@ import {
 } from './log.js';
 import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
-import { afterReply, afterSendTo, slotOf } from './progress.js';
+import { afterReply, afterSendTo, slotOf, TRACKING } from './progress.js';
 import { limitEntries, shouldCatchUp } from './flow-control.js';
 import { handOver } from './transfer.js';
 import { readsAfterCommit, reforwardReads } from './reads.js';
@@ -218,7 +218,7 @@ export function onAppendEntriesReply(
   const upToDate = lastIndex === log.lastIndex;
   // Behind, having received everything sent to it (flow control): it gets the next part below.
   const rest = upToDate || !shouldCatchUp(s, k, lastIndex) ? null : limitEntries(s, since(log, lastTerm, lastIndex)!);
-  const sent = rest === null ? progress.sent[k]! : rest.lastIndex;
+  const sent = rest === null ? progress.sent[k]! : rest.lastIndex === log.lastIndex ? TRACKING : rest.lastIndex;
   const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, sent);
   let next: RaftState = s;
   let actions: readonly Action[] = NO_ACTIONS;
@@ -274,7 +274,8 @@ function repairFollower(s: LeaderState, k: number, from: string, lastTerm: numbe
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, rest.lastIndex, s.lead.ticks), s.commitIndex);
+  const sent = rest.lastIndex === log.lastIndex ? TRACKING : rest.lastIndex;
+  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, sent, s.lead.ticks), s.commitIndex);
   return [withMetrics(probing, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 
