@@ -15,7 +15,7 @@
  *   --json          one JSON line per configuration on stdout; the table goes to stderr
  *   --quick         a reduced set that runs in well under a minute (CI smoke test; never asserts speed)
  *   --reps=N        throughput repetitions per configuration (default 5; --quick: 1)
- *   --only=a,b      run only these sections: throughput, memory, latency, groups, history
+ *   --only=a,b      run only these sections: throughput, memory, latency, groups, history, reads
  *
  * Exits non-zero, naming the configuration, when a child process fails (a count differs from the
  * expected counts, a round does not commit, the nodes disagree at the end). Speed is never asserted.
@@ -27,8 +27,8 @@ import * as path from 'node:path';
 import { round, spread } from './stats.js';
 import { expectedCounts } from './workload.js';
 
-type Section = 'throughput' | 'memory' | 'latency' | 'groups' | 'history';
-const SECTIONS: readonly Section[] = ['throughput', 'memory', 'latency', 'groups', 'history'];
+type Section = 'throughput' | 'memory' | 'latency' | 'groups' | 'history' | 'reads';
+const SECTIONS: readonly Section[] = ['throughput', 'memory', 'latency', 'groups', 'history', 'reads'];
 
 interface Options {
   json: boolean;
@@ -54,7 +54,7 @@ function parseArgs(argv: readonly string[]): Options {
       only = new Set(names as Section[]);
     } else if (arg === '--help' || arg === '-h') {
       process.stderr.write(
-        'usage: npm run bench -- [--json] [--quick] [--reps=N] [--only=throughput,memory,latency,groups,history]\n',
+        'usage: npm run bench -- [--json] [--quick] [--reps=N] [--only=throughput,memory,latency,groups,history,reads]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
@@ -102,6 +102,8 @@ interface Plan {
   latency: { nodes: readonly number[]; rounds: number; warmupRounds: number };
   groups: { g: number; rounds: number; segments: number; warmupRounds: number }[];
   history: HistoryPlan;
+  /** The reads section (see reads.ts): reads per round, timed reads, warm-up reads, per configuration. */
+  reads: { mode: 'round' | 'lease'; perRound: number; n: number; warmup: number }[];
   childTimeoutMs: number;
 }
 
@@ -133,6 +135,11 @@ const FULL: Plan = {
     throughputWarmupMs: 200,
     timedMs: 100,
   },
+  reads: [
+    { mode: 'round', perRound: 1, n: 100_000, warmup: 50_000 },
+    { mode: 'round', perRound: 100, n: 1_000_000, warmup: 200_000 },
+    { mode: 'lease', perRound: 1, n: 2_000_000, warmup: 500_000 },
+  ],
   childTimeoutMs: 10 * 60_000,
 };
 
@@ -150,6 +157,11 @@ const QUICK: Plan = {
     throughputWarmupMs: 100,
     timedMs: 50,
   },
+  reads: [
+    { mode: 'round', perRound: 1, n: 10_000, warmup: 5_000 },
+    { mode: 'round', perRound: 100, n: 100_000, warmup: 20_000 },
+    { mode: 'lease', perRound: 1, n: 200_000, warmup: 50_000 },
+  ],
   childTimeoutMs: 2 * 60_000,
 };
 
@@ -467,6 +479,40 @@ interface GroupsResult {
   stateJsonBytesPerGroup: number;
 }
 
+interface ReadsResult {
+  mode: 'round' | 'lease';
+  readsPerRound: number;
+  reads: number;
+  nsPerRead: number;
+  readsPerSecond: number;
+  messages: number;
+}
+
+/** Linearizable reads (reads.ts): one fresh process per configuration. */
+function reads(plan: Plan, out: Output): void {
+  const rows: string[][] = [];
+  for (const c of plan.reads) {
+    const [r] = runChild(plan, 'reads.js', [c.mode, c.perRound, c.n, c.warmup]) as ReadsResult[];
+    if (r === undefined) throw new ChildFailed('reads.js printed no result');
+    out.json({ kind: 'reads', ...r, busyCpus: lastBusyCpus });
+    rows.push([
+      r.mode === 'lease' ? 'lease read' : `ReadIndex, ${fmtInt(r.readsPerRound)} per round`,
+      fmtInt(r.reads),
+      r.nsPerRead.toFixed(0),
+      fmtInt(r.readsPerSecond),
+      (r.messages / r.reads).toFixed(2),
+    ]);
+    progress(`reads: ${c.mode} ${c.perRound} done: ${r.nsPerRead.toFixed(0)} ns per read`);
+  }
+  out.table.push(
+    'Linearizable reads on a 3-node leader (default options; lease reads on for the lease row), one process',
+    ...table(['reads', 'count', 'ns/read', 'reads/s', 'messages/read'], rows, [false, true, true, true, true]),
+    'A round: the reads stepped on the leader (actions merged), the leadership check and two acknowledgements',
+    'delivered; reads that arrive while a round is in flight go in the next one. Lease: answered at once.',
+    '',
+  );
+}
+
 function groups(plan: Plan, out: Output): void {
   const rows: string[][] = [];
   for (const g of plan.groups) {
@@ -685,6 +731,7 @@ function main(): void {
     if (opts.only.has('latency')) latency(plan, out);
     if (opts.only.has('groups')) groups(plan, out);
     if (opts.only.has('history')) history(plan, out);
+    if (opts.only.has('reads')) reads(plan, out);
   } catch (err) {
     process.stderr.write(out.table.join('\n') + '\n');
     process.stderr.write(`\nBENCHMARK FAILED: ${err instanceof Error ? err.message : String(err)}\n`);

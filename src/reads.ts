@@ -51,7 +51,7 @@ import {
   type ReadIndex,
   type ReadIndexReply,
 } from './messages.js';
-import { bump, type Metrics } from './metrics.js';
+import { bump, bumpBy, type Metrics } from './metrics.js';
 import { afterCheckReply, slotOf } from './progress.js';
 import { jointMajorityIndex } from './quorum.js';
 import {
@@ -68,14 +68,21 @@ import {
 
 /** Handle `{type: 'read', id}` (see the rules above). */
 export function onRead(s: RaftState, id: string): StepResult {
-  if (s.reads.some((r) => r.id === id && r.from === null)) {
-    return rejectRead(s, [], id, 'duplicateRead');
-  }
+  if (holdsRead(s.reads, null, id)) return rejectRead(s, [], id, 'duplicateRead');
   if (s.role === 'leader') return leaderTakesReads(s, null, [id]);
   const leader = followedLeader(s);
   if (leader === null) return rejectRead(s, [], id, 'notLeader');
   const pending: PendingRead = { id, from: null, index: -1, round: 0 };
   return [withReads(s, s.reads.concat(pending)), [send(leader, readIndex(s.id, s.term, [id]))]];
+}
+
+/** True when `reads` holds the read `id` issued on `from` (null: this node). A plain loop: it runs per read. */
+function holdsRead(reads: readonly PendingRead[], from: string | null, id: string): boolean {
+  for (let k = 0; k < reads.length; k++) {
+    const r = reads[k]!;
+    if (r.id === id && r.from === from) return true;
+  }
+  return false;
 }
 
 /** The leader this node follows, or null (not a follower, or no leader heard of in its term). */
@@ -89,17 +96,18 @@ function followedLeader(s: RaftState): string | null {
  * and is answered by the next confirmed round (at once with a lease, or with no other voter).
  */
 function leaderTakesReads(s: LeaderState, from: string | null, ids: readonly string[]): StepResult {
-  const fresh = ids.filter((id) => !s.reads.some((r) => r.id === id && r.from === from));
+  if (from === null && ids.length === 1 && leaseHolds(s) && committedInOwnTerm(s)) {
+    // The usual lease read: answered at once (the caller checked the id is not in flight).
+    return [withMetrics(s, bump(s.metrics, 'readsReady')), [readReady(ids[0]!, s.commitIndex)]];
+  }
+  // Reads already held (a follower forwarding again) are taken once; the caller checked its own.
+  const fresh = from === null ? ids : ids.filter((id) => !holdsRead(s.reads, from, id));
   if (fresh.length === 0) return [s, []];
   const index = committedInOwnTerm(s) ? s.commitIndex : -1;
-  if (index >= 0 && (leaseHolds(s) || hasNoOtherVoter(s))) {
-    return answerReads(
-      s,
-      [],
-      fresh.map((id) => ({ id, from, index, round: 0 })),
-    );
-  }
-  const added = withReads(s, s.reads.concat(fresh.map((id) => ({ id, from, index, round: 0 }))));
+  const taken: PendingRead[] = [];
+  for (const id of fresh) taken.push({ id, from, index, round: 0 });
+  if (index >= 0 && (leaseHolds(s) || hasNoOtherVoter(s))) return answerReads(s, [], taken);
+  const added = withReads(s, s.reads.length === 0 ? taken : s.reads.concat(taken));
   return index >= 0 ? startRoundIfIdle(added) : [added, []];
 }
 
@@ -216,19 +224,20 @@ function answersFor(
   const refused = counter === 'readsRejected';
   const byFollower = new Map<string, ReadAnswer[]>();
   const reports: Action[] = [];
-  let metrics = s.metrics;
   for (const r of reads) {
     if (r.from === null) {
       reports.push(ownAnswer(r));
-      metrics = bump(metrics, counter);
     } else {
       const list = byFollower.get(r.from) ?? [];
       list.push({ id: r.id, index: refused ? -1 : r.index });
       byFollower.set(r.from, list);
     }
   }
-  const sends = [...byFollower.keys()].sort().map((to) => send(to, readIndexReply(s.id, s.term, byFollower.get(to)!)));
-  return [sends, reports, metrics];
+  const sends =
+    byFollower.size === 0
+      ? []
+      : [...byFollower.keys()].sort().map((to) => send(to, readIndexReply(s.id, s.term, byFollower.get(to)!)));
+  return [sends, reports, reports.length === 0 ? s.metrics : bumpBy(s.metrics, counter, reports.length)];
 }
 
 /**
