@@ -215,23 +215,56 @@ export function onAppendEntriesReply(
   const log = s.log;
   if (!containsPosition(log, lastTerm, lastIndex)) return repairFollower(s, k, from, lastTerm, lastIndex);
 
-  const upToDate = lastIndex === log.lastIndex;
-  // Behind, having received everything sent to it (flow control): it gets the next part below.
-  const rest = upToDate || !shouldCatchUp(s, k, lastIndex) ? null : limitEntries(s, since(log, lastTerm, lastIndex)!);
+  if (lastIndex !== log.lastIndex) return onReplyBehind(s, k, from, lastTerm, lastIndex);
+  // The usual case, kept small for the JIT: the follower holds everything; count it, maybe commit.
+  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, progress.sent[k]!);
+  if (advanced === progress) return s.lead.transferTo === from ? handOver(s, from) : [s, NO_ACTIONS];
+  const commitIndex =
+    lastIndex > matched && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
+  const counted = withLeaderProgress(s, advanced, commitIndex);
+  if (commitIndex > s.commitIndex && isPlainCommit(counted)) return [counted, [commitAdvanced(commitIndex)]];
+  return afterCounted(s, counted, from, true, null);
+}
+
+/** True when a commit on the leader `s` asks for nothing but `commitAdvanced`. */
+function isPlainCommit(s: LeaderState): boolean {
+  return s.reads.length === 0 && s.lead.transferTo === null && !commitSettlesConfig(s);
+}
+
+/**
+ * A reply from a follower that is behind the leader's last index (its position is in the leader's
+ * log): count it, and send what it lacks when flow control allows (see `flow-control.ts`).
+ */
+function onReplyBehind(s: LeaderState, k: number, from: string, lastTerm: number, lastIndex: number): StepResult {
+  const progress = s.progress;
+  const log = s.log;
+  const rest = shouldCatchUp(s, k, lastIndex) ? limitEntries(s, since(log, lastTerm, lastIndex)!) : null;
   const sent = rest === null ? progress.sent[k]! : rest.lastIndex === log.lastIndex ? TRACKING : rest.lastIndex;
   const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, sent);
-  let next: RaftState = s;
+  if (advanced === progress) return afterCounted(s, s, from, false, rest);
+  const commitIndex =
+    lastIndex > progress.match[k]! && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
+  return afterCounted(s, withLeaderProgress(s, advanced, commitIndex), from, false, rest);
+}
+
+/**
+ * What follows a counted reply from `from` on the leader (`before`: the leader before it; `counted`:
+ * with the reply counted): the commit and what it settles (a configuration, waiting reads), a
+ * leadership transfer to a follower now up to date, and the entries `rest` to send it.
+ */
+function afterCounted(
+  before: LeaderState,
+  counted: LeaderState,
+  from: string,
+  upToDate: boolean,
+  rest: LogEntries | null,
+): StepResult {
+  let next: RaftState = counted;
   let actions: readonly Action[] = NO_ACTIONS;
-  if (advanced !== progress) {
-    const commitIndex =
-      lastIndex > matched && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
-    const counted = withLeaderProgress(s, advanced, commitIndex);
-    next = counted;
-    if (commitIndex > s.commitIndex) {
-      if (commitSettlesConfig(counted)) [next, actions] = commitUpTo(counted);
-      else actions = [commitAdvanced(commitIndex)];
-      if (next.role === 'leader' && next.reads.length !== 0) [next, actions] = andThen(next, actions, readsAfterCommit);
-    }
+  if (counted.commitIndex > before.commitIndex) {
+    if (commitSettlesConfig(counted)) [next, actions] = commitUpTo(counted);
+    else actions = [commitAdvanced(counted.commitIndex)];
+    if (next.role === 'leader' && next.reads.length !== 0) [next, actions] = andThen(next, actions, readsAfterCommit);
   }
   if (next.role !== 'leader') return [next, actions];
   if (next.lead.transferTo === from && upToDate) return andThen(next, actions, (l) => handOver(l, from));

@@ -158,6 +158,17 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
       if (typeof snap === 'string') return invalid(s, snap);
       return onSnapshotInstalled(s, snap.term, snap.index, snap.config);
     }
+    default:
+      return dispatchExtension(s, e, type);
+  }
+}
+
+/**
+ * The events of the protocol extensions (pre-vote, transfer, reads), in a function of their own so
+ * that `dispatch`, on every hot path, stays small.
+ */
+function dispatchExtension(s: RaftState, e: EventObject, type: unknown): StepResult {
+  switch (type) {
     case 'preVote':
     case 'preVoteReply':
     case 'timeoutNow':
