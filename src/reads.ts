@@ -116,9 +116,13 @@ function committedInOwnTerm(s: LeaderState): boolean {
   return termAt(s.log, s.commitIndex) === s.term;
 }
 
-/** True while the leader's lease holds (lease reads on; see `NodeOptions.leaseReads`). */
+/**
+ * True while the leader's lease holds (lease reads on; see `NodeOptions.leaseReads`), and no
+ * leadership transfer runs: the transfer's target is granted votes by followers that still hear
+ * from this leader, so it may win (and commit) before the lease runs out.
+ */
 export function leaseHolds(s: LeaderState): boolean {
-  return s.options.leaseReads && s.lead.ticks < s.lead.leaseUntil;
+  return s.options.leaseReads && s.lead.ticks < s.lead.leaseUntil && s.lead.transferTo === null;
 }
 
 /** True when the leader is the only voter: its own acknowledgement is a majority. */
