@@ -194,10 +194,15 @@ first.handle({ type: 'heartbeat' });
 deliverAll();
 describe();
 
-say(`\n3. ${first.id} stops. A follower's election timer fires and it campaigns.`);
+say(`\n3. ${first.id} stops. The followers' election timers fire, one after the other.`);
 first.running = false;
-const candidate = [...hosts.values()].find((h) => h.running)!;
-candidate.handle({ type: 'timeout' });
+// With pre-vote (on by default) a node asks before it campaigns, and a follower that still hears
+// from a leader refuses: the first timer to fire finds the other follower still waiting for n1.
+// Once that one's timer has fired too, it grants, and the next pre-candidate wins the election.
+const [early, late] = [...hosts.values()].filter((h) => h.running);
+early!.handle({ type: 'timeout' });
+deliverAll();
+late!.handle({ type: 'timeout' });
 deliverAll();
 const second = leader();
 if (second === undefined || second === first) throw new Error('no new leader elected');

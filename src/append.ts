@@ -78,7 +78,7 @@ export function finalConfigAppend(s: LeaderState): LeaderAppend {
  * `paused` slots (see `pausedSlots`).
  */
 export function appendedState(s: LeaderState, a: LeaderAppend, paused: readonly number[] | null): LeaderState {
-  return withLeaderLog(s, a.log, withAppendsSent(a.progress, paused, s.log.lastIndex));
+  return withLeaderLog(s, a.log, withAppendsSent(a.progress, paused, s.log.lastIndex, a.log.lastIndex));
 }
 
 /**

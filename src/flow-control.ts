@@ -2,20 +2,22 @@
  * Flow control (option `flowControl`, on by default; etcd's Progress tracker and inflight window,
  * counted in entries).
  *
- * Rules, on the leader:
- * - It keeps, per follower, the highest index it has sent there (`progress.sent`, usually
- *   `TRACKING`: everything up to the leader's last index); the entries after the follower's match
- *   index up to it are in flight.
+ * Rules, on the leader (etcd's probe and replicate states):
+ * - Per follower it keeps `progress.sent`: `TRACKING` (replicate) for a follower whose last answer
+ *   showed it up to date, which gets every append as it comes; otherwise (probe) the highest index
+ *   sent to it. A new leader probes every follower; a follower becomes tracking when it answers up
+ *   to date. Entries after a follower's match index up to what was sent are in flight.
  * - A follower with `maxInflightEntries` entries in flight is paused: new entries go to the others
  *   only (one `send` each instead of a `broadcast`), and it gets them once it answers. A follower
  *   that never answers thus costs a bounded number of entries and messages, and nothing in memory
  *   but two numbers.
- * - A reply from a follower that is behind gets what it lacks, at most `maxEntriesPerAppend`
- *   entries per message (its answer brings the next part), when the reply acknowledges everything
- *   sent to it or shows no progress since its last one (it could not place what it got). A reply
- *   showing progress with more still in flight gets nothing: what is in flight will follow.
- * - At every tick, for a follower heard from during the tick that ended, what is still in flight
- *   counts as lost, so a lost message costs at most a tick.
+ * - A reply from a follower that is behind gets what it lacks (at most `maxEntriesPerAppend`
+ *   entries per message; its answer brings the next part) when the follower is being probed, or
+ *   when, tracking, its reply shows no progress since its last one (it could not place what it
+ *   received: a message was lost). A tracking follower's reply showing progress with more still in
+ *   flight gets nothing: what is in flight follows.
+ * - At every tick, a follower heard from during the tick that ended and still missing entries sent
+ *   to it goes back to being probed: a lost message costs at most a tick.
  *
  * Counting entries, not messages, keeps the rules exact when the application merges the actions of
  * several steps into one message (`mergeActions`): N proposals stepped back to back and merged
@@ -25,7 +27,7 @@
  * once, and nobody is paused (raftstep 0.1, noraft).
  */
 import { keepFirst, type LogEntries } from './log.js';
-import { pausedSlots, sentTo, type LeaderProgress } from './progress.js';
+import { pausedSlots, TRACKING, type LeaderProgress } from './progress.js';
 import type { LeaderState } from './state.js';
 
 /** `entries` cut to `maxEntriesPerAppend` when flow control is on. */
@@ -43,12 +45,12 @@ export function pausedFollowers(s: LeaderState, progress: LeaderProgress): reado
 
 /**
  * True when the leader answers a reply from the follower in slot `k`, which is behind at
- * `lastIndex`, by sending what it lacks: always without flow control; else when the reply
- * acknowledges everything sent to it, or when it shows no progress since the follower's last
- * answer (it could not place what it received: a gap, or entries lost on the way), rather than
- * progress with more still on the way.
+ * `lastIndex`, by sending what it lacks: always without flow control; else when the follower is
+ * being probed, or when, tracking, the reply shows no progress since its last one (it could not
+ * place what it received: a gap, or entries lost on the way) rather than progress with more still
+ * on the way.
  */
 export function shouldCatchUp(s: LeaderState, k: number, lastIndex: number): boolean {
   const p = s.progress;
-  return !s.options.flowControl || lastIndex >= sentTo(p, k, s.log.lastIndex) || lastIndex === p.match[k];
+  return !s.options.flowControl || p.sent[k] !== TRACKING || lastIndex === p.match[k];
 }

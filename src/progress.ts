@@ -20,10 +20,11 @@ import { allMembers, type ClusterConfig } from './config.js';
  *   `peers[k]` in its term; 0 until then (a new leader counts every peer as heard at its election).
  *   Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
  * - `acked`: `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then.
- * - `sent`: `sent[k]` is the highest index the leader has sent to `peers[k]` in this leadership
- *   (0 until then), or `TRACKING` (-1): everything up to the leader's last index, the usual case of
- *   a follower that gets every append (so that an append changes nothing here). Entries in
- *   `(match[k], sentTo(progress, k, lastIndex)]` are in flight (flow control: at most
+ * - `sent`: flow control's view of `peers[k]` (see `flow-control.ts`). `TRACKING` (-1): the follower
+ *   is known to keep up (its last answer showed it up to date) and gets every append, so an append
+ *   changes nothing here; entries after its match index are in flight. Otherwise (probe): the
+ *   highest index sent to it (0 until then), and the leader answers each of its replies with what
+ *   it lacks. Entries in `(match[k], sentTo(progress, k, lastIndex)]` are in flight (at most
  *   `maxInflightEntries` of them).
  */
 export interface LeaderProgress {
@@ -161,14 +162,16 @@ export function pausedSlots(progress: LeaderProgress, max: number, lastIndex: nu
 }
 
 /**
- * `progress` after an append beyond `lastIndex` (the leader's last index before it) went to every
- * slot but those in `paused` (sorted): those are sent everything (`TRACKING`); paused ones keep what
- * they were sent. The same object in the usual case, every slot already tracking and none paused.
+ * `progress` after an append that took the leader's log from `lastIndex` to `newLast` went to every
+ * slot but those in `paused` (sorted). Tracking followers stay tracking; a follower being probed is
+ * now sent up to `newLast`; a paused one keeps what it was sent. The same object in the usual case:
+ * every slot tracking and none paused.
  */
 export function withAppendsSent(
   progress: LeaderProgress,
   paused: readonly number[] | null,
   lastIndex: number,
+  newLast: number,
 ): LeaderProgress {
   const sent = progress.sent;
   let out: number[] | null = null;
@@ -176,8 +179,9 @@ export function withAppendsSent(
   for (let k = 0; k < sent.length; k++) {
     const isPaused = paused !== null && paused[p] === k;
     if (isPaused) p++;
-    const want = isPaused ? (sent[k] === TRACKING ? lastIndex : sent[k]!) : TRACKING;
-    if (sent[k] !== want) (out ??= sent.slice())[k] = want;
+    const was = sent[k]!;
+    const want = isPaused ? (was === TRACKING ? lastIndex : was) : was === TRACKING ? TRACKING : newLast;
+    if (was !== want) (out ??= sent.slice())[k] = want;
   }
   return out === null ? progress : withColumns(progress, { sent: out });
 }

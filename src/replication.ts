@@ -217,7 +217,7 @@ export function onAppendEntriesReply(
 
   if (lastIndex !== log.lastIndex) return onReplyBehind(s, k, from, lastTerm, lastIndex);
   // The usual case, kept small for the JIT: the follower holds everything; count it, maybe commit.
-  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, progress.sent[k]!);
+  const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, TRACKING);
   if (advanced === progress) return s.lead.transferTo === from ? handOver(s, from) : [s, NO_ACTIONS];
   const commitIndex =
     lastIndex > matched && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
@@ -239,7 +239,7 @@ function onReplyBehind(s: LeaderState, k: number, from: string, lastTerm: number
   const progress = s.progress;
   const log = s.log;
   const rest = shouldCatchUp(s, k, lastIndex) ? limitEntries(s, since(log, lastTerm, lastIndex)!) : null;
-  const sent = rest === null ? progress.sent[k]! : rest.lastIndex === log.lastIndex ? TRACKING : rest.lastIndex;
+  const sent = rest === null ? progress.sent[k]! : rest.lastIndex;
   const advanced = afterReply(progress, k, lastIndex, s.lead.ticks, sent);
   if (advanced === progress) return afterCounted(s, s, from, false, rest);
   const commitIndex =
@@ -307,8 +307,7 @@ function repairFollower(s: LeaderState, k: number, from: string, lastTerm: numbe
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  const sent = rest.lastIndex === log.lastIndex ? TRACKING : rest.lastIndex;
-  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, sent, s.lead.ticks), s.commitIndex);
+  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, rest.lastIndex, s.lead.ticks), s.commitIndex);
   return [withMetrics(probing, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 

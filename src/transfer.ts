@@ -17,7 +17,7 @@ import { since, termAt } from './log.js';
 import { limitEntries } from './flow-control.js';
 import { appendEntriesCall, timeoutNow, type TimeoutNow } from './messages.js';
 import { bump } from './metrics.js';
-import { afterSendTo, sentTo, slotOf, TRACKING } from './progress.js';
+import { afterSendTo, sentTo, slotOf } from './progress.js';
 import {
   latestConfig,
   leaderHint,
@@ -49,8 +49,7 @@ export function transferLeadership(s: RaftState, to: string): StepResult {
   // Bring it up to date from its match index; its answer continues the transfer.
   const rest = limitEntries(started, since(started.log, termAt(started.log, match), match) ?? started.log);
   const call = send(to, appendEntriesCall(s.id, s.term, s.commitIndex, rest));
-  const sent = rest.lastIndex === started.log.lastIndex ? TRACKING : rest.lastIndex;
-  const progress = afterSendTo(started.progress, k, sent, started.lead.ticks);
+  const progress = afterSendTo(started.progress, k, rest.lastIndex, started.lead.ticks);
   return [withLeaderProgress(started, progress, started.commitIndex), [call]];
 }
 
