@@ -316,7 +316,7 @@ export function actionRank(a: Action): number {
 export function mergeActions(earlier: Actions, later: Actions): Actions {
   if (later.length === 0) return earlier;
   if (earlier.length === 0) return later;
-  if (earlier.length === 3 && later.length === 3) {
+  if ((later.length === 3 || later.length === 2) && earlier.length === later.length) {
     const pipelined = mergeBackToBackProposals(earlier, later);
     if (pipelined !== null) return pipelined;
   }
@@ -336,17 +336,20 @@ function mergeByRules(earlier: Actions, later: Actions): Actions {
 
 /**
  * The fast path of pipelining: two leader proposals stepped back to back, each
- * `[setTimer, appendLog(e), broadcast(appendEntries(e))]` with the second run starting where the
- * first ends, merge into one run shared by the append and the broadcast. The result is exactly what
- * the general rules give; null when the lists do not have that shape.
+ * `[setTimer, appendLog(e), broadcast(appendEntries(e))]` (or the same without `setTimer`, when
+ * sends do not re-arm the heartbeat timer) with the second run starting where the first ends, merge
+ * into one run shared by the append and the broadcast. The result is exactly what the general rules
+ * give; null when the lists do not have that shape.
  */
 function mergeBackToBackProposals(earlier: Actions, later: Actions): Actions | null {
-  const t = later[0]!;
-  const a1 = earlier[1]!;
-  const a2 = later[1]!;
-  const b1 = earlier[2]!;
-  const b2 = later[2]!;
-  if (earlier[0]!.type !== 'setTimer' || t.type !== 'setTimer') return null;
+  const n = later.length;
+  if (earlier.length !== n) return null;
+  const timed = n === 3;
+  if (timed && (earlier[0]!.type !== 'setTimer' || later[0]!.type !== 'setTimer')) return null;
+  const a1 = earlier[n - 2]!;
+  const a2 = later[n - 2]!;
+  const b1 = earlier[n - 1]!;
+  const b2 = later[n - 1]!;
   if (a1.type !== 'appendLog' || a2.type !== 'appendLog' || b1.type !== 'broadcast' || b2.type !== 'broadcast') {
     return null;
   }
@@ -359,7 +362,8 @@ function mergeBackToBackProposals(earlier: Actions, later: Actions): Actions | n
     return null;
   }
   const joined = spliceSuffix(e1, e2);
-  return [t, appendLog(joined), broadcast(appendEntriesCall(m2.from, m2.term, m2.commitIndex, joined))];
+  const call = broadcast(appendEntriesCall(m2.from, m2.term, m2.commitIndex, joined));
+  return timed ? [later[0]!, appendLog(joined), call] : [appendLog(joined), call];
 }
 
 /**

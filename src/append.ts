@@ -14,6 +14,7 @@ import {
   type LogEntries,
 } from './log.js';
 import { appendEntriesCall } from './messages.js';
+import { sendsRearmHeartbeat } from './options.js';
 import { progressFor, withAppendsSent, type LeaderProgress } from './progress.js';
 import { latestConfig, withLeaderLog, type LeaderState } from './state.js';
 
@@ -82,8 +83,9 @@ export function appendedState(s: LeaderState, a: LeaderAppend, paused: readonly 
 }
 
 /**
- * The actions of an append: re-arm the heartbeat timer (a broadcast counts as a heartbeat), persist
- * the entries, send them to every peer with `commitIndex` — or, when flow control pauses some
+ * The actions of an append: arm the heartbeat timer (a new leader's first append; later ones only in
+ * the base protocol, where a broadcast counts as a heartbeat), persist the entries, send them to
+ * every peer with `commitIndex` — or, when flow control pauses some
  * peers (`paused` slots), to each of the others: a paused peer gets the entries once it answers.
  */
 export function appendActions(
@@ -93,10 +95,15 @@ export function appendActions(
   paused: readonly number[] | null,
 ): Actions {
   const peers = a.progress.peers;
-  if (peers.length === 0) return [TIMER_HEARTBEAT, appendLog(a.entries)];
+  // A new leader's first append (its term start) starts its clock; later ones re-arm it only in the
+  // base protocol (see `sendsRearmHeartbeat`).
+  const timer = s.log.lastTerm !== s.term || sendsRearmHeartbeat(s.options);
+  if (peers.length === 0) return timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
   const call = appendEntriesCall(s.id, s.term, commitIndex, a.entries);
-  if (paused === null) return [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(call)];
-  const actions: Action[] = [TIMER_HEARTBEAT, appendLog(a.entries)];
+  if (paused === null) {
+    return timer ? [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(call)] : [appendLog(a.entries), broadcast(call)];
+  }
+  const actions: Action[] = timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
   let p = 0;
   for (let k = 0; k < peers.length; k++) {
     if (paused[p] === k) p++;

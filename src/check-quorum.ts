@@ -34,7 +34,7 @@ export function onLeaderTick(s: LeaderState): StepResult {
     }),
   );
   if (s.options.checkQuorum && !heardFromQuorum(ticked)) return stepDownForQuorum(ticked);
-  const [beat, beatActions] = heartbeat(ticked);
+  const [beat, beatActions] = heartbeat(ticked, true);
   if (beat.role !== 'leader' || !needsRound(beat)) return [beat, beatActions];
   const [next, roundActions] = startRound(beat);
   return [next, mergeActions(beatActions, roundActions)];

@@ -96,6 +96,17 @@ export const BASIC_OPTIONS: NodeOptions = Object.freeze({
 const MAX_TICKS = 1_000_000;
 
 /**
+ * True when a leader's sends (an append, a requested heartbeat) re-arm its heartbeat timer, as in the
+ * base protocol: a broadcast counts as a heartbeat, so a busy leader sends no empty ones. With
+ * check-quorum or lease reads the leader's timer is its clock (a tick per firing: check-quorum's
+ * window, the lease, a transfer's deadline), and a leader under steady load would never tick; so
+ * then only a tick (and the start of a leadership) arms it.
+ */
+export function sendsRearmHeartbeat(o: NodeOptions): boolean {
+  return !o.checkQuorum && !o.leaseReads;
+}
+
+/**
  * Options completed from the defaults, as a plain copy (each field read once), or the first problem
  * found. Unknown option names are refused, so that a misspelt option is not silently ignored.
  */

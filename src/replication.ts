@@ -49,6 +49,7 @@ import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
 import { afterReply, afterSendTo, slotOf, TRACKING } from './progress.js';
 import { limitEntries, shouldCatchUp } from './flow-control.js';
+import { sendsRearmHeartbeat } from './options.js';
 import { handOver } from './transfer.js';
 import { readsAfterCommit, reforwardReads } from './reads.js';
 import {
@@ -82,13 +83,16 @@ const NO_ROOM_FOR_COMMANDS = 'count would take the log index past 2^53 - 2 - 2^2
 
 /**
  * Send a heartbeat: an empty AppendEntries at the leader's last position, to every peer. Only a
- * leader can; others report `rejected`.
+ * leader can; others report `rejected`. `fromTimer`: the heartbeat timer fired (a tick), so it is
+ * armed again; a heartbeat the application asked for re-arms it only in the base protocol (see
+ * `sendsRearmHeartbeat`).
  */
-export function heartbeat(s: RaftState): StepResult {
+export function heartbeat(s: RaftState, fromTimer = false): StepResult {
   if (s.role !== 'leader') return [s, [rejected('heartbeat', 'notLeader', leaderHint(s), 0)]];
-  if (s.progress.peers.length === 0) return [s, [TIMER_HEARTBEAT]];
-  const call = appendEntriesCall(s.id, s.term, s.commitIndex, emptyEntries(s.log.lastTerm, s.log.lastIndex));
-  return [s, [TIMER_HEARTBEAT, broadcast(call)]];
+  const timer = fromTimer || sendsRearmHeartbeat(s.options);
+  if (s.progress.peers.length === 0) return [s, timer ? [TIMER_HEARTBEAT] : NO_ACTIONS];
+  const call = broadcast(appendEntriesCall(s.id, s.term, s.commitIndex, emptyEntries(s.log.lastTerm, s.log.lastIndex)));
+  return [s, timer ? [TIMER_HEARTBEAT, call] : [call]];
 }
 
 /**

@@ -15,7 +15,9 @@
  *   its peer (never to the node itself), and an `installSnapshot {to}` becomes a snapshot transfer
  *   carrying the sender's snapshot as it is after the step (position and configuration), which the
  *   receiver steps as `snapshotInstalled`;
- * - `setTimer` arms the node's one timer;
+ * - `setTimer` arms the node's one timer (cancelling the armed one); with a clock (see
+ *   `HostOptions.timerDuration`) it is due that many time units after the host's `now`, and
+ *   `advance` moves time on and says whose timers fired;
  * - `internalError` is always a violation; `invalidEvent` and `fatal` are violations when the host
  *   is told that every event is well-formed and every node healthy (`wellFormed`).
  *
@@ -152,6 +154,13 @@ export interface HostOptions {
    * scenario and unit suites specify the base protocol; the property suites run with the defaults too.
    */
   nodeOptions?: Partial<NodeOptions>;
+  /**
+   * A clock for suites that model time: how many time units a timer armed with `wait` on node `id`
+   * runs before it fires. When given, every `setTimer` records when the timer is due (`timerDue`,
+   * the host's `now` plus the duration) and {@link Host.advance} moves time on. Without it timers
+   * only record their kind, and fire when the suite says so.
+   */
+  timerDuration?: (id: string, wait: TimerWait) => number;
 }
 
 /** A node of the host: its state in memory, its disk, its timer. */
@@ -160,6 +169,8 @@ export interface HostNode {
   state: RaftState;
   readonly disk: Disk;
   timer: TimerWait | null;
+  /** With a clock (`HostOptions.timerDuration`): when the armed timer fires; null otherwise. */
+  timerDue: number | null;
   /** How many times it restarted (the checker notices restarts by this). */
   restarts: number;
 }
@@ -181,12 +192,16 @@ export class Host {
   private readonly stepMany: BatchStepper;
   private readonly wellFormed: boolean;
   private readonly nodeOptions: Partial<NodeOptions>;
+  private readonly timerDuration: ((id: string, wait: TimerWait) => number) | null;
+  /** The time, in the units of `HostOptions.timerDuration` (0 until {@link advance} moves it). */
+  now = 0;
 
   constructor(ids: readonly string[] = [], options: HostOptions = {}) {
     this.stepOne = options.step ?? step;
     this.stepMany = options.stepAll ?? stepAll;
     this.wellFormed = options.wellFormed ?? false;
     this.nodeOptions = options.nodeOptions ?? BASIC_OPTIONS;
+    this.timerDuration = options.timerDuration ?? null;
     for (const id of ids) this.add(id);
   }
 
@@ -195,11 +210,14 @@ export class Host {
     return [...this.nodes.keys()];
   }
 
-  /** Start a fresh node (`startNode`) with an empty disk. */
-  add(id: string): HostNode {
+  /**
+   * Start a fresh node (`startNode`) with an empty disk, with `options` (the host's `nodeOptions`
+   * by default; kept across restarts).
+   */
+  add(id: string, options: Partial<NodeOptions> = this.nodeOptions): HostNode {
     if (this.nodes.has(id)) throw new Error(`node ${id} already exists`);
-    const [state, actions] = startNode(id, this.nodeOptions);
-    const n: HostNode = { id, state, disk: freshDisk(), timer: null, restarts: 0 };
+    const [state, actions] = startNode(id, options);
+    const n: HostNode = { id, state, disk: freshDisk(), timer: null, timerDue: null, restarts: 0 };
     this.nodes.set(id, n);
     this.carryOut(n, actions, () => `${id} at its start`);
     return n;
@@ -236,9 +254,27 @@ export class Host {
     const [after, actions] = restartNode({ id, ...n.disk, options: before.options });
     n.state = after;
     n.timer = null;
+    n.timerDue = null;
     n.restarts++;
     const out = this.carryOut(n, actions, () => `${id} restarting: ${JSON.stringify(actions)}`);
     return { id, before, after, actions, out };
+  }
+
+  /**
+   * With a clock: move time on by one unit and return the nodes whose timers are now due (earliest
+   * first, then in the order the nodes were added), their timers disarmed (they fired). The caller
+   * steps `{type: 'timeout'}` on each of them that runs; that step arms the timer again.
+   */
+  advance(): string[] {
+    if (this.timerDuration === null) throw new Error('advance: this host has no clock (HostOptions.timerDuration)');
+    this.now++;
+    const due = [...this.nodes.values()].filter((n) => n.timerDue !== null && n.timerDue <= this.now);
+    due.sort((x, y) => x.timerDue! - y.timerDue!);
+    for (const n of due) {
+      n.timer = null;
+      n.timerDue = null;
+    }
+    return due.map((n) => n.id);
   }
 
   /** Storage first (durable at once), then what leaves the node; see the module comment. */
@@ -255,6 +291,7 @@ export class Host {
       switch (a.type) {
         case 'setTimer':
           n.timer = a.wait;
+          if (this.timerDuration !== null) n.timerDue = this.now + this.timerDuration(id, a.wait);
           break;
         case 'broadcast':
           for (const to of peersOf(s)) out.push({ kind: 'msg', from: id, to, message: a.message });

@@ -25,6 +25,8 @@
  * stay on. A violation throws: it can never be expected behaviour.
  */
 import {
+  BASIC_OPTIONS,
+  caughtUpNonVoters,
   commitStatus,
   containsPosition,
   emptyEntries,
@@ -37,11 +39,14 @@ import {
   type ClusterConfig,
   type LogEntries,
   type Message,
+  type NodeOptions,
+  type PendingRead,
   type RaftEvent,
   type RaftState,
   flatItems,
   toChunks,
 } from '../../src/index.js';
+import { sentTo } from '../../src/progress.js';
 import { Checker } from './checker.js';
 import { deepFreeze } from './freeze.js';
 import { Host, transferEvent, type Disk, type HostNode, type Outgoing, type Transfer } from './host.js';
@@ -101,8 +106,9 @@ export class Cluster {
     this.checker.narrow();
   }
 
-  start(ids: readonly string[]): string[] {
-    for (const id of ids) this.host.add(id);
+  /** Fresh nodes, with `options` (`BASIC_OPTIONS`, the protocol without extensions, by default). */
+  start(ids: readonly string[], options: NodeOptions = BASIC_OPTIONS): string[] {
+    for (const id of ids) this.host.add(id, options);
     this.checker.check();
     return [];
   }
@@ -167,6 +173,7 @@ export class Cluster {
     const n = this.running(id);
     this.down.add(id);
     n.timer = null;
+    n.timerDue = null;
     return this.purge((e) => e.from === id || e.to === id, 'lost');
   }
 
@@ -308,8 +315,21 @@ export class Cluster {
     if (s.progress !== null) {
       parts.push(`match=${s.progress.peers.map((p, k) => `${p}:${s.progress!.match[k]}`).join(',') || '-'}`);
     }
+    parts.push(...extensionFields(s));
     if (s.halted !== null) parts.push('HALTED');
     return parts.join(' ');
+  }
+
+  /** The node's options that differ from `BASIC_OPTIONS` (the protocol without extensions). */
+  options(id: string): string {
+    const o = this.node(id).state.options;
+    return `${id}: options ${fmtOptions(o)}`;
+  }
+
+  /** `caughtUpNonVoters` on a node. */
+  caughtUp(id: string): string {
+    const ids = caughtUpNonVoters(this.node(id).state);
+    return `${id}: caughtUpNonVoters=${ids.join(',') || '-'}`;
   }
 
   log(id: string): string[] {
@@ -344,6 +364,60 @@ export class Cluster {
     const lines = METRIC_NAMES.filter((k) => m[k] !== 0).map((k) => `${id}: ${k}=${m[k]}`);
     return lines.length === 0 ? [`${id}: (all zero)`] : lines;
   }
+}
+
+/** The options that differ from `BASIC_OPTIONS`, as `key=value` words (`basic` when none does). */
+export function fmtOptions(o: NodeOptions): string {
+  const keys = Object.keys(BASIC_OPTIONS) as Array<keyof NodeOptions>;
+  const differ = keys.filter((k) => o[k] !== BASIC_OPTIONS[k]).map((k) => `${k}=${String(o[k])}`);
+  return differ.length === 0 ? 'basic' : differ.join(' ');
+}
+
+/** True when the node runs any extension (its options are not `BASIC_OPTIONS`). */
+function runsExtensions(o: NodeOptions): boolean {
+  return o.preVote || o.checkQuorum || o.leaseReads || o.flowControl;
+}
+
+/**
+ * The fields of the protocol extensions, for `status`. Printed only for nodes that run an extension
+ * (so the files written for the base protocol print as before), except the reads a node holds,
+ * printed whenever there are some:
+ * - a follower: `leaderAlive=true|false` (it hears from a live leader: it refuses pre-votes and,
+ *   with check-quorum, ignores vote requests);
+ * - a leader: `ticks=N` (its clock), `heard=b:T,..` (check-quorum: the tick each peer was last
+ *   heard from), `inflight=b:N,..` (flow control: entries sent and not acknowledged), `round=R/C`
+ *   (the last leadership-check round sent / the last confirmed, once one was sent), `lease<T`
+ *   (lease reads: the lease holds while ticks < T), `transferTo=b@T` (a transfer started at tick T);
+ * - `reads=..`: on a leader `[from:]id@index#round` (`@?` while it waits for the first commit of its
+ *   term, no `#` before a round covers it), on a follower the ids it forwarded.
+ */
+function extensionFields(s: RaftState): string[] {
+  const parts: string[] = [];
+  const o = s.options;
+  if (runsExtensions(o)) {
+    if (s.role === 'follower') parts.push(`leaderAlive=${s.leaderAlive}`);
+    if (s.role === 'leader') {
+      const { lead, progress } = s;
+      parts.push(`ticks=${lead.ticks}`);
+      const column = (f: (k: number) => number): string =>
+        progress.peers.map((p, k) => `${p}:${f(k)}`).join(',') || '-';
+      if (o.checkQuorum) parts.push(`heard=${column((k) => progress.heard[k]!)}`);
+      if (o.flowControl) {
+        parts.push(`inflight=${column((k) => sentTo(progress, k, s.log.lastIndex) - progress.match[k]!)}`);
+      }
+      if (lead.round > 0) parts.push(`round=${lead.round}/${lead.confirmed}`);
+      if (o.leaseReads) parts.push(`lease<${lead.leaseUntil}`);
+      if (lead.transferTo !== null) parts.push(`transferTo=${lead.transferTo}@${lead.transferTick}`);
+    }
+  }
+  if (s.reads.length > 0) {
+    const fmt = (r: PendingRead): string =>
+      s.role === 'leader'
+        ? `${r.from === null ? '' : `${r.from}:`}${r.id}@${r.index < 0 ? '?' : r.index}${r.round > 0 ? `#${r.round}` : ''}`
+        : r.id;
+    parts.push(`reads=${s.reads.map(fmt).join(',')}`);
+  }
+  return parts;
 }
 
 /** The configuration in effect at `index` according to a disk: its last configuration entry up to there. */

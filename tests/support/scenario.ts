@@ -5,15 +5,22 @@
  * produce; a blank line ends the block. Lines starting with `#` (outside output blocks) are
  * comments. Output never contains blank lines; a command with nothing to say prints `ok`.
  *
- *   start a b c               fresh nodes (startNode)
+ *   start a b c [options=basic|default] [key=value ..]
+ *                             fresh nodes (startNode) with these options: BASIC_OPTIONS (the
+ *                             protocol without extensions) unless options=default (DEFAULT_OPTIONS:
+ *                             pre-vote, check-quorum, flow control), then each NodeOptions key given
+ *                             (preVote=true, electionTimeoutTicks=3, ...). Kept across restarts
+ *   options [a..]             the options of the nodes that differ from BASIC_OPTIONS
  *   create a voters=a,b,c     step createCluster on a
  *   timeout a                 step a timeout (whether or not a timer is armed)
  *   heartbeat a               step a heartbeat request
  *   propose a [count=N]       step one propose event (N commands)
+ *   read a ID                 step a read event {type: 'read', id: ID}
+ *   transfer-leadership a b   step a transferLeadership event {to: b} on a
  *   stepall a EV EV ...       step several events back to back with stepAll and carry out the
- *                             merged actions once. EV: propose, heartbeat, timeout, or a
- *                             hand-built message `x->a MESSAGE`; events are separated by spaces,
- *                             a message by `;` from its neighbours
+ *                             merged actions once. EV: propose, heartbeat, timeout, read(ID),
+ *                             transferLeadership(TO), or a hand-built message `x->a MESSAGE`;
+ *                             events are separated by spaces, a message by `;` from its neighbours
  *   send a->b MESSAGE         hand a hand-built message (scenario notation) to b at once
  *   deliver [a->b] [N] [quiet]  deliver queued messages (optionally only matching ones, a->* and
  *                             *->b work too), FIFO, at most N, until none is left; each delivered
@@ -42,7 +49,11 @@
  *   stepall also takes the event `snapshot (t,i) config(...)` (a part between `;`)
  *   config a [b..]            latest configuration, its index, committed or not, and the peers
  *   status [a..]              role, term, votedFor, commit index, last position, armed timer, votes
- *                             (candidate) and match indices (leader)
+ *                             (candidate, pre-candidate) and match indices (leader); for nodes
+ *                             running extensions also leaderAlive (follower) and the leader's
+ *                             ticks, heard, inflight, round, lease and transfer; and the reads a
+ *                             node holds (see extensionFields in scenario-cluster.ts)
+ *   caught-up a               caughtUpNonVoters on a
  *   log a [b..]               the log in the state and what the disk holds
  *   commit-status a (t,i) ..  commitStatus of positions on a
  *   metrics a [b..]           the non-zero metrics counters
@@ -53,11 +64,14 @@
 import { Cluster, parseFilter, type Filter } from './scenario-cluster.js';
 import { parseConfig, parseIds, parseMessage, parsePos } from './scenario-notation.js';
 import {
+  BASIC_OPTIONS,
+  DEFAULT_OPTIONS,
   latestConfig,
   positionAndConfigAt,
   toJointConsensus,
   withNonVoters,
   type ClusterConfig,
+  type NodeOptions,
   type RaftEvent,
 } from '../../src/index.js';
 
@@ -174,9 +188,33 @@ function requestEvent(word: string): RaftEvent {
     case 'heartbeat':
     case 'timeout':
       return { type: word };
-    default:
-      throw new Error(`stepall: unknown event "${word}" (propose, heartbeat or timeout)`);
+    default: {
+      const m = /^(read|transferLeadership)\(([^()\s]+)\)$/.exec(word);
+      if (m !== null) return m[1] === 'read' ? { type: 'read', id: m[2]! } : { type: 'transferLeadership', to: m[2]! };
+      throw new Error(
+        `stepall: unknown event "${word}" (propose, heartbeat, timeout, read(ID) or transferLeadership(TO))`,
+      );
+    }
   }
+}
+
+/**
+ * The options of `start`: `BASIC_OPTIONS`, or `DEFAULT_OPTIONS` with `options=default`, then each
+ * `NodeOptions` key given (`true`/`false` or a number). `startNode` checks the values.
+ */
+function nodeOptions(opts: Map<string, string>): NodeOptions {
+  const base = opts.get('options') ?? 'basic';
+  if (base !== 'basic' && base !== 'default') throw new Error(`start: options=${base} (basic or default)`);
+  const out: Record<string, unknown> = { ...(base === 'basic' ? BASIC_OPTIONS : DEFAULT_OPTIONS) };
+  for (const [key, value] of opts) {
+    if (key === 'options') continue;
+    if (!(key in BASIC_OPTIONS))
+      throw new Error(`start: unknown option ${key}= (${Object.keys(BASIC_OPTIONS).join(', ')})`);
+    if (value === 'true' || value === 'false') out[key] = value === 'true';
+    else if (/^\d+$/.test(value)) out[key] = Number(value);
+    else throw new Error(`start: bad value ${key}=${value}`);
+  }
+  return out as unknown as NodeOptions;
 }
 
 /** `snapshot (t,i) config(...)`: a hand-built snapshotInstalled event. */
@@ -207,9 +245,23 @@ function runCommand(c: Cluster, line: string): string[] {
   const { words, opts } = options(args);
   switch (cmd) {
     case 'start':
-      noOptions(opts, cmd);
       if (words.length === 0) throw new Error('start: expected node ids');
-      return c.start(words);
+      return c.start(words, nodeOptions(opts));
+    case 'options':
+      return (words.length === 0 ? c.ids() : words).map((id) => c.options(id));
+    case 'read': {
+      noOptions(opts, cmd);
+      const [id, readId] = two(words, cmd);
+      return c.stepNode(id, [{ type: 'read', id: readId }]);
+    }
+    case 'transfer-leadership': {
+      noOptions(opts, cmd);
+      const [id, to] = two(words, cmd);
+      return c.stepNode(id, [{ type: 'transferLeadership', to }]);
+    }
+    case 'caught-up':
+      noOptions(opts, cmd);
+      return [c.caughtUp(one(words, cmd))];
     case 'create': {
       noOptions(opts, cmd, ['voters']);
       const voters = opts.get('voters');
