@@ -4,6 +4,7 @@
  * ../node/file-storage.test.ts), plus the helpers those tests share: write builders, a canonical
  * comparable form of what a storage holds, and a seeded generator of valid write batches.
  */
+import { seededRandom } from '../../src/host/memory-transport.js';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { emptyEntries, listEntries, makeConfig, termAt, type LogEntries } from '../../src/index.js';
@@ -123,17 +124,8 @@ export function sameCanonical(a: Canonical, b: Canonical): boolean {
 // Random valid batches
 // ---------------------------------------------------------------------------------------------
 
-/** A small seeded PRNG (mulberry32): numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32): numbers in [0, 1) — the in-process transport's. */
+export const prng = seededRandom;
 
 /**
  * `count` batches of valid writes (1 to 4 each), generated from `seed`: hard states, appends at

@@ -29,6 +29,7 @@
  *
  * Seeds are printed (tests/support/seed.ts): replay with FC_SEED=<seed> (and FC_PATH=<path>).
  */
+import { seededRandom } from '../../src/host/memory-transport.js';
 import { leaseHolds } from '../../src/reads.js';
 import fc from 'fast-check';
 import {
@@ -50,16 +51,7 @@ import { nodeIds, runs } from './harness';
 // A cluster with a clock
 
 /** A small deterministic random source (mulberry32), so that a generated seed replays exactly. */
-function randomSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const randomSource = seededRandom;
 
 /** A message on the wire. */
 interface Envelope {
