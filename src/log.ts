@@ -206,7 +206,9 @@ export function lastIndexWithTermAtMost(log: LogEntries, term: number, maxIndex:
 /** True when the run holds `(term, index)`; the anchor counts as held. */
 export function containsPosition(log: LogEntries, term: number, index: number): boolean {
   if (index === log.lastIndex) return term === log.lastTerm;
-  return termAt(log, index) === term;
+  // (termAt answers -1 outside the run: a position of term -1 is never held.)
+  const t = termAt(log, index);
+  return t === term && t >= 0;
 }
 
 /** True when `index` lies in `[prevIndex, lastIndex]`. */

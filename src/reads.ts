@@ -306,17 +306,20 @@ function rejectRead(s: RaftState, actions: readonly Action[], id: string, reason
 
 /**
  * The reads of `before` that `after` can no longer serve, answered: when a step changed the node's
- * term, role, or (as a follower) the leader it follows, every read it held is rejected
+ * term, role, or (as a follower) the leader it follows or its belief that the leader lives (its
+ * election timer fired), every read it held is rejected
  * (`leaderChanged`), and a leader that stepped down also refuses the reads followers forwarded to
  * it. Applied by `step` after every rule, so that no rule has to remember the reads.
  */
 export function settleReads(before: RaftState, result: StepResult): StepResult {
   const [after, actions] = result;
   if (after.reads.length === 0) return result;
+  // A follower whose election timer fired (it no longer hears from its leader) gives its reads up
+  // too, even when it cannot campaign: its leader may be gone for good.
   const same =
     after.term === before.term &&
     after.role === before.role &&
-    (after.role !== 'follower' || after.votedFor === before.votedFor);
+    (after.role !== 'follower' || (after.votedFor === before.votedFor && (after.leaderAlive || !before.leaderAlive)));
   if (same) return result;
   const hint = leaderHint(after);
   const [sends, reports, metrics] = answersFor(

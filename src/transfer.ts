@@ -11,7 +11,7 @@
  * - The transfer ends when the leader steps down (the usual outcome: `to` won a higher term), or is
  *   abandoned after `electionTimeoutTicks` ticks; the leader then takes proposals again.
  */
-import { rejected, send } from './actions.js';
+import { installSnapshot, rejected, send } from './actions.js';
 import { isVoter } from './config.js';
 import { since, termAt } from './log.js';
 import { limitEntries } from './flow-control.js';
@@ -45,6 +45,9 @@ export function transferLeadership(s: RaftState, to: string): StepResult {
   );
   const match = started.progress.match[k]!;
   if (match === started.log.lastIndex) return handOver(started, to);
+  // Behind this leader's snapshot: only a snapshot can bring it up to date (its answer after the
+  // install continues the transfer).
+  if (match < started.log.prevIndex) return [started, [installSnapshot(to)]];
   if (sentTo(started.progress, k, started.log.lastIndex) > match) return [started, []];
   // Bring it up to date from its match index; its answer continues the transfer.
   const rest = limitEntries(started, since(started.log, termAt(started.log, match), match) ?? started.log);

@@ -28,6 +28,32 @@
  *   log (written, durable or not: a lenient reading), under their snapshot, or, for a node that is
  *   down, in its durable log. Checked at the moment of the
  *   commit, not only later, if a faulty commit happens to be overwritten.
+ * - No pre-vote while a leader is alive (pre-vote, Raft thesis §9.6): a node grants no pre-vote
+ *   while it leads, or while it follows a leader whose message (AppendEntries or leadership check of
+ *   its term) it accepted since its election timer last fired. The checker keeps that contact
+ *   itself, from the events each node stepped, and counts it only where raftstep's rule surely does
+ *   (a restarted node, which raftstep also counts as hearing from a leader, is not counted), so a
+ *   correct node is never reported.
+ * - Reads are confirmed (ReadIndex, Raft thesis §6.4; lease reads off): a leader answers a read —
+ *   its own (`readReady`) or one a follower forwarded (`readIndexReply` with an index) — only once a
+ *   majority of the voters (of each set while joint; itself included) acknowledged a leadership
+ *   check it sent after the read arrived. The checker keeps the rounds each leader sent, the
+ *   acknowledgements it received and when each read arrived, from the leader's steps and actions.
+ *   (With lease reads a leader answers at once while its lease holds; the answers are then checked
+ *   against the committed history only, see `client-reads.ts`.)
+ * - Flow control (when on): a follower that does not answer costs its leader a bounded number of
+ *   entries. The checker counts the entries a leader sends each follower in AppendEntries messages
+ *   (from the actions of its steps) since it last heard from it (an AppendEntries or
+ *   leadership-check reply of its term), and fails above `maxInflightEntries + maxEntriesPerAppend`
+ *   (a follower below the limit gets the next proposal whole). The leader's own count (entries
+ *   after `progress.match` up to what it sent) is not this bound: a new leader's match indices are
+ *   0 while it has sent nothing yet, so it counts its whole log as in flight.
+ *
+ * It also keeps the highest commit index any node ever had (`maxCommit`: no read may be answered
+ * above it) and the committed record (`recorded`: every read must be answered at or above where it
+ * ended when the read was issued; see `client-reads.ts`), and the counters of the protocol
+ * extensions (pre-votes, transfers, check-quorum step-downs) across restarts, which reset a node's
+ * metrics.
  */
 import {
   containsPosition,
@@ -36,6 +62,7 @@ import {
   latestConfig,
   peersOf,
   termAt,
+  type Actions,
   type ClusterConfig,
   type LogEntries,
   type LogEntry,
@@ -71,6 +98,17 @@ export interface CheckedWorld {
   tell(kind: Happening['kind'], text: string): void;
   /** Index `index` was committed for the first time (with `payload`, and `config` if a configuration entry). */
   noteCommitted(index: number, term: number, payload: number, config: ClusterConfig | null): void;
+}
+
+/**
+ * A leader's ReadIndex bookkeeping in its current tenure: the last leadership-check round it sent,
+ * the highest round each peer acknowledged, and for each read not answered yet (keyed by its id, or
+ * `follower/id` for a forwarded one) the first round that covers it (the first sent after it arrived).
+ */
+interface ReadBook {
+  lastRound: number;
+  readonly acked: Map<string, number>;
+  readonly arrivals: Map<string, number>;
 }
 
 /** What the leader of one term wrote. */
@@ -128,6 +166,25 @@ export class Checker {
   private readonly recApp = new Map<number, string>();
   /** The highest index in the record (the record is contiguous from 1). */
   recorded = 0;
+  /**
+   * The highest commit index any node ever had (crashed ones included; a single voter's may not have
+   * been durable).
+   */
+  maxCommit = 0;
+  /**
+   * The nodes that hear from a live leader by the checker's own count: followers that accepted a
+   * message of their term's leader since their timer last fired (see the module comment).
+   */
+  private readonly leaderContact = new Set<string>();
+  /**
+   * Flow control: per leader, the entries it sent each follower in AppendEntries since it last heard
+   * from that follower (in its current tenure).
+   */
+  private readonly inflight = new Map<string, Map<string, number>>();
+  /** ReadIndex bookkeeping of the current leaders (see {@link checkReadRule}), by leader id. */
+  private readonly readBooks = new Map<string, ReadBook>();
+  /** Nodes campaigning because a leader handed leadership to them: node -> the term. */
+  private readonly transferCandidates = new Map<string, number>();
 
   constructor(private readonly world: CheckedWorld) {}
 
@@ -156,6 +213,7 @@ export class Checker {
 
   onStart(h: Replica): void {
     this.checkedLogs.delete(h.id);
+    this.leaderContact.delete(h.id);
   }
 
   /**
@@ -164,11 +222,15 @@ export class Checker {
    * node may lead that term again after restarting (a single voter elects itself at once).
    */
   onCrash(h: Replica): void {
+    this.leaderContact.delete(h.id);
+    this.inflight.delete(h.id);
+    this.readBooks.delete(h.id);
     for (const [t, info] of this.terms) if (t > 0 && info.leader === h.id && t > h.durable.term) this.terms.delete(t);
   }
 
   onRestart(h: Replica): void {
     this.checkedLogs.delete(h.id);
+    this.leaderContact.delete(h.id);
     const s = h.state!;
     this.checkLog(h.id, s.log);
     this.checkBoundary(h.id, s.log);
@@ -201,9 +263,19 @@ export class Checker {
   // ------------------------------------------------------------------------------------------
   // After each step
 
-  afterStep(h: Replica, before: RaftState, after: RaftState, event: RaftEvent): void {
-    if (after === before) return;
+  /**
+   * `h` stepped `event` from `before` to `after`, asking for `actions` (given by the simulator's
+   * executor; without them, the pre-vote rule is not checked).
+   */
+  afterStep(h: Replica, before: RaftState, after: RaftState, event: RaftEvent, actions?: Actions): void {
     const id = h.id;
+    if (actions !== undefined) {
+      if (event.type === 'preVote') this.checkPreVote(id, before, event.from, actions);
+      if (after.role === 'leader' || this.readBooks.has(id)) this.checkReadRule(id, before, after, event, actions);
+      if (after.role === 'leader' || this.inflight.has(id)) this.countInflight(id, before, after, event, actions);
+    }
+    this.noteLeaderContact(id, before, after, event);
+    if (after === before) return;
     const stats = this.world.stats;
     if (after.term < before.term)
       this.fail('termMonotonic', `term went from ${before.term} down to ${after.term}`, [id]);
@@ -214,13 +286,13 @@ export class Checker {
       this.fail('contract', `commit index ${after.commitIndex} beyond the last index ${after.log.lastIndex}`, [id]);
     }
     if (after.term > stats.maxTerm) stats.maxTerm = after.term;
-    if (
-      (event.type === 'timeout' || event.type === 'createCluster') &&
-      after.term > before.term &&
-      after.votedFor === id
-    ) {
+    if (after.commitIndex > this.maxCommit) this.maxCommit = after.commitIndex;
+    // An election started: by a timeout, a won pre-vote, a leadership transfer, or forming a cluster.
+    if (after.term > before.term && after.votedFor === id && after.role !== 'follower') {
       stats.elections++;
+      if (event.type === 'timeoutNow') this.transferCandidates.set(id, after.term);
     }
+    if (after.metrics !== before.metrics) this.countMetrics(before, after);
     if (event.type === 'createCluster' && after.log !== before.log) this.noteTermZero(id, after.log);
     if (after.votedFor !== null && (after.votedFor !== before.votedFor || after.term !== before.term)) {
       this.noteVote(id, after.term, after.votedFor);
@@ -237,13 +309,161 @@ export class Checker {
       this.noteLeaderLog(after.log, after.term);
     } else if (after.role === 'leader') {
       this.becameLeader(id, after, votesReceived(id, before, after, event));
+      if (this.transferCandidates.get(id) === after.term) stats.transfersCompleted++;
     }
+
     if (after.log !== before.log) {
       this.checkLog(id, after.log);
       if (after.log.prevIndex !== before.log.prevIndex || after.log.prevTerm !== before.log.prevTerm) {
         this.checkBoundary(id, after.log);
       }
     }
+  }
+
+  /**
+   * The checker's own count of leader contact (see the module comment): a message of the leader of
+   * its term that a follower accepted adds it; a timer firing (or `timeoutNow`), a change of term or
+   * role, a crash and a restart remove it. Only ever a subset of raftstep's `leaderAlive`.
+   */
+  private noteLeaderContact(id: string, before: RaftState, after: RaftState, event: RaftEvent): void {
+    const t = event.type;
+    if (t === 'appendEntries' || t === 'leadershipCheck') {
+      if (after.role === 'follower' && after.term === event.term && after.votedFor === event.from) {
+        this.leaderContact.add(id);
+      }
+    } else if (t === 'timeout' || t === 'timeoutNow') {
+      this.leaderContact.delete(id);
+    }
+    if (after.role !== 'follower' || after.term !== before.term) this.leaderContact.delete(id);
+  }
+
+  /** No pre-vote while a leader is alive (see the module comment). */
+  private checkPreVote(id: string, before: RaftState, from: string, actions: Actions): void {
+    const leads = before.role === 'leader';
+    if (!leads && !this.leaderContact.has(id)) return;
+    for (const a of actions) {
+      if (a.type === 'send' && a.message.type === 'preVoteReply' && a.message.granted) {
+        const why = leads
+          ? `it leads term ${before.term}`
+          : `it follows ${String(before.votedFor)}, the leader of term ${before.term}, whose message it accepted since its timer last fired`;
+        this.fail('preVoteRestriction', `${id} granted a pre-vote to ${from} while ${why}`, [id, from]);
+      }
+    }
+  }
+
+  /**
+   * Flow control's bound (see the module comment): count the entries leader `id` sends each
+   * follower in AppendEntries messages, from the last time it heard from that follower (an
+   * AppendEntries or leadership-check reply of its term), and fail above the bound.
+   */
+  private countInflight(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: Actions): void {
+    if (after.role !== 'leader' || !after.options.flowControl) {
+      this.inflight.delete(id);
+      return;
+    }
+    let counts = this.inflight.get(id);
+    if (counts === undefined || before.role !== 'leader' || before.term !== after.term) {
+      this.inflight.set(id, (counts = new Map<string, number>()));
+    }
+    if ((event.type === 'appendEntriesReply' || event.type === 'leadershipCheckReply') && event.term === after.term) {
+      counts.set(event.from, 0);
+    }
+    const bound = after.options.maxInflightEntries + after.options.maxEntriesPerAppend;
+    const stats = this.world.stats;
+    const add = (to: string, n: number): void => {
+      const c = (counts.get(to) ?? 0) + n;
+      counts.set(to, c);
+      if (c > stats.maxInflight) stats.maxInflight = c;
+      if (c > bound) {
+        this.fail(
+          'inflightBound',
+          `leader ${id} of term ${after.term} sent ${to} ${c} entries since it last heard from it, ` +
+            `more than maxInflightEntries + maxEntriesPerAppend = ${bound}`,
+          [id, to],
+        );
+      }
+    };
+    for (const a of actions) {
+      if ((a.type !== 'send' && a.type !== 'broadcast') || a.message.type !== 'appendEntries') continue;
+      const n = a.message.entries.lastIndex - a.message.entries.prevIndex;
+      if (n <= 0) continue;
+      if (a.type === 'send') add(a.to, n);
+      else for (const to of peersOf(after)) add(to, n);
+    }
+  }
+
+  /**
+   * Reads are confirmed (see the module comment): on leader `id`, note the reads arriving, the
+   * leadership-check rounds sent and acknowledged; fail on an answer that no majority-acknowledged
+   * round sent after the read's arrival covers. Not checked with lease reads on.
+   */
+  private checkReadRule(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: Actions): void {
+    if (after.role !== 'leader' || after.options.leaseReads) {
+      this.readBooks.delete(id);
+      return;
+    }
+    let book = this.readBooks.get(id);
+    if (book === undefined || before.role !== 'leader' || before.term !== after.term) {
+      this.readBooks.set(id, (book = { lastRound: 0, acked: new Map(), arrivals: new Map() }));
+    }
+    // Reads arriving: each must be covered by a round sent after this step's rounds before it.
+    const next = book.lastRound + 1;
+    if (event.type === 'read') {
+      if (!book.arrivals.has(event.id)) book.arrivals.set(event.id, next);
+    } else if (event.type === 'readIndex' && event.term === after.term) {
+      for (const rid of event.ids) {
+        const key = `${event.from}/${rid}`;
+        if (!book.arrivals.has(key)) book.arrivals.set(key, next);
+      }
+    } else if (event.type === 'leadershipCheckReply' && event.term === after.term) {
+      if ((book.acked.get(event.from) ?? 0) < event.round) book.acked.set(event.from, event.round);
+    }
+    for (const a of actions) {
+      if ((a.type === 'broadcast' || a.type === 'send') && a.message.type === 'leadershipCheck') {
+        if (a.message.round > book.lastRound) book.lastRound = a.message.round;
+      }
+    }
+    for (const a of actions) {
+      if (a.type === 'readReady') this.checkConfirmed(id, after, book, a.id, `read ${a.id}`);
+      else if (a.type === 'send' && a.message.type === 'readIndexReply') {
+        for (const r of a.message.reads) {
+          if (r.index >= 0)
+            this.checkConfirmed(id, after, book, `${a.to}/${r.id}`, `read ${r.id} forwarded by ${a.to}`);
+        }
+      }
+    }
+  }
+
+  /** The read `key` answered by leader `id` now: a majority must have acknowledged a round covering it. */
+  private checkConfirmed(id: string, s: RaftState, book: ReadBook, key: string, what: string): void {
+    const need = book.arrivals.get(key);
+    book.arrivals.delete(key);
+    if (need === undefined) {
+      this.fail('leadershipConfirmed', `leader ${id} of term ${s.term} answered ${what}, which never reached it`, [id]);
+    }
+    const config = latestConfig(s);
+    const acked = (v: string): boolean => v === id || (book.acked.get(v) ?? 0) >= need;
+    for (const set of config.newVoters.length === 0 ? [config.voters] : [config.voters, config.newVoters]) {
+      const got = set.filter(acked);
+      if (got.length < Math.floor(set.length / 2) + 1) {
+        this.fail(
+          'leadershipConfirmed',
+          `leader ${id} of term ${s.term} answered ${what} before a majority acknowledged a leadership check ` +
+            `sent after it arrived (round ${need} or later: acknowledged by ${got.join(', ')} among the voters ${set.join(', ')})`,
+          [id],
+        );
+      }
+    }
+  }
+
+  /** Add what the step counted in the extensions' metrics to the world's counters. */
+  private countMetrics(before: RaftState, after: RaftState): void {
+    const stats = this.world.stats;
+    const b = before.metrics;
+    const a = after.metrics;
+    stats.preVotes += Math.max(0, a.preVotesStarted - b.preVotesStarted);
+    stats.transfers += Math.max(0, a.transfersStarted - b.transfersStarted);
+    stats.checkQuorumStepDowns += Math.max(0, a.checkQuorumStepDowns - b.checkQuorumStepDowns);
   }
 
   private noteTermZero(id: string, log: LogEntries): void {

@@ -3,9 +3,9 @@
 /**
  * The simulator's command line (Node only).
  *
- *     npm run sim -- --seed S --nodes K --steps N --faults LIST [--trace FILE] [--json]
+ *     npm run sim -- --seed S --nodes K --steps N --faults LIST --features all|none|lease [--trace FILE] [--json]
  *     npm run sim -- --replay FILE [--at N [--node ID]]
- *     npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W] [--json]
+ *     npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--features F] [--workers W] [--json]
  *
  * A run prints a progress bar while stdout is a terminal, then a summary in words and, with
  * `--json`, one final JSON line. It exits with status 1 when an invariant was violated (the failing
@@ -16,9 +16,11 @@ import { describeSummary } from './describe.js';
 import {
   DEFAULT_OPTIONS,
   FAULT_NAMES,
+  FEATURES,
   normalizeOptions,
   parseFaults,
   type FaultName,
+  type Features,
   type SimOptionsInput,
 } from './options.js';
 import { MUTANT_NAMES, type MutantName } from './mutants.js';
@@ -62,10 +64,18 @@ export const processIO: CliIO = {
 
 const USAGE = `raftstep simulator
 
-  npm run sim -- [--seed S] [--nodes K] [--steps N] [--faults LIST] [--trace FILE] [--json]
+  npm run sim -- [--seed S] [--nodes K] [--steps N] [--faults LIST] [--features F] [--trace FILE] [--json]
       Simulate K nodes (1-9, default ${DEFAULT_OPTIONS.nodes}) for N events (default ${DEFAULT_OPTIONS.steps}) under the
       faults in LIST (comma-separated: ${FAULT_NAMES.join(',')}; or all, none; default all), then heal the
-      network and check that a leader commits a new proposal. Invariants are checked after every event.
+      network and check that a leader commits a new proposal and that every read still in flight is
+      answered or refused. Invariants are checked after every event, every read answer against the
+      committed history.
+      --features F chooses the protocol the nodes run: all (default: pre-vote, check-quorum, flow
+      control; clients read through ReadIndex on leaders and followers, the operator transfers
+      leadership), lease (all, plus lease reads), or none (the base protocol: no reads, no transfers).
+      Faults: slow makes a follower slow for a while (a bounded incoming queue, slow handling); skew
+      runs every node's timers at its own rate, within the bound a lease tolerates; transfer has the
+      operator hand leadership to a random voter (features all and lease only).
       --trace FILE writes the trace; a failing run always writes one (traces/sim-seed-S.ndjson by default).
       --json prints one final JSON line with the run's numbers. Exit status 1 on a violation.
 
@@ -73,11 +83,12 @@ const USAGE = `raftstep simulator
       (${MUTANT_NAMES.join(', ')}).
 
   npm run sim -- --replay FILE [--at N [--node ID]] [--json]
-      Replay a trace through step and verify every recorded state fingerprint. With --at, print the
-      state of every node (or of ID) right after event N, without re-running the simulation.
+      Replay a trace through step and verify every recorded state fingerprint (the trace's header
+      carries the options, features and mutant included). With --at, print the state of every node
+      (or of ID) right after event N, without re-running the simulation.
 
-  npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--workers W]
-                       [--mutant NAME] [--traces DIR] [--json]
+  npm run sim:sweep -- --seeds N [--from S] [--nodes K|A-B] [--steps N] [--faults LIST] [--features F]
+                       [--workers W] [--mutant NAME] [--traces DIR] [--json]
       Run N seeds (from S, default 1) on W worker threads (default 2); failing runs write their traces
       to DIR (default traces/). With --mutant every seed runs the broken step, to see how often the
       checks catch it. Exit status 1 when any seed found a violation.
@@ -112,9 +123,22 @@ class UsageError extends Error {}
 
 /** The options each mode takes; an option given to a mode that does not take it is a usage error. */
 const MODES = {
-  run: ['seed', 'nodes', 'steps', 'faults', 'trace', 'json', 'quiet', 'mutant'],
+  run: ['seed', 'nodes', 'steps', 'faults', 'features', 'trace', 'json', 'quiet', 'mutant'],
   replay: ['replay', 'at', 'node', 'json'],
-  sweep: ['sweep', 'seeds', 'from', 'nodes', 'steps', 'faults', 'workers', 'json', 'quiet', 'traces', 'mutant'],
+  sweep: [
+    'sweep',
+    'seeds',
+    'from',
+    'nodes',
+    'steps',
+    'faults',
+    'features',
+    'workers',
+    'json',
+    'quiet',
+    'traces',
+    'mutant',
+  ],
 } as const;
 type Mode = keyof typeof MODES;
 const KNOWN = new Set<string>(['help', ...MODES.run, ...MODES.replay, ...MODES.sweep]);
@@ -156,6 +180,15 @@ function faultsOf(args: Args): FaultName[] {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+function featuresOf(args: Args): Features {
+  const v = str(args, 'features');
+  if (v === undefined) return DEFAULT_OPTIONS.features;
+  if (!(FEATURES as readonly string[]).includes(v)) {
+    throw new UsageError(`unknown features "${v}" (known: ${FEATURES.join(', ')})`);
+  }
+  return v as Features;
 }
 
 function mutantOf(args: Args): MutantName | null {
@@ -201,6 +234,7 @@ function simCommand(args: Args, io: CliIO): number {
     nodes: int(args, 'nodes', DEFAULT_OPTIONS.nodes),
     steps: int(args, 'steps', DEFAULT_OPTIONS.steps),
     faults: faultsOf(args),
+    features: featuresOf(args),
     mutant: mutantOf(args),
   };
   const traceFile = str(args, 'trace');
@@ -356,6 +390,7 @@ function sweepCommand(args: Args, io: CliIO): Promise<number> {
   const workers = int(args, 'workers', 2);
   const steps = int(args, 'steps', DEFAULT_OPTIONS.steps);
   const faults = faultsOf(args);
+  const features = featuresOf(args);
   const mutant = mutantOf(args);
   const traceDir = str(args, 'traces') ?? 'traces';
   const nodesArg = str(args, 'nodes') ?? '5';
@@ -377,7 +412,7 @@ function sweepCommand(args: Args, io: CliIO): Promise<number> {
   const dirProblem = io.checkTraceDir(traceDir);
   if (dirProblem !== null) throw new UsageError(`--traces ${JSON.stringify(traceDir)}: ${dirProblem}`);
   // Any option problem (the same for every seed) shows up here, before a worker starts.
-  simulateOptionsProblem(sweepOptions(from, { nodes, steps, faults, mutant }));
+  simulateOptionsProblem(sweepOptions(from, { nodes, steps, faults, features, mutant }));
 
   let next = 0;
   const jobs: JobSource = {
@@ -385,7 +420,7 @@ function sweepCommand(args: Args, io: CliIO): Promise<number> {
     next: () => {
       if (next >= count) return null;
       const seed = from + next++;
-      return { seed, options: sweepOptions(seed, { nodes, steps, faults, mutant }), traceDir };
+      return { seed, options: sweepOptions(seed, { nodes, steps, faults, features, mutant }), traceDir };
     },
   };
   const totals = emptyTotals();
@@ -407,7 +442,7 @@ function sweepCommand(args: Args, io: CliIO): Promise<number> {
     io.runJobs !== undefined ? io.runJobs(jobs, workers, onResult) : runJobsOnWorkers(jobs, workers, onResult);
   return running.then(() => {
     progress?.clear();
-    const what = { from, count, steps, faults, nodes: nodesArg, mutant };
+    const what = { from, count, steps, faults, features, nodes: nodesArg, mutant };
     return finishSweep(io, totals, args.has('json'), started, what);
   });
 }
@@ -461,6 +496,7 @@ function finishSweep(
     count: number;
     steps: number;
     faults: readonly string[];
+    features: Features;
     nodes: string;
     mutant: MutantName | null;
   },
@@ -470,7 +506,8 @@ function finishSweep(
   const get = (k: string): number => s[k] ?? 0;
   io.out(
     `sweep: ${t.seeds} seeds (${what.from}..${what.from + what.count - 1}), ${what.nodes} nodes, ${what.steps} steps, ` +
-      `faults ${what.faults.join(',') || 'none'}${what.mutant === null ? '' : `, every node running the mutant ${what.mutant}`}: ` +
+      `faults ${what.faults.join(',') || 'none'}, features ${what.features}` +
+      `${what.mutant === null ? '' : `, every node running the mutant ${what.mutant}`}: ` +
       `${t.violations.length} with a violation, ${secs.toFixed(1)} s\n`,
   );
   io.out(
@@ -485,8 +522,19 @@ function finishSweep(
     `  snapshots: ${get('compactions')} compactions, ${get('snapshotsInstalled')} installed, ${get('snapshotsLost')} lost; ` +
       `membership: ${get('configChanges')} changes committed, ${get('nodesAdded')} added, ${get('promotions')} promoted, ${get('nodesRemoved')} removed\n`,
   );
+  if (what.features !== 'none') {
+    io.out(
+      `  reads: ${get('reads')} issued, ${get('readsChecked')} answered and checked against the committed history, ` +
+        `${get('readsRejected')} refused, ${get('readsLost')} lost with their node; ${get('preVotes')} pre-votes, ` +
+        `${get('transfers')} transfers (${get('transfersCompleted')} completed), ${get('checkQuorumStepDowns')} check-quorum step-downs\n`,
+    );
+    io.out(
+      `  slow followers: ${get('slowEpisodes')} (${get('slowDrops')} messages dropped by their queues), most entries in flight ` +
+        `to one follower ${t.maxInflight}; ${get('skewedNodes')} nodes with skewed timers\n`,
+    );
+  }
   io.out(`  liveness: slowest recovery after healing ${t.maxLivenessTook} ms of virtual time\n`);
-  const missing = what.faults.length === FAULT_NAMES.length ? missingCoverage(t) : [];
+  const missing = what.faults.length === FAULT_NAMES.length ? missingCoverage(t, what.features) : [];
   if (missing.length > 0) io.out(`  not exercised: ${missing.join(', ')}\n`);
   for (const v of t.violations)
     io.out(`  FAILED seed ${v.seed}: ${describeViolation(v.violation)} (trace: ${v.trace ?? '-'})\n`);
@@ -501,6 +549,7 @@ function finishSweep(
         runsWithConfigChange: t.runsWithConfigChange,
         runsWithSnapshot: t.runsWithSnapshot,
         maxTerm: t.maxTerm,
+        maxInflight: t.maxInflight,
         maxLivenessTook: t.maxLivenessTook,
         wallSeconds: secs,
       }) + '\n',

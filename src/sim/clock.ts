@@ -17,6 +17,11 @@ export interface TimerSlot {
   /** Bumped at every crash, restart and shutdown: a timer armed in an earlier life does not fire. */
   readonly incarnation: number;
   readonly status: string;
+  /**
+   * How fast this node's timers run against real time (the `skew` fault): a timer armed for `d`
+   * fires after `d * timerRate`. 1 without skew.
+   */
+  readonly timerRate: number;
 }
 
 /** See the module comment. */
@@ -58,17 +63,21 @@ export class Clock {
 
   /**
    * Arm `slot`'s timer for `wait` (a heartbeat interval, or a randomized election or follower
-   * timeout) and call `fire` when it expires, unless the timer was re-armed or disarmed, or its node
-   * left the `up` status or began another life, in the meantime.
+   * timeout), scaled by the slot's `timerRate`, and call `fire` when it expires, unless the timer
+   * was re-armed or disarmed, or its node left the `up` status or began another life, in the
+   * meantime. A skewed heartbeat is rounded down and a skewed election timeout up: the direction
+   * that keeps a lease safe (see `leaseSkewBound`).
    */
   arm(slot: TimerSlot, wait: TimerWait, fire: () => void): void {
     const t = this.timing;
-    const d =
+    const base =
       wait === 'heartbeat'
         ? t.heartbeat
         : wait === 'election'
           ? this.rng.int(t.electionMin, t.electionMax)
           : this.rng.int(t.followerMin, t.followerMax);
+    const rate = slot.timerRate;
+    const d = rate === 1 ? base : wait === 'heartbeat' ? Math.floor(base * rate) : Math.ceil(base * rate);
     const gen = ++slot.timerGen;
     const life = slot.incarnation;
     const at = this.now + d;

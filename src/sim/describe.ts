@@ -14,7 +14,7 @@ export function describeSummary(s: SimSummary): string {
   const lines: string[] = [];
   lines.push(
     `seed ${s.seed}: ${plural(s.nodes, 'node')}, ${plural(s.events, 'event')} (${s.steps} under faults: ${s.faults || 'none'}), ` +
-      `${(s.virtualTime / 1000).toFixed(2)} s of virtual time`,
+      `${(s.virtualTime / 1000).toFixed(2)} s of virtual time, protocol extensions: ${s.features}`,
   );
   if (s.mutant !== null) {
     lines.push(`  every node runs the mutant ${s.mutant}: ${MUTANTS[s.mutant as MutantName]?.breaks ?? 'unknown'}`);
@@ -28,6 +28,20 @@ export function describeSummary(s: SimSummary): string {
       `term starts and configurations) of ${s.commandsProposed} proposed in ${plural(s.proposals, 'proposal')} ` +
       `(a proposal carries one or more commands; ${s.proposalsRejected} refused by non-leaders, retried on the leader)`,
   );
+  if (s.features !== 'none') {
+    lines.push(
+      `  reads: ${plural(s.reads, 'read')} issued, ${s.readsChecked} answered and checked against the committed history, ` +
+        `${s.readsRejected} refused, ${s.readsLost} lost with their node; ${plural(s.preVotes, 'pre-vote')}, ` +
+        `${plural(s.checkQuorumStepDowns, 'check-quorum step-down')}; ${plural(s.transfers, 'leadership transfer')} started ` +
+        `(${s.transfersCompleted} completed, ${s.transferRequests} asked for; ${s.proposalsRejectedByTransfer} proposals refused meanwhile, retried)`,
+    );
+  }
+  if (s.slowEpisodes > 0 || s.skewedNodes > 0) {
+    lines.push(
+      `  slow followers: ${s.slowEpisodes} (${s.slowDrops} messages dropped by their full queues), most entries in flight to one ` +
+        `follower ${s.maxInflight}; ${plural(s.skewedNodes, 'node')} with skewed timers (up to ${(s.maxSkew * 100).toFixed(1)} % off real time)`,
+    );
+  }
   lines.push(
     `  network: ${plural(s.messages, 'message')} sent, ${s.drops} dropped, ${s.duplicates} duplicated, ${s.reordered} reordered; ` +
       `${plural(s.partitions, 'partition')} (${s.partitionDrops} messages lost to them)`,

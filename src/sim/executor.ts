@@ -10,8 +10,10 @@
  * - command payloads travel with AppendEntries messages and are stored by index;
  * - committed entries are applied to the node's state machine (and the user's application), and
  *   snapshots received from a leader are installed;
- * - `rejected` needs nothing; `invalidEvent` and `fatal` for a well-formed event break raftstep's
- *   contract, and `internalError` is a bug in raftstep: each of these stops the run with a violation.
+ * - `readReady` and a `rejected` read go to the read tracker, which checks the answer against the
+ *   committed history (`client-reads.ts`); other `rejected` actions need nothing;
+ * - `invalidEvent` and `fatal` for a well-formed event break raftstep's contract, and
+ *   `internalError` is a bug in raftstep: each of these stops the run with a violation.
  *
  * Each step is an event of the journal, and the checker checks the node after it.
  */
@@ -26,6 +28,7 @@ import {
   type StepResult,
 } from '../index.js';
 import type { Checker } from './checker.js';
+import type { ReadTracker } from './client-reads.js';
 import type { Clock } from './clock.js';
 import { mix } from './hash.js';
 import { errorText, type Journal } from './journal.js';
@@ -55,6 +58,8 @@ export interface ExecutorParts {
   readonly app: SimApplication | null;
   /** Client commands by id (only with an application). */
   readonly commands: ReadonlyMap<number, unknown>;
+  /** The client reads in flight, and their check. */
+  readonly reads: ReadTracker;
 }
 
 const EMPTY: readonly number[] = Object.freeze([]);
@@ -80,7 +85,7 @@ export class Executor {
     }
     const [after, actions] = result;
     h.state = after;
-    checker.afterStep(h, before, after, event);
+    checker.afterStep(h, before, after, event, result[1]);
     this.execute(h, after, actions, incoming, snapshot);
     journal.checkpoint(h, after);
     journal.afterEvent(h.id);
@@ -170,7 +175,11 @@ export class Executor {
           this.emit(h, { k: 'snap', to: a.to, snapshot: snap });
           break;
         }
+        case 'readReady':
+          this.parts.reads.answered(h.id, a.id, a.index);
+          break;
         case 'rejected':
+          if (a.request === 'read') this.parts.reads.refused(h.id, a.id ?? '', a.reason);
           break;
         case 'invalidEvent':
           this.fail('contract', `invalidEvent for a well-formed event: ${a.reason}`, [h.id]);

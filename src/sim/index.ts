@@ -10,7 +10,8 @@
  * Pure TypeScript with no I/O (the CLI and `trace-file` are the Node-only parts).
  */
 export { simulate, Simulation, type SimPlugins, type SimResult, type SimSummary } from './simulator.js';
-export { awaitLiveness, type LivenessReport } from './liveness.js';
+export { awaitLiveness, awaitReads, type LivenessReport, type ReadsReport } from './liveness.js';
+export { ReadTracker, type ClientRead, type ReadsWorld } from './client-reads.js';
 export {
   runSeeds,
   sweepOptions,
@@ -25,15 +26,28 @@ export {
   DEFAULT_RATES,
   DEFAULT_TIMING,
   FAULT_NAMES,
+  FEATURES,
+  SIM_FLOW_CONTROL,
+  leaseSkewBound,
+  nodeOptionsFor,
   normalizeOptions,
   parseFaults,
+  skewOf,
   type FaultName,
   type FaultRates,
+  type Features,
   type SimOptions,
   type SimOptionsInput,
   type Timing,
 } from './options.js';
-export { World, describeConfig, type ProposeOutcome, type WorldInvariant, type WorldOptions } from './world.js';
+export {
+  World,
+  describeConfig,
+  type ProposeOutcome,
+  type ReadOutcome,
+  type WorldInvariant,
+  type WorldOptions,
+} from './world.js';
 export { SimNode, type NodeStatus } from './nodes.js';
 export type { Packet } from './network.js';
 export type { SimApplication, Stepper } from './plugins.js';

@@ -74,3 +74,41 @@ export function awaitLiveness(world: World, timeout: number, onEvent?: () => voi
   }
   return report;
 }
+
+/** How the reads in flight settled after healing (see {@link awaitReads}). */
+export interface ReadsReport {
+  /** Reads that were still waiting for an answer when the wait began. */
+  readonly waiting: number;
+  /** Virtual time it took until none was left (0 when none waited). */
+  readonly took: number;
+}
+
+/**
+ * Every read is answered or refused: run `world` (which should be healed, see {@link awaitLiveness})
+ * until no read issued on a node that is still in the same life waits for an answer, and throw a
+ * `readAnswered` violation naming the oldest read left when that takes more than `timeout` virtual
+ * milliseconds. Then check that every answered index is in the committed record. Reads whose node
+ * crashed or was shut down are counted as lost, not waited for.
+ */
+export function awaitReads(world: World, timeout: number, onEvent?: () => void): ReadsReport {
+  const start = world.now;
+  const deadline = start + timeout;
+  const waiting = world.reads.unresolved().length;
+  let left = waiting;
+  while (left > 0) {
+    if (world.agenda.peekTime() > deadline || !world.runNext()) {
+      const r = world.reads.unresolved()[0];
+      if (r === undefined) break;
+      world.fail(
+        'readAnswered',
+        `read ${r.id}, issued on ${r.node} at t=${r.issuedAt} ms (event ${r.issuedEvent}), was neither answered ` +
+          `nor refused within ${timeout} ms after the faults stopped, though ${r.node} stayed up`,
+        [r.node],
+      );
+    }
+    onEvent?.();
+    left = world.reads.unresolved().length;
+  }
+  world.reads.checkAnswersCommitted();
+  return { waiting, took: waiting === 0 ? 0 : world.now - start };
+}

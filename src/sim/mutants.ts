@@ -3,12 +3,27 @@
  * simulator's checks can fail (`npm run sim -- --mutant votesWithoutLogCheck`) and to test checks
  * of your own. A run with a mutant records it in its options, so its trace replays with it.
  */
-import { followerMatchIndex, latestConfig, step, type Action, type RaftEvent, type RaftState } from '../index.js';
-import { actionRank } from '../actions.js';
+import {
+  followerMatchIndex,
+  latestConfig,
+  step,
+  type Action,
+  type RaftEvent,
+  type RaftState,
+  type StepResult,
+} from '../index.js';
+import { actionRank, readReady, send } from '../actions.js';
+import { readIndexReply } from '../messages.js';
 import type { Stepper } from './plugins.js';
 
 /** The names of the mutants. */
-export type MutantName = 'votesWithoutLogCheck' | 'commitsOnAMinority' | 'winsWithOneVote' | 'believesStaleReplies';
+export type MutantName =
+  | 'votesWithoutLogCheck'
+  | 'commitsOnAMinority'
+  | 'winsWithOneVote'
+  | 'believesStaleReplies'
+  | 'readBeforeRound'
+  | 'preVoteWhileLeaderAlive';
 
 const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
 
@@ -65,6 +80,38 @@ const believesStaleReplies: Stepper = (s, e) => {
   return [{ ...after, progress: { ...after.progress, match } }, actions];
 };
 
+/**
+ * A leader that answers reads at once with its commit index, without confirming that it still leads
+ * (no leadership-check round, no lease, not even waiting for a commit of its own term): its own
+ * reads with `readReady`, reads forwarded by followers with `readIndexReply`. A deposed leader that
+ * has not heard of its successor serves stale reads.
+ */
+const readBeforeRound: Stepper = (s, e): StepResult => {
+  if (s.role !== 'leader') return step(s, e);
+  if (e.type === 'read' && !s.reads.some((r) => r.id === e.id && r.from === null)) {
+    return [s, [readReady(e.id, s.commitIndex)]];
+  }
+  if (e.type === 'readIndex' && e.term === s.term && e.from !== s.id) {
+    const answers = e.ids.map((id) => ({ id, index: s.commitIndex }));
+    return [s, [send(e.from, readIndexReply(s.id, s.term, answers))]];
+  }
+  return step(s, e);
+};
+
+/**
+ * A follower that grants pre-votes while it hears from a live leader: it handles a pre-vote as if
+ * its election timer had fired (it keeps counting the leader as alive otherwise). A node that was
+ * cut off can then win a pre-vote, campaign and depose a healthy leader.
+ */
+const preVoteWhileLeaderAlive: Stepper = (s, e): StepResult => {
+  if (e.type !== 'preVote' || s.role !== 'follower' || !s.leaderAlive) return step(s, e);
+  const blind: RaftState = { ...s, leaderAlive: false };
+  const [after, actions] = step(blind, e);
+  if (after === blind) return [s, actions];
+  const keep = after.role === 'follower' && after.term === s.term;
+  return [keep ? { ...after, leaderAlive: true } : after, actions];
+};
+
 /** Every mutant: what it breaks, and its step. */
 export const MUTANTS: Readonly<Record<MutantName, { readonly breaks: string; readonly step: Stepper }>> = Object.freeze(
   {
@@ -75,6 +122,14 @@ export const MUTANTS: Readonly<Record<MutantName, { readonly breaks: string; rea
     commitsOnAMinority: { breaks: 'a leader commits what a single follower holds', step: commitsOnAMinority },
     winsWithOneVote: { breaks: 'a candidate becomes leader at its first vote', step: winsWithOneVote },
     believesStaleReplies: { breaks: "a leader's match index goes back on stale replies", step: believesStaleReplies },
+    readBeforeRound: {
+      breaks: 'a leader answers reads at once with its commit index, without a leadership check',
+      step: readBeforeRound,
+    },
+    preVoteWhileLeaderAlive: {
+      breaks: 'a follower grants pre-votes while it hears from a live leader',
+      step: preVoteWhileLeaderAlive,
+    },
   },
 );
 

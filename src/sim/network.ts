@@ -7,6 +7,10 @@
  * partition, an isolated node, a one-way cut) stop whatever crosses them, at sending and at
  * delivery.
  *
+ * A node can be made slow (the `slow` fault): the messages sent to it wait in a bounded queue and
+ * are handed over one at a time, each after a service time; a message that finds the queue full is
+ * dropped. Snapshot transfers bypass the queue.
+ *
  * The network knows nodes by id only: what arrives is handed to `receive`, and the end of a
  * snapshot transfer (delivered or lost) is reported to `transferEnded`.
  */
@@ -60,6 +64,12 @@ export class Network {
   private readonly blocked = new Map<string, number>();
   /** Without the reorder fault: the last delivery time scheduled on each link. */
   private readonly linkLast = new Map<string, number>();
+  /** Slow nodes, each with the capacity of its incoming queue. */
+  private readonly slow = new Map<string, number>();
+  /** Messages waiting in each node's slow queue (scheduled, not yet handed over). */
+  private readonly queued = new Map<string, number>();
+  /** When each slow node's queue hands over its last scheduled message. */
+  private readonly busyUntil = new Map<string, number>();
   private packetSeq = 0;
 
   constructor(
@@ -133,8 +143,52 @@ export class Network {
         if (at < last) at = last;
         this.linkLast.set(link, at);
       }
+      const capacity = this.slow.size === 0 ? undefined : this.slow.get(p.to);
+      if (capacity !== undefined) {
+        this.enqueueSlow(p, at, capacity);
+        continue;
+      }
       clock.at(at, () => this.deliver(p));
     }
+  }
+
+  /**
+   * `p` arrives at `at` at a slow node whose queue holds `capacity` messages: dropped when the queue
+   * is full, else handed over after the messages before it, one service time later.
+   */
+  private enqueueSlow(p: Packet, at: number, capacity: number): void {
+    const { clock, rng, timing: t, stats } = this.parts;
+    const waiting = this.queued.get(p.to) ?? 0;
+    if (waiting >= capacity) {
+      stats.slowDrops++;
+      return;
+    }
+    this.queued.set(p.to, waiting + 1);
+    const start = Math.max(at, this.busyUntil.get(p.to) ?? 0);
+    const done = start + rng.int(t.slowServiceMin, t.slowServiceMax);
+    this.busyUntil.set(p.to, done);
+    clock.at(done, () => {
+      this.queued.set(p.to, (this.queued.get(p.to) ?? 1) - 1);
+      this.deliver(p);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Slow nodes
+
+  /** Make `id` slow: its incoming queue holds at most `capacity` messages (see the module comment). */
+  setSlow(id: string, capacity: number): void {
+    this.slow.set(id, capacity);
+  }
+
+  /** `id` is no longer slow (what is in its queue is still handed over, at the times scheduled). */
+  clearSlow(id: string): void {
+    this.slow.delete(id);
+  }
+
+  /** The nodes that are slow now. */
+  slowNodes(): string[] {
+    return [...this.slow.keys()];
   }
 
   /** Deliver `p` now (it is dropped when its link is cut; a snapshot transfer ends either way). */
@@ -188,9 +242,10 @@ export class Network {
     }
   }
 
-  /** Turn the faults (drop, dup, reorder, snapshot loss) off. */
+  /** Turn the faults (drop, dup, reorder, snapshot loss, slow nodes) off. */
   calm(): void {
     this.faults = new Set();
+    this.slow.clear();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ export class SimNode {
   addedAt: { term: number; index: number } | null = null;
   /** True once a committed configuration included this node. */
   committedMember = false;
+  /** How fast this node's timers run against real time (the `skew` fault; 1 without). */
+  timerRate = 1;
 
   constructor(
     readonly id: string,
@@ -84,6 +86,8 @@ export interface NodesParts {
   readonly execute: (node: SimNode, state: RaftState, actions: Actions) => void;
   /** The options every node starts and restarts with. */
   readonly nodeOptions: NodeOptions;
+  /** The timer rate of a node being started (see `SimNode.timerRate`); it keeps it for good. */
+  readonly timerRate: () => number;
 }
 
 /** See the module comment. */
@@ -140,6 +144,7 @@ export class Nodes {
     const { journal, checker } = this.parts;
     const options = this.parts.nodeOptions;
     const h = new SimNode(id, this.initialMachine(), options);
+    h.timerRate = this.parts.timerRate();
     this.hosts.set(id, h);
     journal.record(id, { start: true, options });
     checker.onStart(h);

@@ -8,8 +8,9 @@
  * - Promoting a non-voter: `toJointConsensus(config, [id], [])` (it leaves the non-voters).
  * - Removing a voter (possibly the leader itself) or a non-voter.
  * - Removed nodes are shut down once a committed configuration leaves them out; a node whose
- *   addition was lost (its configuration entry was overwritten) is shut down too, since it may hold
- *   a configuration that makes it campaign.
+ *   addition was lost (its configuration entry was overwritten: another entry committed at its
+ *   index, or an entry of a later term committed before it) is shut down too, since it may hold a
+ *   configuration that makes it campaign, and nothing would ever reach it again.
  */
 import {
   allMembers,
@@ -149,8 +150,11 @@ export class Operator {
   private entryCommitted(index: number, term: number): void {
     for (const h of this.world.nodes()) {
       const a = h.addedAt;
-      if (a !== null && h.status !== 'removed' && a.index === index && a.term !== term) {
-        // The configuration that added this node was overwritten: it will never be a member.
+      // The configuration that added this node was overwritten: another entry committed at its index,
+      // or an entry of a later term committed before it (log terms never decrease along a log, so no
+      // log holding that entry at a.index can hold a later term below it). It will never be a member.
+      const lost = a !== null && ((a.index === index && a.term !== term) || (index < a.index && term > a.term));
+      if (a !== null && h.status !== 'removed' && lost) {
         h.addedAt = null;
         this.later(h.id);
       }

@@ -6,8 +6,23 @@
 import { BASIC_OPTIONS, DEFAULT_OPTIONS as DEFAULT_NODE_OPTIONS, type NodeOptions } from '../index.js';
 import type { MutantName } from './mutants.js';
 
-/** The faults the simulator can inject. */
-export type FaultName = 'drop' | 'dup' | 'reorder' | 'partition' | 'crash' | 'snapshot' | 'membership';
+/**
+ * The faults the simulator can inject:
+ * - `drop`, `dup`, `reorder`: the network loses, duplicates and reorders messages;
+ * - `partition`: symmetric splits, isolated nodes, one-way cuts;
+ * - `crash`: a node crashes (losing what was not durable) and restarts from its durable state;
+ * - `snapshot`: nodes compact their logs, and snapshot transfers get lost;
+ * - `membership`: the operator adds, promotes and removes nodes;
+ * - `slow`: a follower becomes slow for a while: its incoming queue holds at most
+ *   `SimOptions.slowQueue` messages (more are dropped) and it takes `timing.slowServiceMin..Max`
+ *   to handle each one;
+ * - `skew`: every node's timers run at their own rate, a factor within `1 ± SimOptions.skew` of
+ *   real time (by default the largest skew a lease tolerates: see {@link leaseSkewBound});
+ * - `transfer`: the operator hands leadership to a random voter (`transferLeadership`; only with
+ *   the protocol extensions on, see `SimOptions.features`).
+ */
+export type FaultName =
+  'drop' | 'dup' | 'reorder' | 'partition' | 'crash' | 'snapshot' | 'membership' | 'slow' | 'skew' | 'transfer';
 
 /** Every fault, in the order they are listed. */
 export const FAULT_NAMES: readonly FaultName[] = Object.freeze([
@@ -18,6 +33,9 @@ export const FAULT_NAMES: readonly FaultName[] = Object.freeze([
   'crash',
   'snapshot',
   'membership',
+  'slow',
+  'skew',
+  'transfer',
 ]);
 
 /**
@@ -41,6 +59,10 @@ export interface FaultRates {
   readonly snapshotLoss: number;
   /** The operator changes the membership (add, remove or promote a node). */
   readonly membership: number;
+  /** A follower becomes slow (bounded incoming queue, slow handling) for `timing.slowMin..Max`. */
+  readonly slow: number;
+  /** The operator asks the leader to hand leadership to a random voter. */
+  readonly transfer: number;
 }
 
 /** Virtual durations, in virtual milliseconds. Ranges are uniform, bounds included. */
@@ -75,6 +97,15 @@ export interface Timing {
   /** How long a crashed node stays down. */
   readonly downMin: number;
   readonly downMax: number;
+  /** Time between two client reads (protocol extensions on only; see `SimOptions.features`). */
+  readonly readMin: number;
+  readonly readMax: number;
+  /** How long a follower stays slow (the `slow` fault). */
+  readonly slowMin: number;
+  readonly slowMax: number;
+  /** The time a slow follower takes to handle each incoming message, one after another. */
+  readonly slowServiceMin: number;
+  readonly slowServiceMax: number;
 }
 
 /** Everything that defines a run. The same options give the same run, event for event. */
@@ -105,37 +136,98 @@ export interface SimOptions {
   /** Run every node with a deliberately broken step (see `MUTANTS`), or null for the real one. */
   readonly mutant: MutantName | null;
   /**
-   * The protocol extensions the nodes run: `all` (raftstep's defaults: pre-vote, check-quorum, flow
-   * control) or `none` (the base protocol, as raftstep 0.1 and noraft). See `nodeOptionsFor`.
+   * The protocol extensions the nodes run (see `nodeOptionsFor`):
+   * - `all`: raftstep's defaults (pre-vote, check-quorum, flow control), and the workload and faults
+   *   that exercise them: clients read (ReadIndex, on the leader and through followers), the operator
+   *   transfers leadership (fault `transfer`);
+   * - `lease`: `all` plus lease reads (`NodeOptions.leaseReads`): a leader answers reads at once
+   *   while its lease holds;
+   * - `none`: the base protocol, as raftstep 0.1 and noraft; no reads, no transfers.
    */
   readonly features: Features;
+  /**
+   * The most messages a slow follower's incoming queue holds (the `slow` fault): a message that
+   * arrives while it holds this many is dropped.
+   */
+  readonly slowQueue: number;
+  /**
+   * The clock skew of the `skew` fault: every node's timers run at a rate drawn within
+   * `[1 - skew, 1 + skew]` of real time. Null: {@link leaseSkewBound}, the largest skew under
+   * which a lease is safe. Larger values are allowed, to show that leases then fail.
+   */
+  readonly skew: number | null;
 }
 
 /** Which protocol extensions simulated nodes run (see `SimOptions.features`). */
-export type Features = 'all' | 'none';
+export type Features = 'all' | 'none' | 'lease';
+
+/** Every value of {@link Features}. */
+export const FEATURES: readonly Features[] = Object.freeze(['all', 'none', 'lease']);
 
 /**
- * The node options of a simulation: the extensions `features` selects, and an election timeout in
- * ticks that the simulated timers keep (a follower's timer is at least `followerMin`, so at least
- * `followerMin / heartbeat` heartbeat intervals: what `NodeOptions.electionTimeoutTicks` requires).
+ * Flow control's bounds in simulations (features on): far below raftstep's defaults, so that a slow
+ * or unreachable follower does reach them in a run of a few thousand events.
  */
-export function nodeOptionsFor(o: SimOptions): NodeOptions {
+export const SIM_FLOW_CONTROL = Object.freeze({ maxInflightEntries: 64, maxEntriesPerAppend: 16 });
+
+/**
+ * The node options of a simulation: the extensions `features` selects, an election timeout in
+ * ticks that the simulated timers keep (a follower's timer is at least `followerMin`, so at least
+ * `followerMin / heartbeat` heartbeat intervals: what `NodeOptions.electionTimeoutTicks` requires),
+ * a lease drift margin of at least one tick, and flow control's small simulation bounds
+ * ({@link SIM_FLOW_CONTROL}).
+ */
+export function nodeOptionsFor(o: Pick<SimOptions, 'features' | 'timing'>): NodeOptions {
   if (o.features === 'none') return BASIC_OPTIONS;
   const ticks = Math.max(2, Math.floor(o.timing.followerMin / o.timing.heartbeat));
   return {
     ...DEFAULT_NODE_OPTIONS,
+    ...SIM_FLOW_CONTROL,
     electionTimeoutTicks: ticks,
-    leaseDriftTicks: Math.min(DEFAULT_NODE_OPTIONS.leaseDriftTicks, ticks - 1),
+    leaseDriftTicks: Math.max(1, Math.min(DEFAULT_NODE_OPTIONS.leaseDriftTicks, ticks - 1)),
+    leaseReads: o.features === 'lease',
   };
 }
 
-/** Options as given by a caller: anything left out takes its default. */
+/**
+ * The largest clock skew a lease tolerates, as a relative deviation `s` of every node's timer rate
+ * from real time (each node's rate within `[1 - s, 1 + s]`).
+ *
+ * A leader's lease lasts `E - D` of its ticks (`E = electionTimeoutTicks`, `D = leaseDriftTicks`)
+ * from the tick at or before which it sent the leadership check a majority acknowledged: at most
+ * `(E - D) * heartbeat * rateL` of real time after sending it. A follower that acknowledged that
+ * check ignores vote requests and refuses pre-votes until its election timer fires, at least
+ * `followerMin * rateF` after the acknowledgement (which comes after the sending). No other leader
+ * can be elected while the lease holds when `(E - D) * heartbeat * rateL <= followerMin * rateF`
+ * for any two nodes, that is when `(1 + s) / (1 - s) <= followerMin / ((E - D) * heartbeat)`:
+ *
+ *     s <= (followerMin - (E - D) * heartbeat) / (followerMin + (E - D) * heartbeat)
+ *
+ * With the default timing (heartbeat 50, followerMin 300, so E = 6 and D = 2) that is 0.2. The
+ * simulated timers round in the safe direction (a heartbeat down, an election timeout up). Zero
+ * when leases are off or `D` leaves no margin.
+ */
+export function leaseSkewBound(o: Pick<SimOptions, 'features' | 'timing'>): number {
+  const n = nodeOptionsFor({ ...o, features: 'lease' });
+  const lease = (n.electionTimeoutTicks - n.leaseDriftTicks) * o.timing.heartbeat;
+  const f = o.timing.followerMin;
+  return f <= lease ? 0 : (f - lease) / (f + lease);
+}
+
+/** The skew the `skew` fault applies with these options (see `SimOptions.skew`). */
+export function skewOf(o: Pick<SimOptions, 'features' | 'timing' | 'skew' | 'faults'>): number {
+  if (!o.faults.includes('skew')) return 0;
+  return o.skew ?? leaseSkewBound(o);
+}
+
+/** Options as given by a caller: anything left out takes its default (`faults` may be a list in words). */
 export type SimOptionsInput = Partial<Omit<SimOptions, 'rates' | 'timing' | 'faults'>> & {
   readonly rates?: Partial<FaultRates>;
   readonly timing?: Partial<Timing>;
   readonly faults?: readonly FaultName[] | string;
 };
 
+/** The default fault rates (see {@link FaultRates}). */
 export const DEFAULT_RATES: FaultRates = Object.freeze({
   drop: 0.05,
   duplicate: 0.03,
@@ -145,8 +237,11 @@ export const DEFAULT_RATES: FaultRates = Object.freeze({
   compact: 0.12,
   snapshotLoss: 0.2,
   membership: 0.08,
+  slow: 0.05,
+  transfer: 0.04,
 });
 
+/** The default virtual timings (see {@link Timing}): a 50 ms heartbeat, followers waiting 300-450 ms. */
 export const DEFAULT_TIMING: Timing = Object.freeze({
   heartbeat: 50,
   electionMin: 150,
@@ -167,8 +262,15 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   partitionMax: 1500,
   downMin: 100,
   downMax: 1500,
+  readMin: 10,
+  readMax: 60,
+  slowMin: 500,
+  slowMax: 2500,
+  slowServiceMin: 10,
+  slowServiceMax: 40,
 });
 
+/** The default options of a run (see {@link SimOptions}): five nodes, 5,000 events, every fault, features `all`. */
 export const DEFAULT_OPTIONS: SimOptions = Object.freeze({
   seed: 1,
   nodes: 5,
@@ -183,6 +285,8 @@ export const DEFAULT_OPTIONS: SimOptions = Object.freeze({
   checkpointEvery: 64,
   mutant: null,
   features: 'all',
+  slowQueue: 8,
+  skew: null,
 });
 
 /**
@@ -226,6 +330,8 @@ export function normalizeOptions(input: SimOptionsInput = {}): SimOptions {
     checkpointEvery: input.checkpointEvery ?? d.checkpointEvery,
     mutant: input.mutant ?? d.mutant,
     features: input.features ?? d.features,
+    slowQueue: input.slowQueue ?? d.slowQueue,
+    skew: input.skew ?? d.skew,
   };
   const int = (name: string, v: number, lo: number, hi: number): void => {
     if (!Number.isSafeInteger(v) || v < lo || v > hi)
@@ -238,8 +344,12 @@ export function normalizeOptions(input: SimOptionsInput = {}): SimOptions {
   int('maxMembers', o.maxMembers, o.nodes, 9);
   int('livenessTimeout', o.livenessTimeout, 1, Number.MAX_SAFE_INTEGER);
   int('checkpointEvery', o.checkpointEvery, 1, Number.MAX_SAFE_INTEGER);
-  if (o.features !== 'all' && o.features !== 'none') {
-    throw new RangeError(`features must be "all" or "none", not ${JSON.stringify(o.features)}`);
+  if (!FEATURES.includes(o.features)) {
+    throw new RangeError(`features must be one of ${FEATURES.join(', ')}, not ${JSON.stringify(o.features)}`);
+  }
+  int('slowQueue', o.slowQueue, 1, 1_000_000);
+  if (o.skew !== null && !(typeof o.skew === 'number' && o.skew >= 0 && o.skew < 1)) {
+    throw new RangeError('skew must be null or a number in [0, 1)');
   }
   if (o.timing.heartbeat < 1) throw new RangeError('timing.heartbeat must be at least 1');
   if (o.mutant !== null && !MUTANT_LIST.includes(o.mutant)) {
@@ -258,6 +368,9 @@ export function normalizeOptions(input: SimOptionsInput = {}): SimOptions {
   }
   if (t.partitionMin > t.partitionMax || t.downMin > t.downMax)
     throw new RangeError('timing ranges must have min <= max');
+  if (t.readMin > t.readMax || t.slowMin > t.slowMax || t.slowServiceMin > t.slowServiceMax)
+    throw new RangeError('timing ranges must have min <= max');
+  if (t.readMin <= 0) throw new RangeError('timing.readMin must be positive');
   if (t.heartbeat <= 0 || t.heartbeat >= t.followerMin) {
     throw new RangeError('timing.heartbeat must be positive and below timing.followerMin');
   }
@@ -273,6 +386,8 @@ const MUTANT_LIST: readonly string[] = [
   'commitsOnAMinority',
   'winsWithOneVote',
   'believesStaleReplies',
+  'readBeforeRound',
+  'preVoteWhileLeaderAlive',
 ];
 
 /** `defaults` with the known keys of `given` that are defined. */

@@ -3,22 +3,29 @@
  * invariant checked after every event and liveness checked at the end.
  *
  * A run has two phases:
- * 1. Faults, for `steps` events: a client proposes commands to whoever it believes leads; the fault
- *    injector partitions the network (symmetric splits, isolated nodes, one-way cuts) and heals it,
- *    crashes nodes and restarts them from their durable state, has nodes compact their logs (and
- *    leaders then send snapshots, which take time and can be lost), and changes the membership;
- *    the network drops, duplicates and reorders messages.
+ * 1. Faults, for `steps` events: a client proposes commands to whoever it believes leads (a
+ *    proposal refused with `notLeader` or `transferInProgress` is retried, the same commands, on the
+ *    node the refusal names) and, with the protocol extensions on, reads on random nodes, leader
+ *    or follower (each answer checked against the committed history, see `client-reads.ts`); the
+ *    fault injector partitions the network (symmetric splits, isolated nodes, one-way cuts) and
+ *    heals it, crashes nodes and restarts them from their durable state, has nodes compact their
+ *    logs (and leaders then send snapshots, which take time and can be lost), changes the
+ *    membership, makes a follower slow (a bounded incoming queue, slow handling), and has the
+ *    operator hand leadership to another voter; the network drops, duplicates and reorders
+ *    messages; with clock skew every node's timers run at their own rate.
  * 2. Calm: every fault stops, every cut heals, crashed nodes restart. Within `livenessTimeout` of
- *    virtual time a leader must be elected and a new proposal must commit.
+ *    virtual time a leader must be elected and a new proposal must commit; then, within
+ *    `livenessTimeout` more, every read still in flight must be answered or refused.
  *
  * The first violation stops the run; the result names the seed, the invariant, the nodes and the
  * event number, and the trace (when recorded) replays the run.
  */
+import { latestConfig } from '../index.js';
 import { hashState } from './hash.js';
-import { awaitLiveness, type LivenessReport } from './liveness.js';
+import { awaitLiveness, awaitReads, type LivenessReport } from './liveness.js';
 import { stepFor } from './mutants.js';
 import { MEMBERSHIP_CHANGES, Operator } from './operator.js';
-import { nodeOptionsFor, normalizeOptions, type SimOptions, type SimOptionsInput } from './options.js';
+import { nodeOptionsFor, normalizeOptions, skewOf, type SimOptions, type SimOptionsInput } from './options.js';
 import type { Trace } from './trace.js';
 import { SimViolation, type Violation } from './violation.js';
 import type { SimApplication, Stepper } from './plugins.js';
@@ -49,6 +56,8 @@ export interface SimSummary {
   readonly nodes: number;
   readonly steps: number;
   readonly faults: string;
+  /** The protocol extensions the nodes ran (`all`, `lease` or `none`; see `SimOptions.features`). */
+  readonly features: string;
   /** The mutant every node ran, if any. */
   readonly mutant: string | null;
   /** Events run in all (faults and calm). */
@@ -65,8 +74,31 @@ export interface SimSummary {
   /** Client proposals (`propose` events, each of one or more commands) and the commands they carried. */
   readonly proposals: number;
   readonly commandsProposed: number;
-  /** Proposals refused by a node that was not leader (the client then tries the hinted leader). */
+  /** Proposals refused by a node that was not leader (the client then retries on the hinted leader). */
   readonly proposalsRejected: number;
+  /** Of those, proposals a leader refused while handing leadership over (retried the same way). */
+  readonly proposalsRejectedByTransfer: number;
+  /** Client reads issued, answered and verified against the committed history, refused, and lost with their node. */
+  readonly reads: number;
+  readonly readsChecked: number;
+  readonly readsRejected: number;
+  readonly readsLost: number;
+  /** Pre-vote rounds started, over every node and life (metric `preVotesStarted`). */
+  readonly preVotes: number;
+  /** Leadership transfers the operator asked for, that a leader started (`transfersStarted`), that elected their target. */
+  readonly transferRequests: number;
+  readonly transfers: number;
+  readonly transfersCompleted: number;
+  /** Leaders that stepped down because their majority went quiet (metric `checkQuorumStepDowns`). */
+  readonly checkQuorumStepDowns: number;
+  /** Times a follower became slow; messages dropped because a slow follower's queue was full. */
+  readonly slowEpisodes: number;
+  readonly slowDrops: number;
+  /** The most entries a leader had in flight to one follower (flow control on). */
+  readonly maxInflight: number;
+  /** Nodes whose timers ran off real time, and the largest skew drawn (a fraction of real time). */
+  readonly skewedNodes: number;
+  readonly maxSkew: number;
   readonly messages: number;
   /** Messages lost to the drop fault. */
   readonly drops: number;
@@ -118,7 +150,11 @@ export class Simulation {
   private phase: 'faults' | 'calm' | 'done' = 'faults';
   private readonly ids: string[];
   private clientTarget: string | null = null;
+  /** Commands of a refused proposal, proposed again at the next client tick. */
+  private retry: readonly number[] | null = null;
   private readonly activeCuts = new Set<string[]>();
+  /** True when the run exercises the protocol extensions (reads, transfers). */
+  private readonly extensions: boolean;
   private liveness: LivenessReport | null = null;
 
   constructor(
@@ -126,6 +162,7 @@ export class Simulation {
     private readonly plugins: SimPlugins = {},
   ) {
     this.ids = Array.from({ length: options.nodes }, (_, k) => `n${k + 1}`);
+    this.extensions = options.features !== 'none';
     this.world = new World({
       seed: options.seed,
       mode: 'auto',
@@ -137,6 +174,7 @@ export class Simulation {
       headerOptions: options,
       headerNodes: this.ids,
       nodeOptions: nodeOptionsFor(options),
+      skew: skewOf(options),
       step: plugins.step ?? stepFor(options),
       ...(plugins.app !== undefined ? { app: plugins.app } : {}),
       ...(plugins.invariants !== undefined ? { invariants: plugins.invariants } : {}),
@@ -165,6 +203,7 @@ export class Simulation {
     try {
       w.bootstrap(this.ids);
       this.scheduleClient();
+      if (this.extensions) this.scheduleReads();
       w.after(o.timing.faultTick, () => this.faultTick());
       while (w.events < o.steps && w.runNext()) progress();
       // Calm: every fault stops, the network heals, crashed nodes restart; then liveness.
@@ -180,6 +219,13 @@ export class Simulation {
         'liveness',
         `leader ${l.leader} (term ${l.term}) committed a new proposal ${l.took} ms after the faults stopped`,
       );
+      const reads = awaitReads(w, o.livenessTimeout, progress);
+      if (reads.waiting > 0) {
+        w.tell(
+          'liveness',
+          `the ${reads.waiting} reads still in flight were answered or refused within ${reads.took} ms`,
+        );
+      }
     } catch (err) {
       if (!(err instanceof SimViolation)) throw err;
       violation = err.violation;
@@ -212,11 +258,41 @@ export class Simulation {
       target = up.length === 0 ? undefined : w.rng.pick(up);
     }
     if (target !== undefined) {
-      const placed = w.propose(target.id, w.rng.int(1, this.options.maxBatch));
+      const retry = this.retry;
+      this.retry = null;
+      const placed = w.propose(target.id, retry ?? w.rng.int(1, this.options.maxBatch));
       if (placed.accepted) this.clientTarget = target.id;
-      else this.clientTarget = placed.hint !== null && placed.hint !== target.id ? placed.hint : null;
+      else {
+        // Retry the same commands on the node the refusal names: another leader (`notLeader`), or
+        // the leader itself while it hands leadership over (`transferInProgress`), which then
+        // names its successor or takes them once the transfer is over.
+        if (placed.reason === 'notLeader' || placed.reason === 'transferInProgress') this.retry = placed.commands;
+        this.clientTarget =
+          placed.hint !== null && (placed.hint !== target.id || placed.reason === 'transferInProgress')
+            ? placed.hint
+            : null;
+      }
     }
     this.scheduleClient();
+  }
+
+  private scheduleReads(): void {
+    const t = this.options.timing;
+    this.world.after(this.world.rng.int(t.readMin, t.readMax), () => this.readTick());
+  }
+
+  /** A client reads on a running node: half the time the one it believes leads, else any. */
+  private readTick(): void {
+    if (this.phase !== 'faults') return;
+    const w = this.world;
+    const believed = this.clientTarget === null ? undefined : w.node(this.clientTarget);
+    let target = believed !== undefined && believed.status === 'up' && w.rng.chance(0.5) ? believed : undefined;
+    if (target === undefined) {
+      const up = w.running();
+      target = up.length === 0 ? undefined : w.rng.pick(up);
+    }
+    if (target !== undefined) w.read(target.id);
+    this.scheduleReads();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -233,7 +309,44 @@ export class Simulation {
     if (f.includes('membership') && w.rng.chance(r.membership)) {
       this.operator.change(w.rng.pick(MEMBERSHIP_CHANGES));
     }
+    if (f.includes('slow') && w.slowNodes().length === 0 && w.rng.chance(r.slow)) this.slowOne();
+    if (this.extensions && f.includes('transfer') && w.rng.chance(r.transfer)) this.transferOne();
     w.after(this.options.timing.faultTick, () => this.faultTick());
+  }
+
+  /** A follower becomes slow for a while: a bounded incoming queue, each message handled slowly. */
+  private slowOne(): void {
+    const w = this.world;
+    const leader = w.leader();
+    const followers = w.running().filter((h) => h !== leader);
+    if (followers.length === 0) return;
+    const victim = w.rng.pick(followers).id;
+    w.setSlow(victim, this.options.slowQueue);
+    w.stats.slowEpisodes++;
+    w.tell('partition', `${victim} became slow (it queues at most ${this.options.slowQueue} incoming messages)`);
+    const t = this.options.timing;
+    w.after(w.rng.int(t.slowMin, t.slowMax), () => {
+      if (this.phase !== 'faults' || !w.slowNodes().includes(victim)) return;
+      w.clearSlow(victim);
+      w.tell('heal', `${victim} is no longer slow`);
+    });
+  }
+
+  /** The operator asks the leader to hand leadership to another voter, chosen at random. */
+  private transferOne(): void {
+    const w = this.world;
+    const leader = w.leader();
+    if (leader === null) return;
+    const config = latestConfig(leader.state!);
+    const voters = [...new Set([...config.voters, ...config.newVoters])].filter((v) => v !== leader.id).sort();
+    if (voters.length === 0) return;
+    const to = w.rng.pick(voters);
+    const refused = w.transferLeadership(leader.id, to);
+    w.tell(
+      'leader',
+      `the operator asked leader ${leader.id} to hand leadership to ${to}` +
+        (refused === null ? '' : ` (refused: ${refused})`),
+    );
   }
 
   /** Members and would-be members that are not removed. */
@@ -249,7 +362,12 @@ export class Simulation {
     const all = this.live();
     if (all.length < 2) return;
     const shuffled = w.rng.shuffle(all);
-    const kind = w.rng.int(0, 2);
+    const leader = this.extensions ? w.leader() : null;
+    const leaderId = leader !== null && all.includes(leader.id) ? leader.id : null;
+    // With the protocol extensions on, the leader cut off is a kind of its own: the harshest case
+    // for check-quorum, leases and reads (it keeps serving its clients until it notices, while the
+    // others elect a successor). The other kinds pick their nodes at random.
+    const kind = w.rng.int(0, leaderId === null ? 2 : 3);
     let links: string[];
     let what: string;
     if (kind === 0) {
@@ -259,10 +377,11 @@ export class Simulation {
       const b = shuffled.slice(k).sort();
       links = w.cut(a, b);
       what = `the network split into {${a.join(' ')}} and {${b.join(' ')}}`;
-    } else if (kind === 1) {
-      // One node isolated.
-      links = w.cut(shuffled.slice(0, 1), shuffled.slice(1));
-      what = `${shuffled[0]!} was cut off from everyone`;
+    } else if (kind === 1 || kind === 3) {
+      // One node isolated: a random one, or the leader.
+      const one = kind === 3 ? leaderId! : shuffled[0]!;
+      links = w.cut([one], all.filter((id) => id !== one).sort());
+      what = kind === 3 ? `the leader ${one} was cut off from everyone` : `${one} was cut off from everyone`;
     } else {
       // A one-way cut: one node can send but not receive, or receive but not send.
       const one = shuffled.slice(0, 1);
@@ -290,9 +409,15 @@ export class Simulation {
     if (down >= Math.max(1, Math.floor(live.length / 2))) return;
     const up = live.filter((h) => h.status === 'up');
     if (up.length === 0) return;
-    // Half the time, crash a node in the middle of a write: the case that tests durability.
+    // Half the time, crash a node in the middle of a write: the case that tests durability. With the
+    // protocol extensions on, a third of the crashes take the leader (its followers, which still
+    // count it as alive, then see pre-votes and forwarded reads go unanswered).
+    const leader = this.extensions ? w.leader() : null;
     const writing = up.filter((h) => h.pending.length > 0);
-    const victim = w.rng.pick(writing.length > 0 && w.rng.chance(0.5) ? writing : up);
+    const victim =
+      leader !== null && w.rng.chance(1 / 3)
+        ? leader
+        : w.rng.pick(writing.length > 0 && w.rng.chance(0.5) ? writing : up);
     w.crash(victim.id);
     const t = this.options.timing;
     w.after(w.rng.int(t.downMin, t.downMax), () => {
@@ -316,6 +441,7 @@ export class Simulation {
       nodes: o.nodes,
       steps: o.steps,
       faults: o.faults.join(','),
+      features: o.features,
       mutant: o.mutant,
       events: w.events,
       virtualTime: w.now,
@@ -328,6 +454,21 @@ export class Simulation {
       proposals: s.proposals,
       commandsProposed: s.commandsProposed,
       proposalsRejected: s.proposalsRejected,
+      proposalsRejectedByTransfer: s.proposalsRejectedByTransfer,
+      reads: s.reads,
+      readsChecked: s.readsChecked,
+      readsRejected: s.readsRejected,
+      readsLost: s.readsLost,
+      preVotes: s.preVotes,
+      transferRequests: s.transferRequests,
+      transfers: s.transfers,
+      transfersCompleted: s.transfersCompleted,
+      checkQuorumStepDowns: s.checkQuorumStepDowns,
+      slowEpisodes: s.slowEpisodes,
+      slowDrops: s.slowDrops,
+      maxInflight: s.maxInflight,
+      skewedNodes: s.skewedNodes,
+      maxSkew: s.maxSkew,
       messages: s.sent,
       drops: s.dropped,
       partitionDrops: s.partitionDrops,

@@ -47,6 +47,33 @@ export interface WorldStats {
   /** Client commands committed (applied first by some replica), and the highest committed index. */
   commits: number;
   commitIndex: number;
+  /** Proposals refused because the leader was handing leadership over (`transferInProgress`). */
+  proposalsRejectedByTransfer: number;
+  /** Client reads issued (`read` events). */
+  reads: number;
+  /** Reads answered (`readReady`) whose index the checker verified against the committed history. */
+  readsChecked: number;
+  /** Reads refused (`rejected`): counted, never a violation. */
+  readsRejected: number;
+  /** Reads whose node crashed or was shut down before answering (their answer died with it). */
+  readsLost: number;
+  /** Pre-vote rounds started (the nodes' `preVotesStarted` counters, kept across restarts). */
+  preVotes: number;
+  /** Leadership transfers the operator asked for, and those a leader started (`transfersStarted`). */
+  transferRequests: number;
+  transfers: number;
+  /** Leadership transfers that ended with their target elected (it campaigned on `timeoutNow` and won). */
+  transfersCompleted: number;
+  /** Leaders that stepped down because their majority went quiet (`checkQuorumStepDowns`). */
+  checkQuorumStepDowns: number;
+  /** Times a follower became slow, and messages dropped because a slow follower's queue was full. */
+  slowEpisodes: number;
+  slowDrops: number;
+  /** The most entries a leader ever had in flight to one follower (`sent - match`, flow control on). */
+  maxInflight: number;
+  /** Nodes whose timers run off real time (the `skew` fault), and the largest skew drawn. */
+  skewedNodes: number;
+  maxSkew: number;
 }
 
 /** A world's counters before anything happened. */
@@ -82,6 +109,21 @@ export function zeroStats(): WorldStats {
     maxTerm: 0,
     commits: 0,
     commitIndex: 0,
+    proposalsRejectedByTransfer: 0,
+    reads: 0,
+    readsChecked: 0,
+    readsRejected: 0,
+    readsLost: 0,
+    preVotes: 0,
+    transferRequests: 0,
+    transfers: 0,
+    transfersCompleted: 0,
+    checkQuorumStepDowns: 0,
+    slowEpisodes: 0,
+    slowDrops: 0,
+    maxInflight: 0,
+    skewedNodes: 0,
+    maxSkew: 0,
   };
 }
 

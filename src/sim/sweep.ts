@@ -2,7 +2,7 @@
  * Sweeps: many seeds in a row, their totals, and the coverage a sweep must reach to mean something
  * (every fault happened, several terms, snapshots installed, configuration changes committed).
  */
-import type { SimOptionsInput } from './options.js';
+import type { Features, SimOptionsInput } from './options.js';
 import { simulate, type SimPlugins, type SimSummary } from './simulator.js';
 import type { Trace } from './trace.js';
 import type { Violation } from './violation.js';
@@ -34,6 +34,8 @@ export interface SweepTotals {
   /** The slowest liveness (virtual ms after healing) and the highest term seen. */
   maxLivenessTook: number;
   maxTerm: number;
+  /** The most entries a leader had in flight to one follower, over every run. */
+  maxInflight: number;
   readonly violations: Array<{ seed: number; violation: Violation; trace: string | null }>;
 }
 
@@ -46,6 +48,7 @@ export function emptyTotals(): SweepTotals {
     runsWithSnapshot: 0,
     maxLivenessTook: 0,
     maxTerm: 0,
+    maxInflight: 0,
     violations: [],
   };
 }
@@ -61,6 +64,7 @@ export function addSummary(t: SweepTotals, s: SimSummary, trace: string | null =
   if (s.snapshotsInstalled > 0) t.runsWithSnapshot++;
   if (s.liveness !== null && s.liveness.took > t.maxLivenessTook) t.maxLivenessTook = s.liveness.took;
   if (s.maxTerm > t.maxTerm) t.maxTerm = s.maxTerm;
+  if (s.maxInflight > t.maxInflight) t.maxInflight = s.maxInflight;
   if (s.violation !== null) t.violations.push({ seed: s.seed, violation: s.violation, trace });
 }
 
@@ -73,15 +77,18 @@ export function mergeTotals(a: SweepTotals, b: SweepTotals): void {
   a.runsWithSnapshot += b.runsWithSnapshot;
   a.maxLivenessTook = Math.max(a.maxLivenessTook, b.maxLivenessTook);
   a.maxTerm = Math.max(a.maxTerm, b.maxTerm);
+  a.maxInflight = Math.max(a.maxInflight, b.maxInflight);
   a.violations.push(...b.violations);
 }
 
 /**
  * What a sweep with every fault enabled failed to exercise (empty when it covered everything):
  * each fault kind happened, several terms occurred, snapshots were installed, configuration
- * changes committed.
+ * changes committed; with the protocol extensions on (`features` other than `none`), also reads
+ * answered and refused, pre-votes, completed leadership transfers, proposals refused during a
+ * transfer, check-quorum step-downs, and slow followers dropping messages.
  */
-export function missingCoverage(t: SweepTotals): string[] {
+export function missingCoverage(t: SweepTotals, features: Features = 'all'): string[] {
   const s = t.sums;
   const need: Array<[string, boolean]> = [
     ['messages dropped', (s.drops ?? 0) > 0],
@@ -100,7 +107,19 @@ export function missingCoverage(t: SweepTotals): string[] {
     ],
     ['leader changes', (s.leaderChanges ?? 0) > 0],
     ['several terms in most runs', t.runsWithSeveralTerms * 2 > t.seeds],
+    ['slow followers dropping messages', (s.slowEpisodes ?? 0) > 0 && (s.slowDrops ?? 0) > 0],
+    ['skewed timers', (s.skewedNodes ?? 0) > 0],
   ];
+  if (features !== 'none') {
+    need.push(
+      ['reads answered and checked', (s.readsChecked ?? 0) > 0],
+      ['reads refused', (s.readsRejected ?? 0) > 0],
+      ['pre-votes', (s.preVotes ?? 0) > 0],
+      ['leadership transfers completed', (s.transfersCompleted ?? 0) > 0],
+      ['proposals refused during a transfer', (s.proposalsRejectedByTransfer ?? 0) > 0],
+      ['check-quorum step-downs', (s.checkQuorumStepDowns ?? 0) > 0],
+    );
+  }
   return need.filter(([, ok]) => !ok).map(([what]) => what);
 }
 

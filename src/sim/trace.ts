@@ -35,7 +35,7 @@ import {
 } from '../index.js';
 import { fnv1a, hashState } from './hash.js';
 import { MUTANT_NAMES, stepFor } from './mutants.js';
-import { FAULT_NAMES, type SimOptions } from './options.js';
+import { FAULT_NAMES, FEATURES, type SimOptions } from './options.js';
 import type { Stepper } from './plugins.js';
 
 export const TRACE_FORMAT = 'raftstep-sim-trace';
@@ -258,6 +258,10 @@ function headerProblem(x: Record<string, unknown>): string | null {
     return `options.mutant ${JSON.stringify(mutant)} is not a known mutant (known: ${MUTANT_NAMES.join(', ')})`;
   }
   if (typeof options.nodes !== 'number') return 'options.nodes must be a number';
+  const features = options.features;
+  if (features !== undefined && !(FEATURES as readonly unknown[]).includes(features)) {
+    return `options.features ${JSON.stringify(features)} is not one of ${FEATURES.join(', ')}`;
+  }
   return null;
 }
 

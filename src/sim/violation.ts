@@ -28,6 +28,19 @@ export type InvariantName =
   | 'matchIndexMonotonic'
   /** After healing, a leader is elected and a new proposal commits within the bound. */
   | 'liveness'
+  /**
+   * A read is answered with an index at least the highest commit index any node had when the read
+   * was issued, and no higher than what some node knows committed (linearizability).
+   */
+  | 'linearizableRead'
+  /** Lease reads off: a leader answers a read only after a majority acknowledged a leadership check sent after the read arrived. */
+  | 'leadershipConfirmed'
+  /** Every read is answered or refused: after healing, no read stays pending on a node that is up. */
+  | 'readAnswered'
+  /** A node that hears from a live leader (it leads, or its leader's messages reset its timer) grants no pre-vote. */
+  | 'preVoteRestriction'
+  /** Flow control: a leader never has more than `maxInflightEntries + maxEntriesPerAppend` entries in flight to a follower. */
+  | 'inflightBound'
   /** raftstep's contract with the application (actions well-formed, never invalid or fatal). */
   | 'contract'
   /** `step` never reports an `internalError` (a rule threw on a valid event: a bug in raftstep). */

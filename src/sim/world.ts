@@ -9,7 +9,9 @@
  * - the executor (`executor.ts`): a node's step and the actions it asks for, carried out as a careful
  *   application must (the persistence rule, payloads, the state machine, snapshots);
  * - the journal (`journal.ts`): event numbers, the trace, the user's invariants, and reports;
- * - the {@link Checker}: Raft's invariants, after every event.
+ * - the {@link Checker}: Raft's invariants, after every event;
+ * - the read tracker (`client-reads.ts`): client reads in flight, each answer checked against the
+ *   committed history.
  * The counters they keep and the happenings they tell are in `stats.ts`; what a user plugs in (a
  * step wrapper, an application) is in `plugins.ts`.
  *
@@ -28,6 +30,7 @@ import {
 } from '../index.js';
 import type { Agenda } from './heap.js';
 import { Checker } from './checker.js';
+import { ReadTracker, type ClientRead } from './client-reads.js';
 import { Clock } from './clock.js';
 import { Executor, type Incoming } from './executor.js';
 import { Journal } from './journal.js';
@@ -52,10 +55,25 @@ import type { InvariantName } from './violation.js';
 /** An invariant of your own over the whole world, checked after every event: a message when broken. */
 export type WorldInvariant = (world: World) => string | null;
 
-/** What became of a client proposal. */
+/**
+ * What became of a client proposal: where its commands went, or why the node refused it (with the
+ * leader it named, and the refused command ids, for the client to retry).
+ */
 export type ProposeOutcome =
   | { readonly accepted: true; readonly term: number; readonly firstIndex: number; readonly lastIndex: number }
-  | { readonly accepted: false; readonly hint: string | null };
+  | {
+      readonly accepted: false;
+      readonly hint: string | null;
+      /** The reason the node gave (`notLeader`, `transferInProgress`, ...), or null when it gave none. */
+      readonly reason: string | null;
+      readonly commands: readonly number[];
+    };
+
+/** What became of a client read at once: answered in the same step, refused, or still pending. */
+export type ReadOutcome =
+  | { readonly id: string; readonly status: 'answered'; readonly index: number }
+  | { readonly id: string; readonly status: 'rejected'; readonly reason: string; readonly hint: string | null }
+  | { readonly id: string; readonly status: 'pending' };
 
 /** How to build a world. */
 export interface WorldOptions {
@@ -79,6 +97,11 @@ export interface WorldOptions {
   readonly headerNodes?: readonly string[];
   /** The options every node starts and restarts with (the core's defaults when left out). */
   readonly nodeOptions?: NodeOptions;
+  /**
+   * Clock skew: every node started gets a timer rate drawn within `[1 - skew, 1 + skew]` (see
+   * `SimNode.timerRate` and `leaseSkewBound`). Default 0: timers run at real time.
+   */
+  readonly skew?: number;
 }
 
 /** The simulated world. See the module comment. */
@@ -98,6 +121,8 @@ export class World {
   readonly onConfigCommitted: Array<(index: number, config: ClusterConfig) => void> = [];
   /** Listeners told about every newly committed index. */
   readonly onCommitted: Array<(index: number, term: number, payload: number) => void> = [];
+  /** The client reads in flight, and their check against the committed history. */
+  readonly reads: ReadTracker;
   private readonly clock: Clock;
   private readonly journal: Journal;
   private readonly network: Network;
@@ -116,6 +141,27 @@ export class World {
     const invariants = (options.invariants ?? []).map((inv) => () => inv(this));
     const journal = (this.journal = new Journal(options, clock, invariants));
     const checker = (this.checker = new Checker(this));
+    const reads = (this.reads = new ReadTracker({
+      stats,
+      get now() {
+        return clock.now;
+      },
+      get events() {
+        return journal.events;
+      },
+      maxCommit: () => checker.maxCommit,
+      recorded: () => checker.recorded,
+      life: (id) => this.hosts.get(id),
+      fail: (invariant, message, nodes) => journal.fail(invariant, message, nodes),
+    }));
+    const skew = options.skew ?? 0;
+    const timerRate = (): number => {
+      if (skew <= 0) return 1;
+      const rate = 1 - skew + 2 * skew * rng.next();
+      stats.skewedNodes++;
+      if (Math.abs(rate - 1) > stats.maxSkew) stats.maxSkew = Math.abs(rate - 1);
+      return rate;
+    };
     // What arrives over the network, and the actions of a restarted node, go to the executor (built
     // last: it needs the network and the nodes).
     const network = (this.network = new Network(
@@ -131,6 +177,7 @@ export class World {
       app,
       execute: (h, state, actions) => this.executor.execute(h, state, actions, null, null),
       nodeOptions: options.nodeOptions ?? DEFAULT_NODE_OPTIONS,
+      timerRate,
     }));
     const stepper = options.step ?? realStep;
     this.executor = new Executor({
@@ -145,6 +192,7 @@ export class World {
       timing,
       app,
       commands,
+      reads,
     });
   }
 
@@ -291,25 +339,61 @@ export class World {
   }
 
   /**
-   * A client proposes `count` new commands on `id`: where they went, or, when the node refused, the
-   * leader it named.
+   * A client proposes `count` new commands on `id` — or, given a list of command ids, those commands
+   * again (a retry of a refused proposal): where they went, or, when the node refused, why, the
+   * leader it named and the refused command ids.
    */
-  propose(id: string, count: number): ProposeOutcome {
+  propose(id: string, count: number | readonly number[]): ProposeOutcome {
     const h = this.hosts.mustBe(id, 'up');
     const first = h.state!.log.lastIndex + 1;
-    const ids: number[] = [];
-    for (let k = 0; k < count; k++) ids.push(this.newCommand());
+    let ids: readonly number[];
+    if (typeof count === 'number') {
+      const fresh: number[] = [];
+      for (let k = 0; k < count; k++) fresh.push(this.newCommand());
+      ids = fresh;
+    } else ids = count;
+    const n = ids.length;
     this.stats.proposals++;
-    const [after, actions] = this.stepNode(id, { type: 'propose', count }, (i) => ids[i - first]);
+    const [after, actions] = this.stepNode(id, { type: 'propose', count: n }, (i) => ids[i - first]);
     for (const a of actions) {
       if (a.type === 'rejected') {
         this.stats.proposalsRejected++;
-        return { accepted: false, hint: a.leaderHint };
+        if (a.reason === 'transferInProgress') this.stats.proposalsRejectedByTransfer++;
+        return { accepted: false, hint: a.leaderHint, reason: a.reason, commands: ids };
       }
     }
-    if (after.log.lastIndex !== first + count - 1) return { accepted: false, hint: null };
-    this.stats.commandsProposed += count;
+    if (after.log.lastIndex !== first + n - 1) return { accepted: false, hint: null, reason: null, commands: ids };
+    this.stats.commandsProposed += n;
     return { accepted: true, term: after.term, firstIndex: first, lastIndex: after.log.lastIndex };
+  }
+
+  /**
+   * A client reads on the running node `id` (`{type: 'read', id}` with a fresh read id). The read is
+   * recorded first, with the highest commit index known anywhere, and its answer checked when it
+   * comes (see `client-reads.ts`); returns what became of it in this step.
+   */
+  read(id: string): ReadOutcome {
+    const h = this.hosts.mustBe(id, 'up');
+    const r: ClientRead = this.reads.issue(id, h.incarnation);
+    const [, actions] = this.stepNode(id, { type: 'read', id: r.id });
+    for (const a of actions) {
+      if (a.type === 'readReady' && a.id === r.id) return { id: r.id, status: 'answered', index: a.index };
+      if (a.type === 'rejected' && a.request === 'read' && a.id === r.id) {
+        return { id: r.id, status: 'rejected', reason: a.reason, hint: a.leaderHint };
+      }
+    }
+    return { id: r.id, status: 'pending' };
+  }
+
+  /**
+   * The operator asks the running node `id` (the leader, usually) to hand leadership to `to`
+   * (`transferLeadership`). Returns the reason it refused, or null when it took the request.
+   */
+  transferLeadership(id: string, to: string): string | null {
+    this.stats.transferRequests++;
+    const [, actions] = this.stepNode(id, { type: 'transferLeadership', to });
+    for (const a of actions) if (a.type === 'rejected') return a.reason;
+    return null;
   }
 
   /**
@@ -423,9 +507,27 @@ export class World {
     this.network.goAutomatic();
   }
 
-  /** Turn the network faults (drop, dup, reorder, snapshot loss) off. */
+  /** Turn the network faults (drop, dup, reorder, snapshot loss, slow nodes) off. */
   calmNetwork(): void {
     this.network.calm();
+  }
+
+  /**
+   * Make `id` slow (the `slow` fault): its incoming queue holds at most `capacity` messages, more are
+   * dropped, and it handles them one at a time (auto mode only; see `network.ts`).
+   */
+  setSlow(id: string, capacity: number): void {
+    this.network.setSlow(id, capacity);
+  }
+
+  /** `id` is no longer slow. */
+  clearSlow(id: string): void {
+    this.network.clearSlow(id);
+  }
+
+  /** The nodes that are slow now. */
+  slowNodes(): string[] {
+    return this.network.slowNodes();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -188,7 +188,14 @@ describe('bad input: one line naming the problem, exit 2, before any work', () =
     [['--sweep', '--traces', 'a-file'], '--traces "a-file": /x/a-file is a file, not a folder'],
     [
       ['--sweep', '--mutant', 'nope'],
-      'unknown mutant "nope" (known: votesWithoutLogCheck, commitsOnAMinority, winsWithOneVote, believesStaleReplies)',
+      'unknown mutant "nope" (known: votesWithoutLogCheck, commitsOnAMinority, winsWithOneVote, believesStaleReplies, ' +
+        'readBeforeRound, preVoteWhileLeaderAlive)',
+    ],
+    [['--features', 'some'], 'unknown features "some" (known: all, none, lease)'],
+    [['--sweep', '--features', 'fast'], 'unknown features "fast" (known: all, none, lease)'],
+    [
+      ['--replay', 'f.ndjson', '--features', 'all'],
+      '--features does not apply to --replay (only to a single run and a sweep)',
     ],
     [['--trace', ''], '--trace "": the path is empty'],
     [['--trace', 'some-folder'], '--trace "some-folder": is a folder, not a file'],
@@ -259,5 +266,58 @@ describe('npm run sim:sweep (seeds run in-process here)', () => {
     expect(await sweep(['--sweep', '--seeds', '30', '--steps', '300', '--nodes', '3'], io)).toBe(0);
     expect(io.text()).toMatch(/\r\[#*-*\] +\d+% \d+\/30 seeds, 0 failing, about \d+ (s|min) left/);
     expect(io.text()).toContain('\r\x1b[Ksweep: 30 seeds');
+  });
+});
+
+describe('--features', () => {
+  test('a run with lease reads: the JSON line carries the features and the read counts; its trace replays', () => {
+    const io = fakeIO();
+    const status = runCli(
+      ['--seed', '3', '--steps', '2500', '--features', 'lease', '--trace', 'l.ndjson', '--json'],
+      io,
+    );
+    expect(status).toBe(0);
+    expect(io.text()).toContain('protocol extensions: lease');
+    expect(io.text()).toMatch(/reads: \d+ reads issued, \d+ answered and checked against the committed history/);
+    const json = JSON.parse(io.text().trimEnd().split('\n').pop()!) as Record<string, unknown>;
+    expect(json).toMatchObject({ features: 'lease', violations: 0 });
+    for (const k of ['reads', 'readsChecked', 'preVotes', 'transfers', 'checkQuorumStepDowns']) {
+      expect(typeof json[k]).toBe('number');
+    }
+    expect(json.readsChecked as number).toBeGreaterThan(0);
+    // The header carries the features; the node options (lease reads on) are in each start event.
+    const trace = io.files.get('l.ndjson')!;
+    expect(trace.header.options?.features).toBe('lease');
+    const start = trace.events.find((e) => 'start' in e) as { options?: { leaseReads?: boolean } };
+    expect(start.options?.leaseReads).toBe(true);
+    const replay = fakeIO(false, io.files);
+    expect(runCli(['--replay', 'l.ndjson'], replay)).toBe(0);
+    expect(replay.text()).toContain('every state matches the recording');
+  });
+
+  test('none: the base protocol, no reads and no transfers', () => {
+    const io = fakeIO();
+    expect(runCli(['--seed', '3', '--steps', '1500', '--features', 'none', '--json'], io)).toBe(0);
+    const json = JSON.parse(io.text().trimEnd().split('\n').pop()!) as Record<string, number>;
+    expect(json).toMatchObject({ features: 'none', reads: 0, transferRequests: 0, preVotes: 0 });
+    expect(io.text()).not.toContain('reads issued');
+  });
+
+  test('a sweep takes --features and adds up the reads', async () => {
+    const io = fakeIO();
+    expect(await sweep(['--sweep', '--seeds', '4', '--steps', '1500', '--features', 'lease', '--json'], io)).toBe(0);
+    expect(io.text()).toMatch(/features lease: 0 with a violation/);
+    expect(io.text()).toMatch(/reads: \d+ issued, \d+ answered and checked/);
+    const json = JSON.parse(io.text().trimEnd().split('\n').pop()!) as { totals: Record<string, number> };
+    expect(json.totals.reads).toBeGreaterThan(0);
+    expect(json.totals.readsChecked).toBeGreaterThan(0);
+  });
+
+  test('--help names the features and the new faults', () => {
+    const io = fakeIO();
+    expect(runCli(['--help'], io)).toBe(0);
+    for (const word of ['--features F', 'lease', 'slow', 'skew', 'transfer', 'readBeforeRound']) {
+      expect(io.text()).toContain(word);
+    }
   });
 });

@@ -102,7 +102,7 @@ describe('runs', () => {
     expect(s.commits).toBe(r.world.stats.commandsProposed);
   });
 
-  const only: FaultName[] = ['drop', 'dup', 'reorder', 'partition', 'crash', 'snapshot', 'membership'];
+  const only: FaultName[] = [...FAULT_NAMES];
   test.each(only)('only %s: it happens, and nothing breaks', (fault) => {
     const r = simulate({ seed: 8, steps: 5000, faults: [fault] });
     expect(r.violation).toBeNull();
@@ -115,6 +115,9 @@ describe('runs', () => {
       crash: s.crashes,
       snapshot: s.compactions,
       membership: s.configChanges,
+      slow: s.slowEpisodes,
+      skew: s.skewedNodes,
+      transfer: s.transferRequests,
     };
     expect(happened[fault]).toBeGreaterThan(0);
     for (const other of only) if (other !== fault) expect(happened[other]).toBe(0);

@@ -8,6 +8,8 @@ import {
   missingCoverage,
   simulate,
   sweepOptions,
+  type Features,
+  type SimOptionsInput,
   type SweepTotals,
 } from '../../src/sim/index.js';
 import { defaultTracePath, writeTraceFile } from '../../src/sim/trace-file.js';
@@ -17,10 +19,10 @@ import { describeViolation } from '../../src/sim/index.js';
 export const CI_STEPS = 8000;
 
 /** Run seeds `from..to` (inclusive) with all faults, 3 to 7 nodes chosen by seed. */
-export function ciSweep(from: number, to: number): SweepTotals {
+export function ciSweep(from: number, to: number, options: Omit<SimOptionsInput, 'seed' | 'nodes'> = {}): SweepTotals {
   const totals = emptyTotals();
   for (let seed = from; seed <= to; seed++) {
-    const r = simulate(sweepOptions(seed, { nodes: [3, 7], steps: CI_STEPS, faults: 'all' }));
+    const r = simulate(sweepOptions(seed, { nodes: [3, 7], steps: CI_STEPS, faults: 'all', ...options }));
     let written: string | null = null;
     if (r.violation !== null && r.trace !== null) {
       written = defaultTracePath(seed);
@@ -37,7 +39,8 @@ export function report(name: string, t: SweepTotals): void {
   console.log(
     `[sweep] ${name}: ${t.seeds} seeds, ${t.violations.length} violations, ${JSON.stringify(t.sums)}, ` +
       `runs with >= 3 terms: ${t.runsWithSeveralTerms}, with a config change: ${t.runsWithConfigChange}, ` +
-      `with a snapshot installed: ${t.runsWithSnapshot}, max term ${t.maxTerm}, slowest recovery ${t.maxLivenessTook} ms`,
+      `with a snapshot installed: ${t.runsWithSnapshot}, max term ${t.maxTerm}, slowest recovery ${t.maxLivenessTook} ms, ` +
+      `most entries in flight to one follower ${t.maxInflight}`,
   );
   for (const v of t.violations) {
     // eslint-disable-next-line no-console
@@ -47,12 +50,17 @@ export function report(name: string, t: SweepTotals): void {
   }
 }
 
-/** The assertions every CI sweep file makes. */
-export function expectCleanAndCovered(t: SweepTotals, seeds: number): void {
+/** The assertions every CI sweep file makes: no violation, every fault and feature exercised. */
+export function expectCleanAndCovered(t: SweepTotals, seeds: number, features: Features = 'all'): void {
   expect(t.seeds).toBe(seeds);
   expect(t.violations.map((v) => describeViolation(v.violation))).toEqual([]);
-  expect(missingCoverage(t)).toEqual([]);
+  expect(missingCoverage(t, features)).toEqual([]);
   expect(t.runsWithConfigChange).toBeGreaterThan(seeds / 2);
   expect(t.runsWithSnapshot).toBeGreaterThan(seeds / 4);
   expect(t.sums.leaderChanges ?? 0).toBeGreaterThan(seeds);
+  if (features !== 'none') {
+    // Reads are the workload of the extensions: most are answered (and checked) rather than refused.
+    expect(t.sums.readsChecked ?? 0).toBeGreaterThan((t.sums.reads ?? 0) / 2);
+    expect(t.maxInflight).toBeLessThanOrEqual(80); // SIM_FLOW_CONTROL: 64 + 16
+  }
 }

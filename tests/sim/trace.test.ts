@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { step, type RaftState } from '../../src/index.js';
 import {
+  FAULT_NAMES,
   TimeTravel,
   applyTraceEvent,
   hashState,
@@ -49,7 +50,7 @@ describe('traces', () => {
   test('the header holds the seed and the full options; events are numbered 1, 2, 3, ...', () => {
     expect(trace.header.seed).toBe(21);
     expect(trace.header.options?.steps).toBe(3000);
-    expect(trace.header.options?.faults.length).toBe(7);
+    expect(trace.header.options?.faults).toEqual(FAULT_NAMES);
     expect(trace.header.nodes).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
     trace.events.forEach((e, i) => expect(e.n).toBe(i + 1));
     expect(trace.end?.events).toBe(trace.events.length);
