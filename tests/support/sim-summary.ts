@@ -16,5 +16,11 @@ export const DOCUMENTED_SUMMARY_KEYS: readonly string[] = [
   'restarts',
   'snapshotsInstalled',
   'configChanges',
+  'reads',
+  'readsChecked',
+  'readsRejected',
+  'preVotes',
+  'transfers',
+  'checkQuorumStepDowns',
   'violations',
 ];
