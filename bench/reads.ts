@@ -16,7 +16,7 @@ import {
   mergeActions,
   startNode,
   step,
-  type Actions,
+  type RaftActions,
   type Message,
   type RaftEvent,
   type RaftState,
@@ -41,7 +41,7 @@ class Trio {
     this.carry(id, actions);
   }
 
-  carry(id: string, actions: Actions): void {
+  carry(id: string, actions: RaftActions): void {
     for (const a of actions) {
       if (a.type === 'broadcast') for (const to of IDS) if (to !== id) this.queue.push([to, a.message]);
       if (a.type === 'send') this.queue.push([a.to, a.message]);
@@ -73,7 +73,7 @@ let nextId = 0;
 /** One round of `r` reads on the leader; every one must be answered. */
 function roundOf(t: Trio, r: number): void {
   let leader = t.nodes.get('0')!;
-  let merged: Actions = [];
+  let merged: RaftActions = [];
   for (let i = 0; i < r; i++) {
     const [s, actions] = step(leader, { type: 'read', id: `r${nextId++}` });
     leader = s;

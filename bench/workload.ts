@@ -5,7 +5,7 @@
  * FIFO queue; storage actions count as instantly durable; timer actions are ignored.
  */
 import * as raftstep from '../src/index.js';
-import type { Actions, Message, NodeOptions, PersistedState, RaftState } from '../src/index.js';
+import type { RaftActions, Message, NodeOptions, PersistedState, RaftState } from '../src/index.js';
 
 // Bind the library's functions once, as `const { step } = require('raftstep')` or an ES module import does.
 // Compiled to CommonJS by tsc, a named import is called as `(0, index_js_1.step)(...)` through the
@@ -130,7 +130,7 @@ export class Cluster {
   }
 
   /** Push a node's actions onto the queue, counting them. */
-  enqueue(from: number, actions: Actions): void {
+  enqueue(from: number, actions: RaftActions): void {
     const c = this.counts;
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]!;
@@ -226,7 +226,7 @@ export class Cluster {
   /** One round: the leader proposes `b` commands back to back (merged), then the cluster runs until quiet. */
   roundPerCommand(b: number): void {
     let leader = this.nodes[0]!;
-    let merged: Actions = [];
+    let merged: RaftActions = [];
     for (let i = 0; i < b; i++) {
       const result = step(leader, PROPOSE_ONE);
       leader = result[0];

@@ -19,7 +19,7 @@ import {
   step,
   EMPTY_CONFIG,
   restartNode,
-  type Action,
+  type RaftAction,
   type LogEntries,
   type Message,
   type RaftEvent,
@@ -61,7 +61,7 @@ class Host {
     return next;
   }
 
-  private execute(a: Action, incoming: Record<number, string>): void {
+  private execute(a: RaftAction, incoming: Record<number, string>): void {
     switch (a.type) {
       case 'setTimer':
         this.timer = a.wait; // a real host arms a clock timer: short for a leader, long for a follower

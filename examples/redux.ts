@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   store.dispatch(raft.actions.stepped('n1', { type: 'createCluster', voters: ids }));
   runUntil('a leader', () => leader() !== null);
   const first = leader()!;
-  say(`   ${first} leads term ${store.getState().raft.nodes[first]!.term} (virtual time ${clock.now()} ms).`);
+  say(
+    `   ${first} leads term ${store.getState().raft.nodes[first]!.term} (virtual time ${Math.round(clock.now())} ms).`,
+  );
 
   say('\n2. The leader commits two proposals; every node applies them.');
   const p1 = effects.propose(first, [
@@ -98,7 +100,9 @@ async function main(): Promise<void> {
   network.isolate(first);
   runUntil('a new leader', () => leader() !== null && leader() !== first);
   const second = leader()!;
-  say(`   ${second} leads term ${store.getState().raft.nodes[second]!.term} (virtual time ${clock.now()} ms).`);
+  say(
+    `   ${second} leads term ${store.getState().raft.nodes[second]!.term} (virtual time ${Math.round(clock.now())} ms).`,
+  );
   const p3 = effects.propose(second, [{ key: 'color', value: 'green' }]);
   const majority = ids.filter((id) => id !== first);
   runUntil('the majority to apply', () => majority.every((id) => store.getState().kv[id]?.color === 'green'));

@@ -179,7 +179,7 @@ export interface InternalError {
 }
 
 /** Anything `step` can ask for or report. */
-export type Action =
+export type RaftAction =
   | SetTimer
   | SaveHardState
   | CompactLog
@@ -195,10 +195,10 @@ export type Action =
   | InternalError;
 
 /** A list of actions in the canonical order above. */
-export type Actions = readonly Action[];
+export type RaftActions = readonly RaftAction[];
 
 /** The empty action list (shared; never modify). */
-export const NO_ACTIONS: Actions = Object.freeze([]);
+export const NO_ACTIONS: RaftActions = Object.freeze([]);
 
 /** The three timer actions (shared constants). */
 export const TIMER_HEARTBEAT: SetTimer = Object.freeze({ type: 'setTimer', wait: 'heartbeat' });
@@ -252,7 +252,7 @@ export function internalError(reason: string, event: string): InternalError {
 }
 
 /** The rank of each action type in the canonical order. */
-const RANK: { readonly [K in Action['type']]: number } = {
+const RANK: { readonly [K in RaftAction['type']]: number } = {
   setTimer: 0,
   saveHardState: 1,
   compactLog: 2,
@@ -269,7 +269,7 @@ const RANK: { readonly [K in Action['type']]: number } = {
 };
 
 /** The position of an action's type in the canonical order (0 for `setTimer`, upward). */
-export function actionRank(a: Action): number {
+export function actionRank(a: RaftAction): number {
   return RANK[a.type];
 }
 
@@ -313,7 +313,7 @@ export function actionRank(a: Action): number {
  * not in canonical order give a result in canonical order, but which duplicates coalesce is then
  * unspecified.
  */
-export function mergeActions(earlier: Actions, later: Actions): Actions {
+export function mergeActions(earlier: RaftActions, later: RaftActions): RaftActions {
   if (later.length === 0) return earlier;
   if (earlier.length === 0) return later;
   if ((later.length === 3 || later.length === 2) && earlier.length === later.length) {
@@ -324,7 +324,7 @@ export function mergeActions(earlier: Actions, later: Actions): Actions {
 }
 
 /** `mergeActions` by its general rules (the caller has handled the empty and pipelined cases). */
-function mergeByRules(earlier: Actions, later: Actions): Actions {
+function mergeByRules(earlier: RaftActions, later: RaftActions): RaftActions {
   let out = earlier.slice();
   const raisedTo = termSavedBy(later);
   if (raisedTo > 0) out = out.filter((a) => !isStaleCall(a, raisedTo));
@@ -341,7 +341,7 @@ function mergeByRules(earlier: Actions, later: Actions): Actions {
  * into one run shared by the append and the broadcast. The result is exactly what the general rules
  * give; null when the lists do not have that shape.
  */
-function mergeBackToBackProposals(earlier: Actions, later: Actions): Actions | null {
+function mergeBackToBackProposals(earlier: RaftActions, later: RaftActions): RaftActions | null {
   const n = later.length;
   if (earlier.length !== n) return null;
   const timed = n === 3;
@@ -370,13 +370,13 @@ function mergeBackToBackProposals(earlier: Actions, later: Actions): Actions | n
  * Merge any number of action lists, in order. `mergeAll([a, b, c])` equals
  * `mergeActions(mergeActions(a, b), c)`.
  */
-export function mergeAll(lists: readonly Actions[]): Actions {
-  let acc: Actions = NO_ACTIONS;
+export function mergeAll(lists: readonly RaftActions[]): RaftActions {
+  let acc: RaftActions = NO_ACTIONS;
   for (const l of lists) acc = mergeActions(acc, l);
   return acc;
 }
 
-function termSavedBy(actions: Actions): number {
+function termSavedBy(actions: RaftActions): number {
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
     if (a.type === 'saveHardState') return a.term;
@@ -384,12 +384,12 @@ function termSavedBy(actions: Actions): number {
   return 0;
 }
 
-function isStaleCall(a: Action, term: number): boolean {
+function isStaleCall(a: RaftAction, term: number): boolean {
   return (a.type === 'broadcast' || a.type === 'send') && isCall(a.message) && a.message.term < term;
 }
 
 /** Fold one action into a canonical list owned by the caller (the list is modified in place). */
-function foldAction(out: Action[], a: Action): void {
+function foldAction(out: RaftAction[], a: RaftAction): void {
   switch (a.type) {
     case 'setTimer':
     case 'saveHardState': {
@@ -455,17 +455,17 @@ function foldAction(out: Action[], a: Action): void {
   }
 }
 
-function findType(out: readonly Action[], type: Action['type']): number {
+function findType(out: readonly RaftAction[], type: RaftAction['type']): number {
   for (let k = 0; k < out.length; k++) if (out[k]!.type === type) return k;
   return -1;
 }
 
-function findLastType(out: readonly Action[], type: Action['type']): number {
+function findLastType(out: readonly RaftAction[], type: RaftAction['type']): number {
   for (let k = out.length - 1; k >= 0; k--) if (out[k]!.type === type) return k;
   return -1;
 }
 
-function insertByRank(out: Action[], a: Action): void {
+function insertByRank(out: RaftAction[], a: RaftAction): void {
   const r = RANK[a.type];
   const to = a.type === 'send' || a.type === 'installSnapshot' ? a.to : '';
   let k = out.length;
@@ -485,8 +485,8 @@ function insertByRank(out: Action[], a: Action): void {
  * than the snapshot's are dropped, the others rebased by {@link rebaseMessage}. Message terms do not
  * change.
  */
-function rebaseOnSnapshot(actions: Action[], snap: CompactLog): Action[] {
-  const out: Action[] = [];
+function rebaseOnSnapshot(actions: RaftAction[], snap: CompactLog): RaftAction[] {
+  const out: RaftAction[] = [];
   for (const a of actions) {
     if (a.type === 'appendLog') {
       const e = rebaseEntries(a.entries, snap);

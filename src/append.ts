@@ -3,7 +3,7 @@
  * is persisted by the leader and broadcast to its peers in one step. Whether the append commits at
  * once (a single voter) is decided one level up, in `commit.ts`.
  */
-import { TIMER_HEARTBEAT, appendLog, broadcast, send, type Action, type Actions } from './actions.js';
+import { TIMER_HEARTBEAT, appendLog, broadcast, send, type RaftAction, type RaftActions } from './actions.js';
 import { finalConfigOf, type ClusterConfig } from './config.js';
 import {
   appendCommands,
@@ -93,7 +93,7 @@ export function appendActions(
   a: LeaderAppend,
   commitIndex: number,
   paused: readonly number[] | null,
-): Actions {
+): RaftActions {
   const peers = a.progress.peers;
   // A new leader's first append (its term start) starts its clock; later ones re-arm it only in the
   // base protocol (see `sendsRearmHeartbeat`).
@@ -103,7 +103,7 @@ export function appendActions(
   if (paused === null) {
     return timer ? [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(call)] : [appendLog(a.entries), broadcast(call)];
   }
-  const actions: Action[] = timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
+  const actions: RaftAction[] = timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
   let p = 0;
   for (let k = 0; k < peers.length; k++) {
     if (paused[p] === k) p++;

@@ -24,7 +24,7 @@ import {
   mergeActions,
   saveHardState,
   send,
-  type Action,
+  type RaftAction,
 } from './actions.js';
 import { termStartAppend } from './append.js';
 import { replicateAppend } from './commit.js';
@@ -127,7 +127,7 @@ export function onRequestVote(s: RaftState, m: RequestVote): StepResult {
   }
   const reply = send(m.from, requestVoteReply(s.id, s.term, true));
   if (s.votedFor !== null) return [s, [TIMER_FOLLOWER, reply]];
-  const actions: Action[] = [TIMER_FOLLOWER, saveHardState(s.term, m.from), reply];
+  const actions: RaftAction[] = [TIMER_FOLLOWER, saveHardState(s.term, m.from), reply];
   return [withVote(s, m.from), actions];
 }
 

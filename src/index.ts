@@ -69,8 +69,8 @@ export type {
   TransferLeadershipEvent,
 } from './events.js';
 export {
-  type Action,
-  type Actions,
+  type RaftAction,
+  type RaftActions,
   type AppendLog,
   type Broadcast,
   type CommitAdvanced,

@@ -1,7 +1,7 @@
 /**
  * Proposals from the application's side: proposing commands and following their fate.
  */
-import type { Actions } from './actions.js';
+import type { RaftActions } from './actions.js';
 import { containsPosition, termAt, type LogPosition } from './log.js';
 import type { RaftState } from './state.js';
 import { step } from './step.js';
@@ -35,7 +35,7 @@ export interface Proposal {
  * What `proposeCommands` returns: the `[state, actions]` of the step, then where the proposal went
  * (null when it was refused or invalid).
  */
-export type ProposeResult = readonly [state: RaftState, actions: Actions, proposal: Proposal | null];
+export type ProposeResult = readonly [state: RaftState, actions: RaftActions, proposal: Proposal | null];
 
 /**
  * Step a proposal of `count` commands (default 1) and say where it went: `proposal` is null when

@@ -35,7 +35,7 @@ import {
   readRejected,
   saveHardState,
   send,
-  type Action,
+  type RaftAction,
   type RejectReason,
 } from './actions.js';
 import { NO_READS, type PendingRead } from './leadership.js';
@@ -171,7 +171,7 @@ export function onLeadershipCheck(s: RaftState, m: LeadershipCheck): StepResult 
     s.role === 'follower' && s.votedFor === m.from && s.leaderAlive
       ? s
       : followerOf(s, m.from, s.log, s.commitIndex, s.metrics);
-  const vote: Action[] = s.votedFor === m.from ? [] : [saveHardState(s.term, m.from)];
+  const vote: RaftAction[] = s.votedFor === m.from ? [] : [saveHardState(s.term, m.from)];
   return [next, [TIMER_FOLLOWER, ...vote, reply]];
 }
 
@@ -208,7 +208,7 @@ export function onLeadershipCheckReply(s: RaftState, m: LeadershipCheckReply): S
  * The leader answers `reads` (already out of `s.reads`): its own with `readReady`, forwarded ones
  * with one `readIndexReply` per follower, merged after `actions`.
  */
-function answerReads(s: RaftState, actions: readonly Action[], reads: readonly PendingRead[]): StepResult {
+function answerReads(s: RaftState, actions: readonly RaftAction[], reads: readonly PendingRead[]): StepResult {
   if (reads.length === 0) return [s, actions];
   const [sends, reports, metrics] = answersFor(s, reads, (r) => readReady(r.id, r.index), 'readsReady');
   return [withMetrics(s, metrics), mergeActions(actions, sends.concat(reports))];
@@ -222,12 +222,12 @@ function answerReads(s: RaftState, actions: readonly Action[], reads: readonly P
 function answersFor(
   s: RaftState,
   reads: readonly PendingRead[],
-  ownAnswer: (r: PendingRead) => Action,
+  ownAnswer: (r: PendingRead) => RaftAction,
   counter: 'readsReady' | 'readsRejected',
-): [Action[], Action[], Metrics] {
+): [RaftAction[], RaftAction[], Metrics] {
   const refused = counter === 'readsRejected';
   const byFollower = new Map<string, ReadAnswer[]>();
-  const reports: Action[] = [];
+  const reports: RaftAction[] = [];
   for (const r of reads) {
     if (r.from === null) {
       reports.push(ownAnswer(r));
@@ -265,7 +265,7 @@ export function onReadIndex(s: RaftState, m: ReadIndex): StepResult {
 export function onReadIndexReply(s: RaftState, m: ReadIndexReply): StepResult {
   if (s.reads.length === 0) return [s, []];
   let reads = s.reads;
-  const actions: Action[] = [];
+  const actions: RaftAction[] = [];
   let metrics: Metrics = s.metrics;
   for (const a of m.reads) {
     const k = reads.findIndex((r) => r.id === a.id && r.from === null);
@@ -284,7 +284,7 @@ export function onReadIndexReply(s: RaftState, m: ReadIndexReply): StepResult {
 }
 
 /** A follower's forwarded reads, sent again to its leader (with a heartbeat from it). */
-export function reforwardReads(s: RaftState): Action[] {
+export function reforwardReads(s: RaftState): RaftAction[] {
   const leader = followedLeader(s);
   if (leader === null || s.reads.length === 0) return [];
   return [
@@ -300,7 +300,7 @@ export function reforwardReads(s: RaftState): Action[] {
 }
 
 /** `rejected` for read `id` with `reason` and this node's leader hint, counted. */
-function rejectRead(s: RaftState, actions: readonly Action[], id: string, reason: RejectReason): StepResult {
+function rejectRead(s: RaftState, actions: readonly RaftAction[], id: string, reason: RejectReason): StepResult {
   return [withMetrics(s, bump(s.metrics, 'readsRejected')), actions.concat(readRejected(id, reason, leaderHint(s)))];
 }
 

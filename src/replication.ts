@@ -26,7 +26,7 @@ import {
   rejected,
   saveHardState,
   send,
-  type Action,
+  type RaftAction,
 } from './actions.js';
 import { commandsAppend } from './append.js';
 import { commitSettlesConfig, commitUpTo, majorityCommitIndex, replicateAppend } from './commit.js';
@@ -116,7 +116,7 @@ export function onAppendEntries(
   const local = s.log;
   let log = local;
   let metrics = s.metrics;
-  let append: Action | null = null;
+  let append: RaftAction | null = null;
   let inSync: boolean;
   if (containsPosition(local, e.lastTerm, e.lastIndex)) {
     // Already applied (a duplicate or an older, reordered call). A longer local log may still
@@ -164,12 +164,17 @@ export function onAppendEntries(
  * The actions of a follower answering AppendEntries, in canonical order, leaving out the absent
  * ones. Built as one array literal per combination: this runs for every call a follower handles.
  */
-function followerActions(vote: Action | null, append: Action | null, commit: Action | null, reply: Action): Action[] {
+function followerActions(
+  vote: RaftAction | null,
+  append: RaftAction | null,
+  commit: RaftAction | null,
+  reply: RaftAction,
+): RaftAction[] {
   if (vote === null) {
     if (append === null) return commit === null ? [TIMER_FOLLOWER, reply] : [TIMER_FOLLOWER, commit, reply];
     return commit === null ? [TIMER_FOLLOWER, append, reply] : [TIMER_FOLLOWER, append, commit, reply];
   }
-  const actions: Action[] = [TIMER_FOLLOWER, vote];
+  const actions: RaftAction[] = [TIMER_FOLLOWER, vote];
   if (append !== null) actions.push(append);
   if (commit !== null) actions.push(commit);
   actions.push(reply);
@@ -264,7 +269,7 @@ function afterCounted(
   rest: LogEntries | null,
 ): StepResult {
   let next: RaftState = counted;
-  let actions: readonly Action[] = NO_ACTIONS;
+  let actions: readonly RaftAction[] = NO_ACTIONS;
   if (counted.commitIndex > before.commitIndex) {
     if (commitSettlesConfig(counted)) [next, actions] = commitUpTo(counted);
     else actions = [commitAdvanced(counted.commitIndex)];
@@ -278,7 +283,7 @@ function afterCounted(
 }
 
 /** `f` applied to the leader `s`, its actions merged after `actions`. */
-function andThen(s: LeaderState, actions: readonly Action[], f: (s: LeaderState) => StepResult): StepResult {
+function andThen(s: LeaderState, actions: readonly RaftAction[], f: (s: LeaderState) => StepResult): StepResult {
   const [next, more] = f(s);
   return [next, actions.length === 0 ? more : mergeActions(actions, more)];
 }

@@ -2,7 +2,7 @@
  * The node state that passes through `step`: its types (a union by role), its one constructor and
  * the named transitions built on it, and read-only queries.
  */
-import type { Actions } from './actions.js';
+import type { RaftActions } from './actions.js';
 import { allMembers, type ClusterConfig } from './config.js';
 import { firstAbove, termAt, type LogEntries } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -108,7 +108,7 @@ export type RaftState = FollowerState | PreCandidateState | CandidateState | Lea
  * What `step`, `startNode` and `restartNode` return: the next state and the actions to carry out,
  * in order. `proposeCommands` returns the same pair followed by where the proposal went.
  */
-export type StepResult = readonly [state: RaftState, actions: Actions];
+export type StepResult = readonly [state: RaftState, actions: RaftActions];
 
 /**
  * The one positional constructor. Every state is built here, so all share one shape and field

@@ -1,7 +1,7 @@
 /**
  * The reducer. `step` only checks the event and dispatches it to the module that owns the rule.
  */
-import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type Actions } from './actions.js';
+import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type RaftActions } from './actions.js';
 import { onRequestVote, onRequestVoteReply } from './election.js';
 import { onPreVote, onPreVoteReply } from './prevote.js';
 import {
@@ -53,7 +53,7 @@ import {
  * event's fault: the rules only see a plain copy of the event) returns the given state, halted,
  * and one `internalError` action.
  *
- * The application carries out the returned actions in order (see `Action`): storage first, then
+ * The application carries out the returned actions in order (see `RaftAction`): storage first, then
  * messages. The actions of several steps may be merged with `mergeActions` before carrying them out.
  */
 export function step(state: RaftState, event: RaftEvent): StepResult {
@@ -294,7 +294,7 @@ function handleMessage(s: RaftState, m: Message): StepResult {
  */
 export function stepAll(state: RaftState, events: readonly RaftEvent[]): StepResult {
   let s = state;
-  let actions: Actions = NO_ACTIONS;
+  let actions: RaftActions = NO_ACTIONS;
   for (let i = 0; i < events.length; i++) {
     const r = step(s, events[i]!);
     s = r[0];

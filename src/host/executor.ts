@@ -22,7 +22,14 @@
  *
  * This module imports only the core and the host's own modules, and runs in browsers.
  */
-import { forEachEntry, mergeActions, type Action, type Actions, type LogEntries, type RaftState } from '../index.js';
+import {
+  forEachEntry,
+  mergeActions,
+  type RaftAction,
+  type RaftActions,
+  type LogEntries,
+  type RaftState,
+} from '../index.js';
 import type { PayloadCache } from './payload-cache.js';
 import type { StorageWrite, StoredSnapshot } from './storage.js';
 
@@ -31,7 +38,7 @@ export interface ClosedBatch {
   /** The writes, for one `storage.write` (empty: nothing to write). */
   readonly writes: readonly StorageWrite[];
   /** The merged actions (storage, commit, messages, snapshot transfers; and the last `setTimer`, ignored). */
-  readonly actions: Actions;
+  readonly actions: RaftActions;
   /** The node's state when the batch closed. */
   readonly state: RaftState;
   /** A leader's snapshot to restore the state machine from once the writes are durable, or null. */
@@ -41,7 +48,7 @@ export interface ClosedBatch {
 }
 
 /** True for the actions a batch carries (everything but the outcomes, which are handled at once). */
-export function isBatched(a: Action): boolean {
+export function isBatched(a: RaftAction): boolean {
   switch (a.type) {
     case 'readReady':
     case 'rejected':
@@ -56,7 +63,7 @@ export function isBatched(a: Action): boolean {
 
 /** The open batch: steps join it until the executor closes it. */
 export class BatchQueue {
-  private actions: Actions = [];
+  private actions: RaftActions = [];
   private snapshots: StoredSnapshot[] = [];
   private install: StoredSnapshot | null = null;
   private steps = 0;
@@ -67,7 +74,7 @@ export class BatchQueue {
   }
 
   /** Merge a step's actions (outcomes are left out) into the open batch. */
-  add(actions: Actions): void {
+  add(actions: RaftActions): void {
     let batched = actions;
     for (const a of actions) {
       if (!isBatched(a)) {

@@ -78,7 +78,7 @@ import {
   toJointConsensus,
   truncateAppendEntries,
   withNonVoters,
-  type Actions,
+  type RaftActions,
   type ClusterConfig,
   type LogEntries,
   type Message,
@@ -226,7 +226,7 @@ class HostImpl<C, R, Q, A> implements Host<C, R, Q, A> {
   /** A complete received snapshot waits for the node's term to reach its own. */
   private installWaiting = false;
   /** The actions `restartNode` returned, carried out by `begin`. */
-  private pendingStartActions: Actions;
+  private pendingStartActions: RaftActions;
 
   constructor(
     config: HostConfig<C, R, Q, A>,
@@ -559,7 +559,7 @@ class HostImpl<C, R, Q, A> implements Host<C, R, Q, A> {
    * (`payloadOf` gives the payload of a command index the event brought), handle its outcomes, and
    * merge the rest into the open batch. Returns the step's actions.
    */
-  private stepEvent(event: RaftEvent, payloadOf?: (index: number) => Uint8Array | undefined): Actions {
+  private stepEvent(event: RaftEvent, payloadOf?: (index: number) => Uint8Array | undefined): RaftActions {
     const before = this.node;
     const [next, actions] = step(before, event);
     this.node = next;
@@ -1042,7 +1042,7 @@ class HostImpl<C, R, Q, A> implements Host<C, R, Q, A> {
 }
 
 /** The `rejected` action of a request in `actions`, or null. */
-function findRejected(actions: Actions, request: Rejected['request']): Rejected | null {
+function findRejected(actions: RaftActions, request: Rejected['request']): Rejected | null {
   for (const a of actions) if (a.type === 'rejected' && a.request === request) return a;
   return null;
 }

@@ -62,7 +62,7 @@ import {
   latestConfig,
   peersOf,
   termAt,
-  type Actions,
+  type RaftActions,
   type ClusterConfig,
   type LogEntries,
   type LogEntry,
@@ -267,7 +267,7 @@ export class Checker {
    * `h` stepped `event` from `before` to `after`, asking for `actions` (given by the simulator's
    * executor; without them, the pre-vote rule is not checked).
    */
-  afterStep(h: Replica, before: RaftState, after: RaftState, event: RaftEvent, actions?: Actions): void {
+  afterStep(h: Replica, before: RaftState, after: RaftState, event: RaftEvent, actions?: RaftActions): void {
     const id = h.id;
     if (actions !== undefined) {
       if (event.type === 'preVote') this.checkPreVote(id, before, event.from, actions);
@@ -338,7 +338,7 @@ export class Checker {
   }
 
   /** No pre-vote while a leader is alive (see the module comment). */
-  private checkPreVote(id: string, before: RaftState, from: string, actions: Actions): void {
+  private checkPreVote(id: string, before: RaftState, from: string, actions: RaftActions): void {
     const leads = before.role === 'leader';
     if (!leads && !this.leaderContact.has(id)) return;
     for (const a of actions) {
@@ -356,7 +356,7 @@ export class Checker {
    * follower in AppendEntries messages, from the last time it heard from that follower (an
    * AppendEntries or leadership-check reply of its term), and fail above the bound.
    */
-  private countInflight(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: Actions): void {
+  private countInflight(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: RaftActions): void {
     if (after.role !== 'leader' || !after.options.flowControl) {
       this.inflight.delete(id);
       return;
@@ -397,7 +397,7 @@ export class Checker {
    * leadership-check rounds sent and acknowledged; fail on an answer that no majority-acknowledged
    * round sent after the read's arrival covers. Not checked with lease reads on.
    */
-  private checkReadRule(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: Actions): void {
+  private checkReadRule(id: string, before: RaftState, after: RaftState, event: RaftEvent, actions: RaftActions): void {
     if (after.role !== 'leader' || after.options.leaseReads) {
       this.readBooks.delete(id);
       return;

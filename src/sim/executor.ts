@@ -20,7 +20,7 @@
 import {
   forEachEntry,
   peersOf,
-  type Actions,
+  type RaftActions,
   type LogEntries,
   type Message,
   type RaftEvent,
@@ -127,7 +127,7 @@ export class Executor {
   }
 
   /** Carry out `actions`, which `h` asked for on reaching `after` (see the module comment). */
-  execute(h: SimNode, after: RaftState, actions: Actions, incoming: Incoming, snapshot: SnapshotData | null): void {
+  execute(h: SimNode, after: RaftState, actions: RaftActions, incoming: Incoming, snapshot: SnapshotData | null): void {
     for (const a of actions) {
       switch (a.type) {
         case 'setTimer':

@@ -7,7 +7,7 @@ import {
   followerMatchIndex,
   latestConfig,
   step,
-  type Action,
+  type RaftAction,
   type RaftEvent,
   type RaftState,
   type StepResult,
@@ -25,7 +25,7 @@ export type MutantName =
   | 'readBeforeRound'
   | 'preVoteWhileLeaderAlive';
 
-const byRank = (a: Action, b: Action): number => actionRank(a) - actionRank(b);
+const byRank = (a: RaftAction, b: RaftAction): number => actionRank(a) - actionRank(b);
 
 /** The highest log index an event may carry (2^53 - 2: one more must still be a safe integer). */
 const HIGHEST_INDEX = Number.MAX_SAFE_INTEGER - 1;
@@ -43,7 +43,7 @@ const commitsOnAMinority: Stepper = (s, e) => {
   const index = Math.min(followerMatchIndex(after, e.from) ?? 0, after.log.lastIndex);
   if (index <= after.commitIndex) return [after, actions];
   const next: RaftState = { ...after, commitIndex: index };
-  const list: Action[] = actions.filter((a) => a.type !== 'commitAdvanced');
+  const list: RaftAction[] = actions.filter((a) => a.type !== 'commitAdvanced');
   list.push({ type: 'commitAdvanced', commitIndex: index });
   return [next, list.sort(byRank)];
 };
@@ -55,7 +55,7 @@ const winsWithOneVote: Stepper = (s, e) => {
     return [after, actions];
   }
   let state: RaftState = after;
-  let all: Action[] = actions.slice();
+  let all: RaftAction[] = actions.slice();
   const config = latestConfig(after);
   for (const v of [...config.voters, ...config.newVoters]) {
     if (state.role !== 'candidate') break;

@@ -12,7 +12,7 @@
 import {
   restartNode,
   startNode,
-  type Actions,
+  type RaftActions,
   type Message,
   type PersistedState,
   type NodeOptions,
@@ -83,7 +83,7 @@ export interface NodesParts {
   readonly stats: WorldStats;
   readonly app: SimApplication | null;
   /** Carry out the actions a restarted node asks for (`restartNode`'s), as after any step. */
-  readonly execute: (node: SimNode, state: RaftState, actions: Actions) => void;
+  readonly execute: (node: SimNode, state: RaftState, actions: RaftActions) => void;
   /** The options every node starts and restarts with. */
   readonly nodeOptions: NodeOptions;
   /** The timer rate of a node being started (see `SimNode.timerRate`); it keeps it for good. */

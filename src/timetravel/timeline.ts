@@ -14,7 +14,7 @@
  * - a diff collects what the patches between two points touched and compares those values.
  */
 import { enablePatches, freeze, Immer, type Patch } from 'immer';
-import { restartNode, step as coreStep, type Actions, type RaftState } from '../index.js';
+import { restartNode, step as coreStep, type RaftActions, type RaftState } from '../index.js';
 import { diffRecords, nothingTouched, touch, type TimelineDiff } from './diff.js';
 import {
   applyRecordedEvent,
@@ -104,7 +104,7 @@ export interface Timeline {
    * step function from the state before it (the actions of `startNode`/`restartNode` for a start or
    * restart; none for the other lifecycle changes).
    */
-  actionsOf(n: number): Actions;
+  actionsOf(n: number): RaftActions;
   /** What differs between points `a` and `b` (either order; equal points give an empty diff). */
   diff(a: number, b: number): TimelineDiff;
   /**
@@ -338,7 +338,7 @@ class RecordedTimeline implements Timeline {
     return this.nodes.filter((id) => t.fields.has(id) || t.status.has(id));
   }
 
-  actionsOf(n: number): Actions {
+  actionsOf(n: number): RaftActions {
     const r = this.event(n);
     if (isStepRecord(r)) {
       const before = this.stateAt(n - 1, r.node);

@@ -30,7 +30,7 @@ import {
   termAt,
   toJointConsensus,
   withNonVoters,
-  type Actions,
+  type RaftActions,
   type ClusterConfig,
   type RaftEvent,
   type RaftState,
@@ -134,12 +134,12 @@ export class Cluster {
   }
 
   /** Step one event on `id` and carry out the actions. */
-  stepNode(id: string, event: RaftEvent): Actions {
+  stepNode(id: string, event: RaftEvent): RaftActions {
     return this.stepMany(id, [event]);
   }
 
   /** Step events on `id` (several: with `stepAll`, merged) and carry out the actions. */
-  stepMany(id: string, events: readonly RaftEvent[]): Actions {
+  stepMany(id: string, events: readonly RaftEvent[]): RaftActions {
     const done = this.host.step(id, events);
     this.counts.steps++;
     const { before, after } = done;

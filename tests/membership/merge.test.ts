@@ -18,7 +18,7 @@ import {
   restartNode,
   step,
   stepAll,
-  type Actions,
+  type RaftActions,
   type LogEntries,
   type RaftEvent,
   type RaftState,
@@ -127,7 +127,7 @@ function resolve(specs: readonly EventSpec[], w: World, commonEnd: number): Raft
 }
 
 /** Carry out the storage actions on `disk` (the shared host's way); a message naming the problem, or null. */
-function storeOn(disk: Disk, actions: Actions, after: RaftState): string | null {
+function storeOn(disk: Disk, actions: RaftActions, after: RaftState): string | null {
   try {
     store(disk, actions, after.snapshotConfig);
     return null;

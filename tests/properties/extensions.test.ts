@@ -35,7 +35,7 @@ import fc from 'fast-check';
 import {
   DEFAULT_OPTIONS,
   entryCount,
-  type Action,
+  type RaftAction,
   type Message,
   type NodeOptions,
   type RaftEvent,
@@ -536,7 +536,7 @@ class ReadTracker {
     }
   }
 
-  private answer(done: Carried, a: Action): void {
+  private answer(done: Carried, a: RaftAction): void {
     if (a.type !== 'readReady' && !(a.type === 'rejected' && a.request === 'read')) return;
     const id = a.type === 'readReady' ? a.id : a.id!;
     const r = this.pending.get(id);

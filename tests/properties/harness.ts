@@ -16,7 +16,7 @@ import {
   step,
   toJointConsensus,
   withNonVoters,
-  type Actions,
+  type RaftActions,
   type ClusterConfig,
   type Message,
   type RaftEvent,
@@ -141,7 +141,7 @@ export interface StepRecord {
   readonly before: RaftState | null;
   readonly event: RaftEvent | null;
   readonly after: RaftState;
-  readonly actions: Actions;
+  readonly actions: RaftActions;
 }
 
 export interface ClusterOptions {

@@ -27,7 +27,7 @@ import {
   startNode,
   step,
   validateEvent,
-  type Actions,
+  type RaftActions,
   type Message,
   type MetricName,
   type RaftEvent,
@@ -509,7 +509,7 @@ describe('(c) garbage as the state argument never makes step throw', () => {
  * Step `m` on `s` and check that it only bumped `counter` (by one), changed nothing else in the
  * state, and gave `actions`.
  */
-function expectIgnored(s: RaftState, m: Message, counter: MetricName | null, actions: Actions): void {
+function expectIgnored(s: RaftState, m: Message, counter: MetricName | null, actions: RaftActions): void {
   const [next, got] = step(deepFreeze(s), deepFreeze(m));
   if (!isDeepStrictEqual(got, actions)) fail(`${JSON.stringify(m)} on ${s.role}: actions ${JSON.stringify(got)}`);
   if (counter === null) {

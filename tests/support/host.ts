@@ -40,8 +40,8 @@ import {
   type NodeOptions,
   step,
   stepAll,
-  type Action,
-  type Actions,
+  type RaftAction,
+  type RaftActions,
   type ClusterConfig,
   type LogEntries,
   type Message,
@@ -101,8 +101,8 @@ export function transferEvent(t: Transfer): SnapshotInstalledEvent {
   return { type: 'snapshotInstalled', term: t.term, index: t.index, config: t.config };
 }
 
-const STORAGE: ReadonlySet<Action['type']> = new Set(['saveHardState', 'compactLog', 'appendLog']);
-const MESSAGES: ReadonlySet<Action['type']> = new Set(['broadcast', 'send', 'installSnapshot']);
+const STORAGE: ReadonlySet<RaftAction['type']> = new Set(['saveHardState', 'compactLog', 'appendLog']);
+const MESSAGES: ReadonlySet<RaftAction['type']> = new Set(['broadcast', 'send', 'installSnapshot']);
 
 /**
  * Carry out the storage actions of `actions` on `disk`, in order, as durable storage does; refuses
@@ -110,7 +110,7 @@ const MESSAGES: ReadonlySet<Action['type']> = new Set(['broadcast', 'send', 'ins
  * anchored in the stored log. `snapshotConfig` is the configuration of the snapshot a `compactLog`
  * stands for (the node's `snapshotConfig` after the step).
  */
-export function store(disk: Disk, actions: Actions, snapshotConfig: ClusterConfig): void {
+export function store(disk: Disk, actions: RaftActions, snapshotConfig: ClusterConfig): void {
   let sent = false;
   for (const a of actions) {
     if (MESSAGES.has(a.type)) sent = true;
@@ -181,7 +181,7 @@ export interface Carried {
   /** The state before: the one stepped, or the one lost in the crash. */
   readonly before: RaftState;
   readonly after: RaftState;
-  readonly actions: Actions;
+  readonly actions: RaftActions;
   /** What left the node, in order, once its storage was durable. */
   readonly out: readonly Outgoing[];
 }
@@ -278,7 +278,7 @@ export class Host {
   }
 
   /** Storage first (durable at once), then what leaves the node; see the module comment. */
-  private carryOut(n: HostNode, actions: Actions, what: () => string): Outgoing[] {
+  private carryOut(n: HostNode, actions: RaftActions, what: () => string): Outgoing[] {
     const id = n.id;
     const s = n.state;
     try {

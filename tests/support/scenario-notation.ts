@@ -21,7 +21,7 @@
 import {
   flatItems,
   toChunks,
-  type Action,
+  type RaftAction,
   type ClusterConfig,
   type LogEntries,
   type Message,
@@ -94,7 +94,7 @@ export function fmtMessage(m: Message): string {
 }
 
 /** One action on one line. */
-export function fmtAction(a: Action): string {
+export function fmtAction(a: RaftAction): string {
   switch (a.type) {
     case 'setTimer':
       return `setTimer ${a.wait}`;

@@ -7,23 +7,23 @@ import {
   restartNode,
   startNode,
   step,
-  type Actions,
+  type RaftActions,
   type RaftEvent,
   type RaftState,
 } from '../../src/index.js';
 import type { InFlightMessage, NetworkSnapshot, RecordedEvent, Recording } from '../../src/timetravel/index.js';
 
 /** The recording, and the actions each of its events returned (in order). */
-export function handRecording(): { recording: Recording; actions: Actions[] } {
+export function handRecording(): { recording: Recording; actions: RaftActions[] } {
   const ids = ['a', 'b', 'c'];
   const states = new Map<string, RaftState | null>(ids.map((id) => [id, startNode(id)[0]]));
   const initial = Object.fromEntries(states);
   const events: RecordedEvent[] = [];
-  const actions: Actions[] = [];
+  const actions: RaftActions[] = [];
   const queue: InFlightMessage[] = [];
   let time = 0;
   const network = (): NetworkSnapshot => ({ inFlight: queue.slice(), cuts: [] });
-  const send = (from: string, state: RaftState, acts: Actions): void => {
+  const send = (from: string, state: RaftState, acts: RaftActions): void => {
     for (const a of acts) {
       if (a.type === 'send') queue.push({ from, to: a.to, message: a.message });
       if (a.type === 'broadcast') for (const to of peersOf(state)) queue.push({ from, to, message: a.message });

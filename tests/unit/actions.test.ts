@@ -2,7 +2,7 @@
  * Merging the actions of several steps (src/actions.ts `mergeActions`), and splitting AppendEntries
  * messages (src/messages.ts), as in noraft's action.rs and message.rs tests.
  *
- * noraft keeps one pending `Actions` set per node and merges into it until the application drains
+ * noraft keeps one pending `RaftActions` set per node and merges into it until the application drains
  * it; raftstep returns the actions of each step and lets the application merge them. The merged list
  * must be what the application would have to do had it not yet carried out the earlier one.
  */
@@ -24,8 +24,8 @@ import {
   rejected,
   saveHardState,
   send,
-  type Action,
-  type Actions,
+  type RaftAction,
+  type RaftActions,
 } from '../../src/actions.js';
 import { makeConfig } from '../../src/config.js';
 import type { RaftEvent } from '../../src/events.js';
@@ -178,7 +178,7 @@ describe('mergeActions, rule by rule', () => {
   });
 
   test('merging with nothing returns the other list itself', () => {
-    const a: Actions = [TIMER_HEARTBEAT, commitAdvanced(2)];
+    const a: RaftActions = [TIMER_HEARTBEAT, commitAdvanced(2)];
     expect(mergeActions(a, [])).toBe(a);
     expect(mergeActions([], a)).toBe(a);
   });
@@ -186,7 +186,7 @@ describe('mergeActions, rule by rule', () => {
 
 describe('stale calls when the later list raises the term (noraft: step-down purge)', () => {
   test('calls of older terms are dropped; replies, appends and snapshot transfers are kept', () => {
-    const earlier: Actions = [
+    const earlier: RaftActions = [
       appendLog(cmds(2, 3, 1)),
       broadcast(requestVote('a', 2, 2, 4)),
       send('x', appendEntriesReply('a', 2, 2, 4)),
@@ -204,7 +204,7 @@ describe('stale calls when the later list raises the term (noraft: step-down pur
   });
 
   test('a same-term step-down (a leader that removed itself) keeps its calls', () => {
-    const earlier: Actions = [broadcast(ae(3, 5, cmds(3, 5, 1))), send('y', requestVote('a', 3, 3, 6))];
+    const earlier: RaftActions = [broadcast(ae(3, 5, cmds(3, 5, 1))), send('y', requestVote('a', 3, 3, 6))];
     const merged = mergeActions(earlier, [TIMER_FOLLOWER, saveHardState(3, null)]);
     expect(merged).toEqual([TIMER_FOLLOWER, saveHardState(3, null), ...earlier]);
   });
@@ -232,7 +232,7 @@ describe('stale calls when the later list raises the term (noraft: step-down pur
 // Properties on random canonical lists
 
 /** A list in canonical order: each kind at most once (sends and transfers once per peer), reports last. */
-const canonicalArb = (withCompaction: boolean): fc.Arbitrary<Action[]> =>
+const canonicalArb = (withCompaction: boolean): fc.Arbitrary<RaftAction[]> =>
   fc
     .record({
       timer: fc.option(fc.constantFrom(TIMER_HEARTBEAT, TIMER_ELECTION, TIMER_FOLLOWER), { nil: undefined }),
@@ -266,14 +266,14 @@ const canonicalArb = (withCompaction: boolean): fc.Arbitrary<Action[]> =>
       ),
     })
     .map((r) => {
-      const out: Action[] = [];
+      const out: RaftAction[] = [];
       for (const a of [r.timer, r.hard, r.compact, r.append, r.commit, r.broadcast]) if (a !== undefined) out.push(a);
       for (const s of [...r.sends].sort((x, y) => (x.to < y.to ? -1 : 1))) out.push(send(s.to, s.message));
       for (const to of [...r.snaps].sort()) out.push(installSnapshot(to));
       return out.concat(r.reports);
     });
 
-const reports = (actions: Actions): Actions => actions.filter((a) => RANK[a.type] === 8);
+const reports = (actions: RaftActions): RaftActions => actions.filter((a) => RANK[a.type] === 8);
 
 describe('mergeActions, properties', () => {
   test('the result of merging canonical lists is in canonical order, whatever they hold', () => {
@@ -291,8 +291,10 @@ describe('mergeActions, properties', () => {
     fc.assert(
       fc.property(canonicalArb(false), canonicalArb(false), (a, b) => {
         const merged = mergeActions(a, b);
-        const last = <T extends Action['type']>(l: Actions, t: T): Extract<Action, { type: T }> | undefined =>
-          ofType(l, t)[0];
+        const last = <T extends RaftAction['type']>(
+          l: RaftActions,
+          t: T,
+        ): Extract<RaftAction, { type: T }> | undefined => ofType(l, t)[0];
         expect(last(merged, 'setTimer')).toEqual(last(b, 'setTimer') ?? last(a, 'setTimer'));
         expect(last(merged, 'saveHardState')).toEqual(last(b, 'saveHardState') ?? last(a, 'saveHardState'));
         const commits = [...ofType(a, 'commitAdvanced'), ...ofType(b, 'commitAdvanced')].map((c) => c.commitIndex);
@@ -306,7 +308,7 @@ describe('mergeActions, properties', () => {
         // Per destination: the later message merged into the earlier one, unless the earlier was a stale call.
         const raised = last(b, 'saveHardState')?.term ?? 0;
         const live = (m: Message): boolean => !(isCall(m) && m.term < raised);
-        const bOf = (l: Actions): Message | undefined => ofType(l, 'broadcast')[0]?.message;
+        const bOf = (l: RaftActions): Message | undefined => ofType(l, 'broadcast')[0]?.message;
         const bBefore = bOf(a) !== undefined && live(bOf(a)!) ? bOf(a) : undefined;
         const bAfter = bOf(b);
         expect(bOf(merged)).toEqual(
@@ -329,7 +331,7 @@ describe('mergeActions, properties', () => {
   test('mergeAll equals the left fold of mergeActions', () => {
     fc.assert(
       fc.property(fc.array(canonicalArb(true), { maxLength: 5 }), (lists) => {
-        expect(mergeAll(lists)).toEqual(lists.reduce<Actions>((acc, l) => mergeActions(acc, l), []));
+        expect(mergeAll(lists)).toEqual(lists.reduce<RaftActions>((acc, l) => mergeActions(acc, l), []));
       }),
       fcParams('actions: mergeAll is the fold'),
     );
@@ -371,7 +373,7 @@ describe('pipelining: N proposals stepped back to back merge into one proposal o
     expect(leader.role).toBe('leader');
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 30 }), (n) => {
-        const singles: Actions[] = [];
+        const singles: RaftActions[] = [];
         let s = leader;
         for (let k = 0; k < n; k++) {
           const [next, actions] = step(s, { type: 'propose' });
@@ -398,7 +400,7 @@ describe('pipelining: N proposals stepped back to back merge into one proposal o
 
 describe('pipelining fast path', () => {
   /** What a leader's proposal returns: the same run in the append and in the broadcast. */
-  const proposal = (commitIndex: number, entries: LogEntries): Actions => [
+  const proposal = (commitIndex: number, entries: LogEntries): RaftActions => [
     TIMER_HEARTBEAT,
     appendLog(entries),
     broadcast(appendEntriesCall('a', 2, commitIndex, entries)),
@@ -509,7 +511,7 @@ describe('merging is transparent for the application', () => {
       fc.property(fc.array(traceChoiceArb, { maxLength: 120, size: 'max' }), (choices) => {
         const ids = ['a', 'b', 'c'];
         const net = new Net(ids);
-        const pending = new Map<string, Actions[]>(ids.map((id) => [id, []]));
+        const pending = new Map<string, RaftActions[]>(ids.map((id) => [id, []]));
         // What each node's storage holds, carried out the shared host's way (tests/support/host.ts).
         const oneByOne = new Map<string, Disk>(ids.map((id) => [id, freshDisk()]));
         const merged = new Map<string, Disk>(ids.map((id) => [id, freshDisk()]));

@@ -23,7 +23,7 @@ import {
   mergeAll,
   saveHardState,
   send,
-  type Actions,
+  type RaftActions,
 } from '../../src/actions.js';
 import type { RaftEvent } from '../../src/events.js';
 import { appendCommands, appendTermStart, commandsAfter, emptyEntries } from '../../src/log.js';
@@ -44,14 +44,14 @@ import { deepFreeze } from '../support/freeze';
 import { Net, ofType, orderProblems } from './support';
 
 /** The messages of a list, as sent (broadcasts and sends). */
-function messagesOf(actions: Actions): Message[] {
+function messagesOf(actions: RaftActions): Message[] {
   const out: Message[] = [];
   for (const a of actions) if (a.type === 'broadcast' || a.type === 'send') out.push(a.message);
   return out;
 }
 
 /** Why each message of `actions` is malformed (empty when every one is well-formed). */
-function malformed(actions: Actions): string[] {
+function malformed(actions: RaftActions): string[] {
   const problems: string[] = [];
   for (const m of messagesOf(actions)) {
     const p = validateEvent(m);
@@ -64,8 +64,8 @@ describe('a later compaction of a newer term than an earlier message', () => {
   test('regression: a term-10 AppendEntries merged with a term-12 compaction is dropped, not rebased into a malformed message', () => {
     const entries = commandsAfter(10, 40, 5); // (10,40) .. (10,45)
     const call = appendEntriesCall('a', 10, 40, entries);
-    const earlier: Actions = deepFreeze([TIMER_HEARTBEAT, appendLog(entries), broadcast(call), send('c', call)]);
-    const later: Actions = deepFreeze([compactLog(12, 50)]);
+    const earlier: RaftActions = deepFreeze([TIMER_HEARTBEAT, appendLog(entries), broadcast(call), send('c', call)]);
+    const later: RaftActions = deepFreeze([compactLog(12, 50)]);
     const merged = mergeActions(earlier, later);
     expect(malformed(merged)).toEqual([]);
     // A receiver steps whatever the merged list sends; none of it may be refused as malformed.
@@ -78,7 +78,7 @@ describe('a later compaction of a newer term than an earlier message', () => {
   });
 
   test('every message kind of an older term is dropped alike; those of the snapshot term or newer are rebased', () => {
-    const old: Actions = [
+    const old: RaftActions = [
       broadcast(requestVote('a', 10, 10, 45)),
       send('b', appendEntriesCall('a', 10, 40, commandsAfter(10, 40, 5))),
       send('c', appendEntriesReply('a', 10, 10, 45)),
@@ -87,7 +87,7 @@ describe('a later compaction of a newer term than an earlier message', () => {
     const merged = mergeActions(deepFreeze(old), deepFreeze([compactLog(12, 50)]));
     expect(merged).toEqual([compactLog(12, 50)]);
 
-    const current: Actions = [
+    const current: RaftActions = [
       broadcast(requestVote('a', 12, 10, 45)),
       send('b', appendEntriesCall('a', 12, 40, commandsAfter(10, 40, 5))),
       send('c', appendEntriesReply('a', 12, 10, 45)),
@@ -111,9 +111,9 @@ describe('a later compaction of a newer term than an earlier message', () => {
 
   test('the same list merged in step order: a term raise in between drops the stale call first, with the same result for it', () => {
     const call = appendEntriesCall('a', 10, 40, commandsAfter(10, 40, 5));
-    const first: Actions = [TIMER_HEARTBEAT, broadcast(call)];
-    const raise: Actions = [TIMER_FOLLOWER, saveHardState(12, 'b')];
-    const snapshot: Actions = [compactLog(12, 50)];
+    const first: RaftActions = [TIMER_HEARTBEAT, broadcast(call)];
+    const raise: RaftActions = [TIMER_FOLLOWER, saveHardState(12, 'b')];
+    const snapshot: RaftActions = [compactLog(12, 50)];
     const inOrder = mergeAll([first, raise, snapshot]);
     const skipping = mergeActions(first, snapshot);
     expect(messagesOf(inOrder)).toEqual([]);
@@ -123,7 +123,7 @@ describe('a later compaction of a newer term than an earlier message', () => {
   test('stepped: a deposed leader merges its last proposal with a later compaction on the new leader term', () => {
     // Every step's actions, per node (deliveries included).
     class Recording extends Net {
-      readonly lists = new Map<string, Actions[]>();
+      readonly lists = new Map<string, RaftActions[]>();
       override step(id: string, event: RaftEvent): StepResult {
         const result = super.step(id, event);
         this.lists.set(id, [...(this.lists.get(id) ?? []), result[1]]);
@@ -170,7 +170,7 @@ describe('a later compaction of a newer term than an earlier message', () => {
 
 /** An action list under merge, with the range of steps it stems from (by position in the trace). */
 interface Item {
-  readonly actions: Actions;
+  readonly actions: RaftActions;
   readonly first: number;
   readonly last: number;
   /** The node whose step gave the list; null for a merge result. */
@@ -226,7 +226,7 @@ describe('merging real action lists in any order', () => {
           });
           const merge = (x: Item, y: Item): Item => {
             const before = JSON.stringify([x.actions, y.actions]);
-            let merged: Actions;
+            let merged: RaftActions;
             try {
               merged = mergeActions(x.actions, y.actions);
             } catch (err) {

@@ -14,7 +14,7 @@ import {
   startNode,
   step,
   termAt,
-  type Actions,
+  type RaftActions,
   type RaftState,
 } from '../../src/index.js';
 import { deepFreeze } from '../support/freeze';
@@ -196,6 +196,6 @@ describe('proposeCommands is step with a propose event', () => {
   });
 });
 
-function rejectedOrInvalid(actions: Actions): boolean {
+function rejectedOrInvalid(actions: RaftActions): boolean {
   return actions.length === 1 && (actions[0]!.type === 'rejected' || actions[0]!.type === 'invalidEvent');
 }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { appendCommands, appendConfig, appendTermStart, emptyEntries, type LogEntries } from '../../src/log.js';
 import { makeConfig, type ClusterConfig } from '../../src/config.js';
-import type { Action, Actions } from '../../src/actions.js';
+import type { RaftAction, RaftActions } from '../../src/actions.js';
 import type { RaftEvent } from '../../src/events.js';
 import type { Message } from '../../src/messages.js';
 import type { RaftState, StepResult } from '../../src/state.js';
@@ -87,8 +87,11 @@ export function threeNodeCluster(nodeOptions: Partial<NodeOptions> = BASIC_OPTIO
 }
 
 /** The actions of type `type`. */
-export function ofType<T extends Action['type']>(actions: Actions, type: T): Array<Extract<Action, { type: T }>> {
-  return actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+export function ofType<T extends RaftAction['type']>(
+  actions: RaftActions,
+  type: T,
+): Array<Extract<RaftAction, { type: T }>> {
+  return actions.filter((a): a is Extract<RaftAction, { type: T }> => a.type === type);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
  * The canonical order of action types, written out here rather than read from the library, so that
  * the tests check the library against it.
  */
-export const RANK: Record<Action['type'], number> = {
+export const RANK: Record<RaftAction['type'], number> = {
   setTimer: 0,
   saveHardState: 1,
   compactLog: 2,
@@ -194,12 +197,12 @@ export const RANK: Record<Action['type'], number> = {
   fatal: 8,
   internalError: 8,
 };
-const SINGLE = new Set<Action['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
+const SINGLE = new Set<RaftAction['type']>(['setTimer', 'saveHardState', 'compactLog', 'commitAdvanced', 'broadcast']);
 
 /** What keeps `actions` from being in canonical order (empty when it is). */
-export function orderProblems(actions: Actions): string[] {
+export function orderProblems(actions: RaftActions): string[] {
   const problems: string[] = [];
-  const seen = new Set<Action['type']>();
+  const seen = new Set<RaftAction['type']>();
   for (let k = 0; k < actions.length; k++) {
     const a = actions[k]!;
     if (SINGLE.has(a.type) && seen.has(a.type)) problems.push(`${a.type} twice`);

@@ -13,7 +13,7 @@ import {
   restartNode,
   startNode,
   step,
-  type Action,
+  type RaftAction,
   type LogEntries,
   type RaftEvent,
   type RaftState,
@@ -25,7 +25,7 @@ import { deepFreeze } from '../support/freeze';
 import { Host, Violation, type Outgoing, type Stepper } from '../support/host';
 import { threeNodeCluster } from './support';
 
-const STORAGE = new Set<Action['type']>(['saveHardState', 'compactLog', 'appendLog']);
+const STORAGE = new Set<RaftAction['type']>(['saveHardState', 'compactLog', 'appendLog']);
 
 /** A host of three nodes whose `a` steps through `stepper`; `a` forms the cluster. */
 function hostWith(stepper: Stepper, wellFormed = false): Host {
@@ -33,7 +33,7 @@ function hostWith(stepper: Stepper, wellFormed = false): Host {
 }
 
 /** A stepper that rewrites the actions of the real step. */
-function rewrite(f: (actions: readonly Action[], next: RaftState) => readonly Action[]): Stepper {
+function rewrite(f: (actions: readonly RaftAction[], next: RaftState) => readonly RaftAction[]): Stepper {
   return (s: RaftState, e: RaftEvent): StepResult => {
     const [next, actions] = step(s, e);
     return [next, f(actions, next)];
