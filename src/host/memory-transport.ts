@@ -11,6 +11,7 @@
  * Routing is by node id: the addresses given to `setPeers` are ignored (`memoryPeers` builds a peer
  * set), but the peer set still decides which ids `send` accepts, as with TCP.
  */
+import { Links } from './links.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   emptyTransportStats,
@@ -152,8 +153,7 @@ class MemoryNetworkImpl implements MemoryNetwork {
   /** The open (or last) transport of each id. */
   private readonly nodes = new Map<string, MemoryTransportImpl>();
   /** For each id, the ids it is partitioned from (kept symmetric). */
-  private readonly cuts = new Map<string, Set<string>>();
-  private readonly isolated = new Set<string>();
+  private readonly links = new Links();
   /** Frames in flight per sender, then per receiver. */
   private readonly pairs = new Map<string, Map<string, PairQueue>>();
   private readonly schedule: (task: () => void) => void;
@@ -182,23 +182,19 @@ class MemoryNetworkImpl implements MemoryNetwork {
   }
 
   partition(a: string, b: string): void {
-    this.cutOneWay(a, b);
-    this.cutOneWay(b, a);
+    this.links.partition(a, b);
   }
 
   isolate(id: string): void {
-    this.isolated.add(id);
+    this.links.isolate(id);
   }
 
   heal(): void {
-    this.cuts.clear();
-    this.isolated.clear();
+    this.links.heal();
   }
 
   connected(from: string, to: string): boolean {
-    if (from === to) return true;
-    if (this.isolated.has(from) || this.isolated.has(to)) return false;
-    return !(this.cuts.get(from)?.has(to) ?? false);
+    return this.links.connected(from, to);
   }
 
   setDropProbability(p: number, random?: () => number): void {
@@ -251,16 +247,6 @@ class MemoryNetworkImpl implements MemoryNetwork {
       byReceiver.set(to, q);
     }
     return q;
-  }
-
-  /** Record that frames from `from` no longer reach `to`. */
-  private cutOneWay(from: string, to: string): void {
-    let set = this.cuts.get(from);
-    if (set === undefined) {
-      set = new Set();
-      this.cuts.set(from, set);
-    }
-    set.add(to);
   }
 }
 

@@ -13,6 +13,7 @@
  *
  * This module imports only the core (types) and runs in browsers.
  */
+import { Links } from '../host/links.js';
 import type { Message } from '../index.js';
 import { seededRandom } from '../host/memory-transport.js';
 import { systemClock, type RaftClock } from './clock.js';
@@ -119,8 +120,7 @@ function checkLatency(ms: number): void {
 class MemoryNetwork<Command> implements RaftNetwork<Command> {
   readonly clock: RaftClock;
   private readonly endpoints: RaftEndpoint<Command>[] = [];
-  private readonly cuts = new Map<string, Set<string>>();
-  private readonly isolated = new Set<string>();
+  private readonly links = new Links();
   /** The latest delivery time per `from → to` pair, so that a pair's messages never overtake. */
   private readonly lastDue = new Map<string, number>();
   private readonly minLatency: number;
@@ -172,23 +172,19 @@ class MemoryNetwork<Command> implements RaftNetwork<Command> {
   }
 
   partition(a: string, b: string): void {
-    this.cut(a, b);
-    this.cut(b, a);
+    this.links.partition(a, b);
   }
 
   isolate(id: string): void {
-    this.isolated.add(id);
+    this.links.isolate(id);
   }
 
   heal(): void {
-    this.cuts.clear();
-    this.isolated.clear();
+    this.links.heal();
   }
 
   connected(from: string, to: string): boolean {
-    if (from === to) return true;
-    if (this.isolated.has(from) || this.isolated.has(to)) return false;
-    return !(this.cuts.get(from)?.has(to) ?? false);
+    return this.links.connected(from, to);
   }
 
   setDropProbability(p: number): void {
@@ -213,14 +209,5 @@ class MemoryNetwork<Command> implements RaftNetwork<Command> {
     }
     this.counters.delivered++;
     endpoint.deliver(item.to, item.from, item.message, item.payloads);
-  }
-
-  private cut(from: string, to: string): void {
-    let set = this.cuts.get(from);
-    if (set === undefined) {
-      set = new Set();
-      this.cuts.set(from, set);
-    }
-    set.add(to);
   }
 }
