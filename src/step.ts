@@ -29,6 +29,7 @@ import {
   isEventObject,
   parseAppendedEntries,
   parseCreateCluster,
+  isExtensionType,
   parseExtension,
   parsePositionMessage,
   parseProposeConfig,
@@ -168,25 +169,12 @@ function dispatch(s: RaftState, e: EventObject, type: unknown): StepResult {
  * that `dispatch`, on every hot path, stays small.
  */
 function dispatchExtension(s: RaftState, e: EventObject, type: unknown): StepResult {
-  switch (type) {
-    case 'preVote':
-    case 'preVoteReply':
-    case 'timeoutNow':
-    case 'leadershipCheck':
-    case 'leadershipCheckReply':
-    case 'readIndex':
-    case 'readIndexReply':
-    case 'read':
-    case 'transferLeadership': {
-      const x = parseExtension(e, type);
-      if (typeof x === 'string') return invalid(s, x);
-      if (x.type === 'read') return onRead(s, x.id);
-      if (x.type === 'transferLeadership') return transferLeadership(s, x.to);
-      return onMessage(s, x);
-    }
-    default:
-      return invalid(s, unknownTypeProblem(type));
-  }
+  if (!isExtensionType(type)) return invalid(s, unknownTypeProblem(type));
+  const x = parseExtension(e, type);
+  if (typeof x === 'string') return invalid(s, x);
+  if (x.type === 'read') return onRead(s, x.id);
+  if (x.type === 'transferLeadership') return transferLeadership(s, x.to);
+  return onMessage(s, x);
 }
 
 /**

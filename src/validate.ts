@@ -154,23 +154,30 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
       return readProposeConfig(event);
     case 'snapshotInstalled':
       return readSnapshotInstalled(event);
-    case 'preVote':
-    case 'preVoteReply':
-    case 'timeoutNow':
-    case 'leadershipCheck':
-    case 'leadershipCheckReply':
-    case 'readIndex':
-    case 'readIndexReply':
-    case 'read':
-    case 'transferLeadership':
-      return readExtension(event, type);
     default:
-      return unknownTypeProblem(type);
+      return isExtensionType(type) ? readExtension(event, type) : unknownTypeProblem(type);
   }
 }
 
 /** The event types of the protocol extensions: their messages and the application's requests. */
 export type ExtensionType = ExtensionMessage['type'] | 'read' | 'transferLeadership';
+
+const EXTENSION_TYPES: ReadonlySet<unknown> = new Set<ExtensionType>([
+  'preVote',
+  'preVoteReply',
+  'timeoutNow',
+  'leadershipCheck',
+  'leadershipCheckReply',
+  'readIndex',
+  'readIndexReply',
+  'read',
+  'transferLeadership',
+]);
+
+/** True when `type` names an event of the protocol extensions (see {@link ExtensionType}). */
+export function isExtensionType(type: unknown): type is ExtensionType {
+  return EXTENSION_TYPES.has(type);
+}
 
 /** An extension message or request (see {@link ExtensionType}), copied; or its problem. Never throws. */
 export function parseExtension(
