@@ -16,7 +16,10 @@
  *
  * The persistence rule: every storage action (`saveHardState`, `compactLog`, `appendLog`) must be durable before
  * any message after it in the same list is sent. Because storage actions always come first, "finish
- * the storage actions, then send" is enough.
+ * the storage actions, then send" is enough. The one exception is an `appendLog` marked
+ * `concurrent` (a leader's own entries, with the option `concurrentLeaderWrites`): the messages
+ * after it may go while it is written; the other storage actions of the list must still be durable
+ * first.
  */
 import { comparePositions, containsPosition, emptyEntries, since, spliceSuffix, type LogEntries } from './log.js';
 import {
@@ -72,6 +75,15 @@ export interface CompactLog {
 export interface AppendLog {
   readonly type: 'appendLog';
   readonly entries: LogEntries;
+  /**
+   * Present (true) only on a leader's append of its own new entries with the option
+   * `concurrentLeaderWrites`: the messages after this action need not wait for it to be durable.
+   * Write it in order with the other storage actions all the same, and step
+   * `{type: 'appendPersisted', term: entries.lastTerm, index: entries.lastIndex}` once it is
+   * durable (with that option, every append is reported so, concurrent or not). Absent: the
+   * persistence rule applies in full.
+   */
+  readonly concurrent?: true;
 }
 
 /** Entries up to `commitIndex` are committed: apply the ones not applied yet, in index order. */
@@ -214,6 +226,14 @@ export function compactLog(term: number, index: number): CompactLog {
 }
 export function appendLog(entries: LogEntries): AppendLog {
   return { type: 'appendLog', entries };
+}
+/** A leader's own append that may be written while the messages after it go (see `AppendLog.concurrent`). */
+export function concurrentAppendLog(entries: LogEntries): AppendLog {
+  return { type: 'appendLog', entries, concurrent: true };
+}
+/** An append of `entries`, concurrent when both `x` and `y` are (merging never relaxes the persistence rule). */
+function joinedAppendLog(entries: LogEntries, x: AppendLog, y: AppendLog): AppendLog {
+  return x.concurrent === true && y.concurrent === true ? concurrentAppendLog(entries) : appendLog(entries);
 }
 export function commitAdvanced(commitIndex: number): CommitAdvanced {
   return { type: 'commitAdvanced', commitIndex };
@@ -363,7 +383,8 @@ function mergeBackToBackProposals(earlier: RaftActions, later: RaftActions): Raf
   }
   const joined = spliceSuffix(e1, e2);
   const call = broadcast(appendEntriesCall(m2.from, m2.term, m2.commitIndex, joined));
-  return timed ? [later[0]!, appendLog(joined), call] : [appendLog(joined), call];
+  const append = joinedAppendLog(joined, a1, a2);
+  return timed ? [later[0]!, append, call] : [append, call];
 }
 
 /**
@@ -416,9 +437,11 @@ function foldAction(out: RaftAction[], a: RaftAction): void {
         insertByRank(out, a);
         return;
       }
-      const joined = joinAppends((out[k] as AppendLog).entries, a.entries);
+      const earlier = out[k] as AppendLog;
+      const joined = joinAppends(earlier.entries, a.entries);
       if (joined === null) out.splice(k + 1, 0, a);
-      else out[k] = joined === a.entries ? a : appendLog(joined);
+      else if (joined === a.entries && earlier.concurrent === a.concurrent) out[k] = a;
+      else out[k] = joinedAppendLog(joined, earlier, a);
       return;
     }
     case 'broadcast': {

@@ -3,7 +3,15 @@
  * is persisted by the leader and broadcast to its peers in one step. Whether the append commits at
  * once (a single voter) is decided one level up, in `commit.ts`.
  */
-import { TIMER_HEARTBEAT, appendLog, broadcast, send, type RaftAction, type RaftActions } from './actions.js';
+import {
+  TIMER_HEARTBEAT,
+  appendLog,
+  broadcast,
+  concurrentAppendLog,
+  send,
+  type RaftAction,
+  type RaftActions,
+} from './actions.js';
 import { finalConfigOf, type ClusterConfig } from './config.js';
 import {
   appendCommands,
@@ -85,7 +93,7 @@ export function appendedState(s: LeaderState, a: LeaderAppend, paused: readonly 
 /**
  * The actions of an append: arm the heartbeat timer (a new leader's first append; later ones only in
  * the base protocol, where a broadcast counts as a heartbeat), persist the entries, send them to
- * every peer with `commitIndex` — or, when flow control pauses some
+ * every peer with `commitIndex` (the append `concurrent` with `concurrentLeaderWrites`) — or, when flow control pauses some
  * peers (`paused` slots), to each of the others: a paused peer gets the entries once it answers.
  */
 export function appendActions(
@@ -98,12 +106,11 @@ export function appendActions(
   // A new leader's first append (its term start) starts its clock; later ones re-arm it only in the
   // base protocol (see `sendsRearmHeartbeat`).
   const timer = s.log.lastTerm !== s.term || sendsRearmHeartbeat(s.options);
-  if (peers.length === 0) return timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
+  const append = s.options.concurrentLeaderWrites ? concurrentAppendLog(a.entries) : appendLog(a.entries);
+  if (peers.length === 0) return timer ? [TIMER_HEARTBEAT, append] : [append];
   const call = appendEntriesCall(s.id, s.term, commitIndex, a.entries);
-  if (paused === null) {
-    return timer ? [TIMER_HEARTBEAT, appendLog(a.entries), broadcast(call)] : [appendLog(a.entries), broadcast(call)];
-  }
-  const actions: RaftAction[] = timer ? [TIMER_HEARTBEAT, appendLog(a.entries)] : [appendLog(a.entries)];
+  if (paused === null) return timer ? [TIMER_HEARTBEAT, append, broadcast(call)] : [append, broadcast(call)];
+  const actions: RaftAction[] = timer ? [TIMER_HEARTBEAT, append] : [append];
   let p = 0;
   for (let k = 0; k < peers.length; k++) {
     if (paused[p] === k) p++;

@@ -27,10 +27,13 @@ import {
 
 /**
  * The commit index a leader with replication `progress` may adopt: the highest index held by a
- * majority, when that entry is of the current term; otherwise its current commit index.
+ * majority, when that entry is of the current term; otherwise its current commit index. The leader
+ * holds its log up to its last index, or with `concurrentLeaderWrites` up to the index it knows
+ * durable (see `concurrent-writes.ts`).
  */
-export function majorityCommitIndex(s: RaftState, p: LeaderProgress): number {
-  const index = jointMajorityIndex(p.voterSlots, p.newVoterSlots, p.match, s.log.lastIndex);
+export function majorityCommitIndex(s: LeaderState, p: LeaderProgress): number {
+  const self = s.options.concurrentLeaderWrites ? s.lead.persisted : s.log.lastIndex;
+  const index = jointMajorityIndex(p.voterSlots, p.newVoterSlots, p.match, self);
   return index > s.commitIndex && termAt(s.log, index) === s.term ? index : s.commitIndex;
 }
 

@@ -88,6 +88,21 @@ export interface TransferLeadershipEvent {
   readonly to: string;
 }
 
+/**
+ * The application's storage made the `appendLog` whose entries end at `(term, index)` durable, and
+ * every write before it. Only read with the option `concurrentLeaderWrites`: the application then
+ * steps it after every `appendLog`, on every node, once the write is durable (in the order of the
+ * writes); a leader counts its own entries towards a commit only when reported so. Ignored on a
+ * node that is not leader, without the option, and for positions of an older term or already
+ * reported. `term` and `index` must be naturals; a report of the leader's term beyond its last
+ * entry (a write it never asked for) is an `invalidEvent`, the state unchanged.
+ */
+export interface AppendPersistedEvent {
+  readonly type: 'appendPersisted';
+  readonly term: number;
+  readonly index: number;
+}
+
 /** Requests from the application. (Named `...Event` so that none clashes with a DOM or library type.) */
 export type RequestEvent =
   | CreateClusterEvent
@@ -97,7 +112,8 @@ export type RequestEvent =
   | ProposeConfigEvent
   | SnapshotInstalledEvent
   | ReadEvent
-  | TransferLeadershipEvent;
+  | TransferLeadershipEvent
+  | AppendPersistedEvent;
 
 /** Anything `step` accepts. */
 export type RaftEvent = RequestEvent | Message;

@@ -17,6 +17,10 @@
  * - `leaseUntil`: with lease reads, the lease holds while `ticks < leaseUntil` (0: no lease).
  * - `transferTo`: the voter leadership is being handed to, or null.
  * - `transferTick`: the tick at which that transfer started.
+ * - `persisted`: with `concurrentLeaderWrites`, the highest index of the leader's log that the
+ *   application reported durable (`appendPersisted`) during this leadership, or the last index it
+ *   held when elected (everything before its term start is durable before the term start is): the
+ *   index the leader counts for itself towards a commit. Kept, but unused, with the option off.
  */
 export interface Leadership {
   readonly ticks: number;
@@ -26,9 +30,10 @@ export interface Leadership {
   readonly leaseUntil: number;
   readonly transferTo: string | null;
   readonly transferTick: number;
+  readonly persisted: number;
 }
 
-/** A new leader's bookkeeping: tick 0, no round, no lease, no transfer (shared, frozen). */
+/** A new leader's bookkeeping: tick 0, no round, no lease, no transfer, nothing persisted (frozen). */
 export const NEW_LEADERSHIP: Leadership = Object.freeze({
   ticks: 0,
   round: 0,
@@ -37,6 +42,7 @@ export const NEW_LEADERSHIP: Leadership = Object.freeze({
   leaseUntil: 0,
   transferTo: null,
   transferTick: 0,
+  persisted: 0,
 });
 
 /**

@@ -71,9 +71,21 @@ export interface NodeOptions {
    * split: one proposal's entries go out in one message. Default 4,096.
    */
   readonly maxEntriesPerAppend: number;
+  /**
+   * Concurrent leader writes (Raft thesis §10.2.1). A leader's `appendLog` of its own new entries
+   * is marked `concurrent: true`: the application may send the messages that follow it while it is
+   * still being written, so that the leader's disk write and its followers' run at the same time.
+   * The leader then counts its own copy of those entries towards a commit only once the application
+   * reports them durable: with this option on, the application must step
+   * `{type: 'appendPersisted', term, index}` (see `AppendPersistedEvent`) with the last position of
+   * every `appendLog` once that write is durable, on every node, whatever its role. An application
+   * that never reports gets a leader that never commits. Off: the leader counts its entries at once
+   * and every write must be durable before the messages after it. Default false.
+   */
+  readonly concurrentLeaderWrites: boolean;
 }
 
-/** The defaults: pre-vote and check-quorum on, lease reads off. */
+/** The defaults: pre-vote, check-quorum and flow control on; lease reads and concurrent leader writes off. */
 export const DEFAULT_OPTIONS: NodeOptions = Object.freeze({
   preVote: true,
   checkQuorum: true,
@@ -83,6 +95,7 @@ export const DEFAULT_OPTIONS: NodeOptions = Object.freeze({
   flowControl: true,
   maxInflightEntries: 16_384,
   maxEntriesPerAppend: 4096,
+  concurrentLeaderWrites: false,
 });
 
 /** The options of {@link DEFAULT_OPTIONS} with every extension off: the protocol of raftstep 0.1. */
@@ -127,10 +140,12 @@ export function parseOptions(x: unknown): NodeOptions | string {
   const leaseDriftTicks = read('leaseDriftTicks');
   const maxInflightEntries = read('maxInflightEntries');
   const maxEntriesPerAppend = read('maxEntriesPerAppend');
+  const concurrentLeaderWrites = read('concurrentLeaderWrites');
   if (typeof preVote !== 'boolean') return 'options.preVote must be a boolean';
   if (typeof checkQuorum !== 'boolean') return 'options.checkQuorum must be a boolean';
   if (typeof leaseReads !== 'boolean') return 'options.leaseReads must be a boolean';
   if (typeof flowControl !== 'boolean') return 'options.flowControl must be a boolean';
+  if (typeof concurrentLeaderWrites !== 'boolean') return 'options.concurrentLeaderWrites must be a boolean';
   if (!isIntegerIn(electionTimeoutTicks, 2, MAX_TICKS))
     return `options.electionTimeoutTicks must be an integer from 2 to ${MAX_TICKS}`;
   if (!isIntegerIn(leaseDriftTicks, 1, electionTimeoutTicks - 1))
@@ -149,6 +164,7 @@ export function parseOptions(x: unknown): NodeOptions | string {
     flowControl,
     maxInflightEntries,
     maxEntriesPerAppend,
+    concurrentLeaderWrites,
   };
 }
 

@@ -345,7 +345,7 @@ export function toLeader(s: CandidateState, progress: LeaderProgress, metrics: M
     s.halted,
     s.options,
     false,
-    NEW_LEADERSHIP,
+    s.log.lastIndex === 0 ? NEW_LEADERSHIP : { ...NEW_LEADERSHIP, persisted: s.log.lastIndex },
     s.reads,
   ) as LeaderState;
 }

@@ -18,6 +18,7 @@ import type { RaftEvent } from './events.js';
 import type { LogEntries } from './log.js';
 import { appendEntriesCall, appendEntriesReply, type Message } from './messages.js';
 import { createCluster } from './node.js';
+import { onAppendPersisted } from './concurrent-writes.js';
 import { proposeConfig } from './membership.js';
 import { heartbeat, onAppendEntries, onAppendEntriesReply, propose } from './replication.js';
 import { onSnapshotInstalled } from './snapshot.js';
@@ -174,6 +175,7 @@ function dispatchExtension(s: RaftState, e: EventObject, type: unknown): StepRes
   if (typeof x === 'string') return invalid(s, x);
   if (x.type === 'read') return onRead(s, x.id);
   if (x.type === 'transferLeadership') return transferLeadership(s, x.to);
+  if (x.type === 'appendPersisted') return onAppendPersisted(s, x.term, x.index);
   return onMessage(s, x);
 }
 

@@ -17,6 +17,7 @@
  */
 import type { ClusterConfig } from './config.js';
 import type {
+  AppendPersistedEvent,
   CreateClusterEvent,
   HeartbeatEvent,
   ProposeEvent,
@@ -160,7 +161,7 @@ export function parseEvent(event: unknown): Parsed<RaftEvent> {
 }
 
 /** The event types of the protocol extensions: their messages and the application's requests. */
-export type ExtensionType = ExtensionMessage['type'] | 'read' | 'transferLeadership';
+export type ExtensionType = ExtensionMessage['type'] | 'read' | 'transferLeadership' | 'appendPersisted';
 
 const EXTENSION_TYPES: ReadonlySet<unknown> = new Set<ExtensionType>([
   'preVote',
@@ -172,6 +173,7 @@ const EXTENSION_TYPES: ReadonlySet<unknown> = new Set<ExtensionType>([
   'readIndexReply',
   'read',
   'transferLeadership',
+  'appendPersisted',
 ]);
 
 /** True when `type` names an event of the protocol extensions (see {@link ExtensionType}). */
@@ -183,7 +185,7 @@ export function isExtensionType(type: unknown): type is ExtensionType {
 export function parseExtension(
   event: EventObject,
   type: ExtensionType,
-): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent> {
+): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent | AppendPersistedEvent> {
   try {
     return readExtension(event, type);
   } catch (err) {
@@ -194,7 +196,7 @@ export function parseExtension(
 function readExtension(
   event: EventObject,
   type: ExtensionType,
-): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent> {
+): Parsed<ExtensionMessage | ReadEvent | TransferLeadershipEvent | AppendPersistedEvent> {
   if (type === 'read') {
     const id = event.id;
     return isNodeId(id) ? { type: 'read', id } : 'id must be a non-empty string';
@@ -202,6 +204,13 @@ function readExtension(
   if (type === 'transferLeadership') {
     const to = event.to;
     return isNodeId(to) ? { type: 'transferLeadership', to } : 'to must be a non-empty string';
+  }
+  if (type === 'appendPersisted') {
+    const term = event.term;
+    const index = event.index;
+    if (!isNatural(term)) return notNatural('term');
+    if (!isNatural(index)) return notNatural('index');
+    return { type: 'appendPersisted', term, index };
   }
   const from = event.from;
   const term = event.term;

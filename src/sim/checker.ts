@@ -26,7 +26,8 @@
  * - Committed by a majority: when a leader raises its commit index to c, a majority of the voters
  *   of its latest configuration (of each set while joint) hold its entry at c — in their current
  *   log (written, durable or not: a lenient reading), under their snapshot, or, for a node that is
- *   down, in its durable log. Checked at the moment of the
+ *   down, in its durable log; with concurrent leader writes, the leader's own copy counts only in
+ *   its durable log (it may send its entries before writing them). Checked at the moment of the
  *   commit, not only later, if a faulty commit happens to be overwritten.
  * - No pre-vote while a leader is alive (pre-vote, Raft thesis §9.6): a node grants no pre-vote
  *   while it leads, or while it follows a leader whose message (AppendEntries or leadership check of
@@ -530,10 +531,11 @@ export class Checker {
     const byId = new Map<string, Replica>();
     for (const r of this.world.nodes()) byId.set(r.id, r);
     const holds = (v: string): boolean => {
-      if (v === id) return true;
+      // With concurrent leader writes, the leader's own copy counts only once durable.
+      if (v === id && !s.options.concurrentLeaderWrites) return true;
       const r = byId.get(v);
       if (r === undefined) return false;
-      const log = r.state !== null ? r.state.log : r.durable.log;
+      const log = r.state !== null && v !== id ? r.state.log : r.durable.log;
       return c <= log.prevIndex || containsPosition(log, term, c);
     };
     for (const set of config.newVoters.length === 0 ? [config.voters] : [config.voters, config.newVoters]) {

@@ -71,8 +71,9 @@ const USAGE = `raftstep simulator
       answered or refused. Invariants are checked after every event, every read answer against the
       committed history.
       --features F chooses the protocol the nodes run: all (default: pre-vote, check-quorum, flow
-      control; clients read through ReadIndex on leaders and followers, the operator transfers
-      leadership), lease (all, plus lease reads), or none (the base protocol: no reads, no transfers).
+      control, concurrent leader writes; clients read through ReadIndex on leaders and followers, the
+      operator transfers leadership), lease (all, plus lease reads), or none (the base protocol: no
+      reads, no transfers).
       Faults: slow makes a follower slow for a while (a bounded incoming queue, slow handling); skew
       runs every node's timers at its own rate, within the bound a lease tolerates; transfer has the
       operator hand leadership to a random voter (features all and lease only).

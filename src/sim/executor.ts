@@ -6,7 +6,10 @@
  *   application has written and become durable after a latency, in order;
  * - the persistence rule: everything after a storage write that leaves the node — messages,
  *   snapshot transfers, and the application of committed entries — waits until every write before
- *   it is durable (a crash loses both the unfinished writes and what waited for them);
+ *   it is durable (a crash loses both the unfinished writes and what waited for them), except that
+ *   nothing waits for a `concurrent` append (a leader's own entries, `concurrentLeaderWrites`);
+ * - with `concurrentLeaderWrites`, every append becoming durable is reported to its node
+ *   (`appendPersisted`), as the host runtime does;
  * - command payloads travel with AppendEntries messages and are stored by index;
  * - committed entries are applied to the node's state machine (and the user's application), and
  *   snapshots received from a leader are installed;
@@ -146,7 +149,7 @@ export class Executor {
           break;
         case 'appendLog': {
           const payloads = this.payloadsFor(h, a.entries, incoming);
-          if (!this.write(h, { k: 'append', entries: a.entries, payloads })) {
+          if (!this.write(h, { k: 'append', entries: a.entries, payloads }, a.concurrent === true)) {
             const e = a.entries;
             const l = h.live.log;
             this.fail(
@@ -222,11 +225,15 @@ export class Executor {
   // ------------------------------------------------------------------------------------------
   // Storage and the persistence rule
 
-  /** Issue the write `w`: applied at once to what `h` has written, durable after a latency. */
-  private write(h: SimNode, w: Write): boolean {
+  /**
+   * Issue the write `w`: applied at once to what `h` has written, durable after a latency. What `h`
+   * sends after it waits for it, unless it is `concurrent`.
+   */
+  private write(h: SimNode, w: Write, concurrent = false): boolean {
     if (!h.live.apply(w)) return false;
     const { clock, rng, timing } = this.parts;
     const seq = ++h.writeSeq;
+    if (!concurrent) h.barrierSeq = seq;
     h.pending.push({ seq, write: w });
     const done = Math.max(clock.now, h.lastWriteDone) + rng.int(timing.storageMin, timing.storageMax);
     h.lastWriteDone = done;
@@ -238,19 +245,27 @@ export class Executor {
   /** The writes of `h` up to `seq` are durable: so is what waited for them. */
   private writeDone(h: SimNode, life: number, seq: number): void {
     if (h.incarnation !== life) return;
+    const reports: LogEntries[] = [];
     while (h.pending.length > 0 && h.pending[0]!.seq <= seq) {
       const w = h.pending.shift()!.write;
       if (w.k === 'hard' && w.term < h.durable.term) {
         this.fail('termMonotonic', `durable term would go from ${h.durable.term} down to ${w.term}`, [h.id]);
       }
       h.durable.apply(w);
+      if (w.k === 'append') reports.push(w.entries);
     }
     while (h.outbox.length > 0 && h.outbox[0]!.barrier <= seq) this.dispatch(h, h.outbox.shift()!.out);
+    if (h.state === null || !h.state.options.concurrentLeaderWrites) return;
+    for (const e of reports) {
+      if (h.incarnation !== life || h.state === null) return;
+      this.step(h, { type: 'appendPersisted', term: e.lastTerm, index: e.lastIndex });
+    }
   }
 
-  /** Send `out` now, or hold it until every write issued so far is durable. */
+  /** Send `out` now, or hold it until every write it must wait for (see `write`) is durable. */
   private emit(h: SimNode, out: Outbound): void {
-    if (h.pending.length > 0) h.outbox.push({ barrier: h.writeSeq, out });
+    const barrier = h.barrierSeq;
+    if (h.pending.length > 0 && h.pending[0]!.seq <= barrier) h.outbox.push({ barrier, out });
     else this.dispatch(h, out);
   }
 

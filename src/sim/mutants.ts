@@ -12,7 +12,7 @@ import {
   type RaftState,
   type StepResult,
 } from '../index.js';
-import { actionRank, readReady, send } from '../actions.js';
+import { actionRank, mergeActions, readReady, send } from '../actions.js';
 import { readIndexReply } from '../messages.js';
 import type { Stepper } from './plugins.js';
 
@@ -23,7 +23,8 @@ export type MutantName =
   | 'winsWithOneVote'
   | 'believesStaleReplies'
   | 'readBeforeRound'
-  | 'preVoteWhileLeaderAlive';
+  | 'preVoteWhileLeaderAlive'
+  | 'countsOwnWriteAtOnce';
 
 const byRank = (a: RaftAction, b: RaftAction): number => actionRank(a) - actionRank(b);
 
@@ -112,6 +113,20 @@ const preVoteWhileLeaderAlive: Stepper = (s, e): StepResult => {
   return [keep ? { ...after, leaderAlive: true } : after, actions];
 };
 
+/**
+ * A leader with concurrent leader writes that counts its own new entries at once, as if they were
+ * durable (it reports them to itself), while the host still sends them before writing them: a
+ * commit can then rest on a copy that a crash of the leader loses.
+ */
+const countsOwnWriteAtOnce: Stepper = (s, e): StepResult => {
+  const [after, actions] = step(s, e);
+  if (after.role !== 'leader' || !after.options.concurrentLeaderWrites) return [after, actions];
+  const log = after.log;
+  if (log.lastTerm !== after.term || after.lead.persisted >= log.lastIndex) return [after, actions];
+  const [counted, more] = step(after, { type: 'appendPersisted', term: log.lastTerm, index: log.lastIndex });
+  return [counted, mergeActions(actions, more)];
+};
+
 /** Every mutant: what it breaks, and its step. */
 export const MUTANTS: Readonly<Record<MutantName, { readonly breaks: string; readonly step: Stepper }>> = Object.freeze(
   {
@@ -129,6 +144,10 @@ export const MUTANTS: Readonly<Record<MutantName, { readonly breaks: string; rea
     preVoteWhileLeaderAlive: {
       breaks: 'a follower grants pre-votes while it hears from a live leader',
       step: preVoteWhileLeaderAlive,
+    },
+    countsOwnWriteAtOnce: {
+      breaks: 'a leader counts its own entries towards a commit before they are durable, while sending them',
+      step: countsOwnWriteAtOnce,
     },
   },
 );

@@ -51,6 +51,11 @@ export class SimNode {
   pending: Array<{ seq: number; write: Write }> = [];
   /** @internal */ writeSeq = 0;
   /** @internal */ lastWriteDone = 0;
+  /**
+   * @internal The last write that what follows it must wait for: every write but a `concurrent`
+   * append (see `AppendLog.concurrent`).
+   */
+  barrierSeq = 0;
   /** @internal Outbound items held until the writes before them are durable. */
   outbox: Array<{ barrier: number; out: Outbound }> = [];
   /** @internal */ timerGen = 0;

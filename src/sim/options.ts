@@ -137,7 +137,8 @@ export interface SimOptions {
   readonly mutant: MutantName | null;
   /**
    * The protocol extensions the nodes run (see `nodeOptionsFor`):
-   * - `all`: raftstep's defaults (pre-vote, check-quorum, flow control), and the workload and faults
+   * - `all`: raftstep's defaults (pre-vote, check-quorum, flow control) plus concurrent leader
+   *   writes (the host runtime's setting: a leader writes while it sends), and the workload and faults
    *   that exercise them: clients read (ReadIndex, on the leader and through followers), the operator
    *   transfers leadership (fault `transfer`);
    * - `lease`: `all` plus lease reads (`NodeOptions.leaseReads`): a leader answers reads at once
@@ -186,6 +187,7 @@ export function nodeOptionsFor(o: Pick<SimOptions, 'features' | 'timing'>): Node
     electionTimeoutTicks: ticks,
     leaseDriftTicks: Math.max(1, Math.min(DEFAULT_NODE_OPTIONS.leaseDriftTicks, ticks - 1)),
     leaseReads: o.features === 'lease',
+    concurrentLeaderWrites: true,
   };
 }
 
@@ -388,6 +390,7 @@ const MUTANT_LIST: readonly string[] = [
   'believesStaleReplies',
   'readBeforeRound',
   'preVoteWhileLeaderAlive',
+  'countsOwnWriteAtOnce',
 ];
 
 /** `defaults` with the known keys of `given` that are defined. */

@@ -117,10 +117,10 @@ describe('npm run sim', () => {
   test('--replay --at N prints the states after event N (time travel)', () => {
     const trace = simulate({ seed: 6, steps: 1000 }).trace!;
     const io = fakeIO(false, new Map([['t.ndjson', trace]]));
-    expect(runCli(['--replay', 't.ndjson', '--at', '500', '--node', 'n2'], io)).toBe(0);
+    expect(runCli(['--replay', 't.ndjson', '--at', '500', '--node', 'n3'], io)).toBe(0);
     const lines = io.text().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^after event 500 \(t=\d+ ms, /);
-    expect(lines[1]).toMatch(/^n2: \{"id":"n2"/);
+    expect(lines[1]).toMatch(/^n3: \{"id":"n3"/);
   });
 
   test('a violation: exit 1, the trace is written, and it replays with the same (broken) step', () => {
@@ -189,7 +189,7 @@ describe('bad input: one line naming the problem, exit 2, before any work', () =
     [
       ['--sweep', '--mutant', 'nope'],
       'unknown mutant "nope" (known: votesWithoutLogCheck, commitsOnAMinority, winsWithOneVote, believesStaleReplies, ' +
-        'readBeforeRound, preVoteWhileLeaderAlive)',
+        'readBeforeRound, preVoteWhileLeaderAlive, countsOwnWriteAtOnce)',
     ],
     [['--features', 'some'], 'unknown features "some" (known: all, none, lease)'],
     [['--sweep', '--features', 'fast'], 'unknown features "fast" (known: all, none, lease)'],

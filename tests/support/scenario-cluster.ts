@@ -375,7 +375,7 @@ export function fmtOptions(o: NodeOptions): string {
 
 /** True when the node runs any extension (its options are not `BASIC_OPTIONS`). */
 function runsExtensions(o: NodeOptions): boolean {
-  return o.preVote || o.checkQuorum || o.leaseReads || o.flowControl;
+  return o.preVote || o.checkQuorum || o.leaseReads || o.flowControl || o.concurrentLeaderWrites;
 }
 
 /**
@@ -405,6 +405,7 @@ function extensionFields(s: RaftState): string[] {
       if (o.flowControl) {
         parts.push(`inflight=${column((k) => sentTo(progress, k, s.log.lastIndex) - progress.match[k]!)}`);
       }
+      if (o.concurrentLeaderWrites) parts.push(`persisted=${lead.persisted}`);
       if (lead.round > 0) parts.push(`round=${lead.round}/${lead.confirmed}`);
       if (o.leaseReads) parts.push(`lease<${lead.leaseUntil}`);
       if (lead.transferTo !== null) parts.push(`transferTo=${lead.transferTo}@${lead.transferTick}`);

@@ -101,7 +101,7 @@ export function fmtAction(a: RaftAction): string {
     case 'saveHardState':
       return `saveHardState term=${a.term} votedFor=${a.votedFor ?? '-'}`;
     case 'appendLog':
-      return `appendLog ${fmtEntries(a.entries)}`;
+      return `appendLog ${fmtEntries(a.entries)}${a.concurrent === true ? ' concurrent' : ''}`;
     case 'compactLog':
       return `compactLog ${fmtPos(a.term, a.index)}`;
     case 'commitAdvanced':

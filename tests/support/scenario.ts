@@ -17,6 +17,8 @@
  *   propose a [count=N]       step one propose event (N commands)
  *   read a ID                 step a read event {type: 'read', id: ID}
  *   transfer-leadership a b   step a transferLeadership event {to: b} on a
+ *   persisted a (t,i)         step {type: 'appendPersisted', term: t, index: i} on a (the disk of
+ *                             the scenarios is durable at once; this is the report a host sends)
  *   stepall a EV EV ...       step several events back to back with stepAll and carry out the
  *                             merged actions once. EV: propose, heartbeat, timeout, read(ID),
  *                             transferLeadership(TO), or a hand-built message `x->a MESSAGE`;
@@ -258,6 +260,12 @@ function runCommand(c: Cluster, line: string): string[] {
       noOptions(opts, cmd);
       const [id, to] = two(words, cmd);
       return c.stepNode(id, [{ type: 'transferLeadership', to }]);
+    }
+    case 'persisted': {
+      noOptions(opts, cmd);
+      const [id, pos] = two(words, cmd);
+      const { term, index } = parsePos(pos);
+      return c.stepNode(id, [{ type: 'appendPersisted', term, index }]);
     }
     case 'caught-up':
       noOptions(opts, cmd);
