@@ -17,7 +17,7 @@ import { NO_ACTIONS, invalidEvent, mergeActions } from './actions.js';
 import { advanceCommit } from './commit.js';
 import { containsPosition } from './log.js';
 import { readsAfterCommit } from './reads.js';
-import { withLeadership, type LeaderState, type RaftState, type StepResult } from './state.js';
+import { withLeadership, type RaftState, type StepResult } from './state.js';
 
 /**
  * The application reports the write that ended at `(term, index)` durable. On a leader with the
