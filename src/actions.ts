@@ -43,14 +43,22 @@ export type TimerWait = 'heartbeat' | 'election' | 'follower';
  * randomised, to break split votes. `follower`: long, longer than the heartbeat interval.
  */
 export interface SetTimer {
+  /** Discriminant: always `'setTimer'`. */
   readonly type: 'setTimer';
+  /** Which wait to arm the timer with; the application picks the duration of each (see above). */
   readonly wait: TimerWait;
 }
 
 /** Durably store `term` and `votedFor` (they are what a restart needs, with the log). */
 export interface SaveHardState {
+  /** Discriminant: always `'saveHardState'`. */
   readonly type: 'saveHardState';
+  /** The node's current term, to store in place of the stored one (it never decreases). */
   readonly term: number;
+  /**
+   * The node this one voted for in `term` (on a follower, also the leader it follows), or null when
+   * it has not voted in `term`. Store it as it is, null included.
+   */
   readonly votedFor: string | null;
 }
 
@@ -61,8 +69,11 @@ export interface SaveHardState {
  * did not hold `(term, index)` (a snapshot from a leader, beyond or off this node's log).
  */
 export interface CompactLog {
+  /** Discriminant: always `'compactLog'`. */
   readonly type: 'compactLog';
+  /** The term of the snapshot's last entry: the new log start's term. */
   readonly term: number;
+  /** The snapshot's last index: the stored log now starts after it. */
   readonly index: number;
 }
 
@@ -73,7 +84,12 @@ export interface CompactLog {
  * leader's own proposals it has them; for a follower they arrive with the AppendEntries message.
  */
 export interface AppendLog {
+  /** Discriminant: always `'appendLog'`. */
   readonly type: 'appendLog';
+  /**
+   * The run to store: truncate the stored log after its anchor `(entries.prevTerm,
+   * entries.prevIndex)`, then append its entries. Empty, it only truncates.
+   */
   readonly entries: LogEntries;
   /**
    * Present (true) only on a leader's append of its own new entries with the option
@@ -88,20 +104,27 @@ export interface AppendLog {
 
 /** Entries up to `commitIndex` are committed: apply the ones not applied yet, in index order. */
 export interface CommitAdvanced {
+  /** Discriminant: always `'commitAdvanced'`. */
   readonly type: 'commitAdvanced';
+  /** The node's new commit index; it only grows. Apply every entry up to it not applied yet. */
   readonly commitIndex: number;
 }
 
 /** Send `message` to every peer (every member of the latest configuration but this node). */
 export interface Broadcast {
+  /** Discriminant: always `'broadcast'`. */
   readonly type: 'broadcast';
+  /** The message, the same for every peer (for an AppendEntries, attach the payloads it names). */
   readonly message: Message;
 }
 
 /** Send `message` to the peer `to`. Sending may fail, be delayed or reordered: Raft copes. */
 export interface Send {
+  /** Discriminant: always `'send'`. */
   readonly type: 'send';
+  /** The id of the peer to send to. */
   readonly to: string;
+  /** The message (for an AppendEntries, attach the payloads it names). */
   readonly message: Message;
 }
 
@@ -112,7 +135,9 @@ export interface Send {
  * leader is not told: the follower's next AppendEntries reply carries its new position.
  */
 export interface InstallSnapshot {
+  /** Discriminant: always `'installSnapshot'`. */
   readonly type: 'installSnapshot';
+  /** The id of the peer to send the snapshot to. */
   readonly to: string;
 }
 
@@ -135,19 +160,22 @@ export type RejectReason =
   | 'leaderChanged';
 
 /**
- * A request the node could not take. `request` names it, `reason` says why, `leaderHint` is the
- * node believed to lead (null when unknown), `count` is how many commands a refused proposal
- * carried (0 for other requests) and `id` the id of a refused read (null for other requests).
- * Nothing changed in the state for the request itself (a read the node had accepted earlier is
- * refused this way when it can no longer be served).
+ * A request the node could not take. Nothing changed in the state for the request itself (a read
+ * the node had accepted earlier is refused this way when it can no longer be served).
  */
 export interface Rejected {
+  /** Discriminant: always `'rejected'`. */
   readonly type: 'rejected';
+  /** The type of the refused request event. */
   readonly request:
     'propose' | 'heartbeat' | 'createCluster' | 'proposeConfig' | 'snapshotInstalled' | 'read' | 'transferLeadership';
+  /** Why the request was refused. */
   readonly reason: RejectReason;
+  /** The node believed to lead (this node itself, when it leads), or null when unknown: where to retry. */
   readonly leaderHint: string | null;
+  /** How many commands a refused proposal carried; 0 for other requests. */
   readonly count: number;
+  /** The id of a refused read; null for other requests. */
   readonly id: string | null;
 }
 
@@ -156,14 +184,19 @@ export interface Rejected {
  * state machine holds every write acknowledged before the read was issued (linearizability).
  */
 export interface ReadReady {
+  /** Discriminant: always `'readReady'`. */
   readonly type: 'readReady';
+  /** The id the application gave the read on this node. */
   readonly id: string;
+  /** The read index: answer the read once every entry up to it is applied. */
   readonly index: number;
 }
 
 /** The event was malformed; `reason` names the first problem found. The state is unchanged. */
 export interface InvalidEvent {
+  /** Discriminant: always `'invalidEvent'`. */
   readonly type: 'invalidEvent';
+  /** The first problem found, as text (e.g. `term must be an integer from 0 to 2^53 - 2`). */
   readonly reason: string;
 }
 
@@ -173,7 +206,9 @@ export interface InvalidEvent {
  * may rejoin only as a new, empty member.
  */
 export interface Fatal {
+  /** Discriminant: always `'fatal'`. */
   readonly type: 'fatal';
+  /** What the node found inconsistent (the same text answers every later event), for logs and operators. */
   readonly reason: string;
 }
 
@@ -185,8 +220,11 @@ export interface Fatal {
  * report, and restart the node from its persisted state (`restartNode`) if you must keep serving.
  */
 export interface InternalError {
+  /** Discriminant: always `'internalError'`. */
   readonly type: 'internalError';
+  /** The message of the exception a rule threw. */
   readonly reason: string;
+  /** The type of the event being handled (empty when the type was not a string). */
   readonly event: string;
 }
 

@@ -4,17 +4,23 @@
  */
 
 /**
- * A cluster configuration. Each list is sorted ascending and free of duplicates.
- *
- * - `voters`: the voting members. Elections and commits need a majority of them.
- * - `newVoters`: empty, except during a joint-consensus change, when it holds the voters of the
- *   configuration being moved to; a majority of them is then needed as well.
- * - `nonVoters`: members that receive the log but never vote, never count for commit and never
- *   campaign (learners). A node is never both a voter (of either list) and a non-voter.
+ * A cluster configuration: the voters, the voters being moved to during a joint-consensus change,
+ * and the non-voters. Each list is sorted ascending and free of duplicates: `step` answers an
+ * event carrying a configuration that is not with `invalidEvent`, and `restartNode` throws on one
+ * (`makeConfig` sorts and deduplicates).
  */
 export interface ClusterConfig {
+  /** The voting members. Elections and commits need a majority of them. */
   readonly voters: readonly string[];
+  /**
+   * Empty, except during a joint-consensus change, when it holds the voters of the configuration
+   * being moved to; a majority of them is then needed as well.
+   */
   readonly newVoters: readonly string[];
+  /**
+   * Members that receive the log but never vote, never count for commit and never campaign
+   * (learners). A node is never both a voter (of either list) and a non-voter.
+   */
   readonly nonVoters: readonly string[];
 }
 

@@ -11,7 +11,12 @@ import type { Message } from './messages.js';
  * once.
  */
 export interface CreateClusterEvent {
+  /** Discriminant: always `'createCluster'`. */
   readonly type: 'createCluster';
+  /**
+   * The voters of the first configuration: node ids sorted ascending without duplicates (otherwise
+   * the event is an `invalidEvent`). Empty: rejected (`noVoters`).
+   */
   readonly voters: readonly string[];
 }
 
@@ -20,17 +25,24 @@ export interface CreateClusterEvent {
  * after the leader's last one, in its current term (`proposeCommands` steps this event and says where the commands went).
  */
 export interface ProposeEvent {
+  /** Discriminant: always `'propose'`. */
   readonly type: 'propose';
+  /**
+   * How many commands to propose: an integer from 1 to 2^53 - 2 (1 when absent). Another value, or
+   * a count that would take the log past the last index commands may use, is an `invalidEvent`.
+   */
   readonly count?: number;
 }
 
 /** Send a heartbeat now (leader only); useful as a read barrier. */
 export interface HeartbeatEvent {
+  /** Discriminant: always `'heartbeat'`. */
   readonly type: 'heartbeat';
 }
 
 /** The timer armed by the last `setTimer` action fired. */
 export interface TimeoutEvent {
+  /** Discriminant: always `'timeout'`. */
   readonly type: 'timeout';
 }
 
@@ -40,7 +52,12 @@ export interface TimeoutEvent {
  * `withNonVoters(latestConfig(state), adding, removing)` to change non-voters only.
  */
 export interface ProposeConfigEvent {
+  /** Discriminant: always `'proposeConfig'`. */
   readonly type: 'proposeConfig';
+  /**
+   * The configuration to move to. It must satisfy `ClusterConfig`'s contract (otherwise the event
+   * is an `invalidEvent`); a change the rules do not allow is rejected with the reason.
+   */
   readonly config: ClusterConfig;
 }
 
@@ -51,9 +68,23 @@ export interface ProposeConfigEvent {
  * `installSnapshot` action. The node compacts its log (see `snapshot.ts`).
  */
 export interface SnapshotInstalledEvent {
+  /** Discriminant: always `'snapshotInstalled'`. */
   readonly type: 'snapshotInstalled';
+  /**
+   * The term of the snapshot's last entry. Above the node's term, the snapshot is rejected
+   * (`snapshotFromFutureTerm`).
+   */
   readonly term: number;
+  /**
+   * The index of the snapshot's last entry: the snapshot covers the log up to it. At or below the
+   * commit index, the log must hold `(term, index)`, or the snapshot is rejected (`snapshotMismatch`);
+   * above it, only a node that is not leader accepts it (otherwise `snapshotNotCommitted`).
+   */
   readonly index: number;
+  /**
+   * The configuration in effect at `index`. At or below the commit index it must equal the one the
+   * log has there, or the snapshot is rejected (`snapshotMismatch`).
+   */
   readonly config: ClusterConfig;
 }
 
@@ -71,7 +102,12 @@ export interface SnapshotInstalledEvent {
  * dropped without an answer while the node stays in service.
  */
 export interface ReadEvent {
+  /** Discriminant: always `'read'`. */
   readonly type: 'read';
+  /**
+   * The application's name for the read: a non-empty string (otherwise the event is an
+   * `invalidEvent`), unique among this node's reads in flight. The answer carries it.
+   */
   readonly id: string;
 }
 
@@ -84,7 +120,9 @@ export interface ReadEvent {
  * (`transferInProgress`).
  */
 export interface TransferLeadershipEvent {
+  /** Discriminant: always `'transferLeadership'`. */
   readonly type: 'transferLeadership';
+  /** The voter of the latest configuration to hand leadership to (a non-empty string). */
   readonly to: string;
 }
 
@@ -98,8 +136,11 @@ export interface TransferLeadershipEvent {
  * entry (a write it never asked for) is an `invalidEvent`, the state unchanged.
  */
 export interface AppendPersistedEvent {
+  /** Discriminant: always `'appendPersisted'`. */
   readonly type: 'appendPersisted';
+  /** The term of the last entry of the durable `appendLog` (its `entries.lastTerm`). */
   readonly term: number;
+  /** The index of the last entry of the durable `appendLog` (its `entries.lastIndex`). */
   readonly index: number;
 }
 

@@ -27,39 +27,60 @@ import type { ClusterConfig } from './config.js';
 
 /** A log position: the term of an entry and its index. Index 0 with term 0 is "before the first entry". */
 export interface LogPosition {
+  /** The term of the entry at `index` (0 at index 0). */
   readonly term: number;
+  /** The entry's log index; the first entry has index 1, and 0 is the position before it. */
   readonly index: number;
 }
 
 /** The entry at `index` starts term `term` (a new leader's first entry, Raft's no-op entry). */
 export interface TermStart {
+  /** The index of the entry that starts the term. */
   readonly index: number;
+  /** The term that starts there; every entry from `index` up to the next term start is of this term. */
   readonly term: number;
 }
 
 /** The entry at `index` holds the cluster configuration `config`. */
 export interface ConfigEntry {
+  /** The index of the configuration entry (never also a term start: an entry is one or the other). */
   readonly index: number;
+  /**
+   * The configuration the entry holds. A node goes by the latest one in its log as soon as it is
+   * appended, committed or not (see `latestConfig`).
+   */
   readonly config: ClusterConfig;
 }
 
 /**
  * A contiguous run of log entries `(prevIndex, lastIndex]`, anchored at `(prevTerm, prevIndex)`.
  *
- * Contract: `prevIndex <= lastIndex`; `termStarts` and `configs` are sorted by index, strictly
- * inside `(prevIndex, lastIndex]`; term starts have strictly increasing terms above `prevTerm`, and
- * are kept in chunks of at most `CHUNK_SIZE` (256) so that a long log appends a term start without
- * copying its history (see `chunks.ts`; `flatItems` gives them as one array);
- * `lastTerm` is the term of the last term start, or `prevTerm` when there is none. An empty run
+ * Each field states its part of the contract; a run that breaks it (as an event or in the state
+ * given to `restartNode`) makes `step` answer `invalidEvent` and `restartNode` throw. An empty run
  * (`prevIndex === lastIndex`) is an anchor only: as a message it is a heartbeat or a probe, as a
  * storage action it means "truncate after the anchor".
  */
 export interface LogEntries {
+  /**
+   * The term of the anchor, the entry at `prevIndex` (Raft's prevLogTerm in an AppendEntries);
+   * 0 when `prevIndex` is 0.
+   */
   readonly prevTerm: number;
+  /** The index of the anchor: the run holds the entries after it. At most `lastIndex`. */
   readonly prevIndex: number;
+  /** The term of the last entry: the term of the last term start, or `prevTerm` when there is none. */
   readonly lastTerm: number;
+  /** The index of the last entry; equal to `prevIndex` for an empty run. */
   readonly lastIndex: number;
+  /**
+   * The entries that start a new term, sorted by index, strictly inside `(prevIndex, lastIndex]`,
+   * with strictly increasing terms above `prevTerm`. An entry is of the term of the last term start
+   * at or below its index, or of `prevTerm` when there is none. Kept in chunks of at most
+   * `CHUNK_SIZE` (256) so that a long log appends a term start without copying its history (see
+   * `chunks.ts`; `flatItems` gives them as one array).
+   */
   readonly termStarts: Chunked<TermStart>;
+  /** The entries that hold a cluster configuration, sorted by index, strictly inside `(prevIndex, lastIndex]`. */
   readonly configs: readonly ConfigEntry[];
 }
 

@@ -12,39 +12,75 @@
 import { dropFirst, entryCount, keepFirst, type LogEntries } from './log.js';
 
 /**
- * A candidate asks for a vote. `(lastTerm, lastIndex)` is the candidate's last log position.
- * `transfer` is true when the candidate campaigns because the leader handed leadership to it
- * (`timeoutNow`): voters then grant it even while they still hear from that leader. A missing
- * `transfer` reads as false.
+ * A candidate asks for a vote in its term, giving its last log position `(lastTerm, lastIndex)`. A
+ * voter grants it when that position is at least as up to date as its own and it has not voted for
+ * another node in the term.
  */
 export interface RequestVote {
+  /** Discriminant: always `'requestVote'`. */
   readonly type: 'requestVote';
+  /** The candidate. */
   readonly from: string;
+  /**
+   * The term the candidate campaigns in (its current term). A receiver of an older term adopts it
+   * first, unless check-quorum makes it ignore the request (see `transfer`).
+   */
   readonly term: number;
+  /** The term of the candidate's last log entry (0 for an empty log); at most `term`. */
   readonly lastTerm: number;
+  /** The index of the candidate's last log entry (0 for an empty log). */
   readonly lastIndex: number;
+  /**
+   * True when the candidate campaigns because the leader handed leadership to it (`timeoutNow`):
+   * voters then grant it even while they still hear from that leader (with check-quorum, a request
+   * of a higher term is otherwise ignored by such a node). A missing `transfer` reads as false; any
+   * other value than a boolean makes the message an `invalidEvent`.
+   */
   readonly transfer?: boolean;
 }
 
 /** The answer to a vote request. Refusals are only sent to candidates of an older term. */
 export interface RequestVoteReply {
+  /** Discriminant: always `'requestVoteReply'`. */
   readonly type: 'requestVoteReply';
+  /** The voter answering. */
   readonly from: string;
+  /** The voter's current term: the candidate's term when granted, a newer one when refused. */
   readonly term: number;
+  /**
+   * True when the voter gave the candidate its vote for `term`. A refusal (false) carries the
+   * voter's newer term, which the candidate adopts; a candidate counts only granted votes of its
+   * current term from voters of its latest configuration.
+   */
   readonly granted: boolean;
 }
 
 /**
  * A leader replicates entries (or, with no entries, sends a heartbeat or a repair probe).
- * `entries.prevTerm`/`entries.prevIndex` are Raft's prevLogTerm/prevLogIndex; `commitIndex` is the
- * leader's commit index. The application attaches the command payloads for the indices
- * `(entries.prevIndex, entries.lastIndex]` when it sends the message.
+ * `entries.prevTerm`/`entries.prevIndex` are Raft's prevLogTerm/prevLogIndex. The application
+ * attaches the command payloads for the indices `(entries.prevIndex, entries.lastIndex]` when it
+ * sends the message.
  */
 export interface AppendEntries {
+  /** Discriminant: always `'appendEntries'`. */
   readonly type: 'appendEntries';
+  /** The leader sending. A follower that accepts the call follows it (its `votedFor`). */
   readonly from: string;
+  /**
+   * The leader's term. A receiver of an older term adopts it; one of a newer term refuses the call,
+   * replying with its own term.
+   */
   readonly term: number;
+  /**
+   * The leader's commit index. A follower whose log, after the call, ends where the call's entries
+   * end advances its own commit index to it (capped at its last index); a commit index never
+   * decreases.
+   */
   readonly commitIndex: number;
+  /**
+   * The run to append, anchored at Raft's prevLogTerm/prevLogIndex; empty for a heartbeat or a
+   * probe. Its `lastTerm` is at most `term` (otherwise the message is an `invalidEvent`).
+   */
   readonly entries: LogEntries;
 }
 
@@ -53,10 +89,22 @@ export interface AppendEntries {
  * log position, so the leader can jump straight to the point where the logs agree.
  */
 export interface AppendEntriesReply {
+  /** Discriminant: always `'appendEntriesReply'`. */
   readonly type: 'appendEntriesReply';
+  /** The follower answering. */
   readonly from: string;
+  /**
+   * The follower's current term: the leader's when it took the call, a newer one when it refused a
+   * call of an older term (the leader then adopts it and steps down).
+   */
   readonly term: number;
+  /** The term of the follower's last log entry after handling the call; at most `term`. */
   readonly lastTerm: number;
+  /**
+   * The index of the follower's last log entry after handling the call. The leader counts it as the
+   * follower's match index when it holds `(lastTerm, lastIndex)`, and otherwise sends the entries
+   * from the highest index where the logs can still agree (or a snapshot).
+   */
   readonly lastIndex: number;
 }
 
@@ -66,10 +114,15 @@ export interface AppendEntriesReply {
  * and forgets.
  */
 export interface PreVote {
+  /** Discriminant: always `'preVote'`. */
   readonly type: 'preVote';
+  /** The pre-candidate. */
   readonly from: string;
+  /** The term the pre-candidate would campaign in (its own term plus one); never raises the receiver's term. */
   readonly term: number;
+  /** The term of the pre-candidate's last log entry (0 for an empty log); at most `term`. */
   readonly lastTerm: number;
+  /** The index of the pre-candidate's last log entry (0 for an empty log). */
   readonly lastIndex: number;
 }
 
@@ -78,9 +131,19 @@ export interface PreVote {
  * refuser's own term, so that a pre-candidate behind the cluster's term learns it.
  */
 export interface PreVoteReply {
+  /** Discriminant: always `'preVoteReply'`. */
   readonly type: 'preVoteReply';
+  /** The node answering. */
   readonly from: string;
+  /**
+   * Granted: the term asked about (it does not raise the receiver's term). Refused: the refuser's own
+   * term, which a pre-candidate behind it adopts.
+   */
   readonly term: number;
+  /**
+   * True when the node would vote for the pre-candidate in `term`. A pre-candidate counts granted
+   * pre-votes for its term plus one from voters of its latest configuration.
+   */
   readonly granted: boolean;
 }
 
@@ -89,8 +152,11 @@ export interface PreVoteReply {
  * election at once, skipping pre-vote (its vote requests carry `transfer: true`).
  */
 export interface TimeoutNow {
+  /** Discriminant: always `'timeoutNow'`. */
   readonly type: 'timeoutNow';
+  /** The leader handing leadership over. A follower ignores the message unless it follows this node. */
   readonly from: string;
+  /** The leader's term. Only a receiver already in this term may act on the message. */
   readonly term: number;
 }
 
@@ -99,17 +165,28 @@ export interface TimeoutNow {
  * one leadership). A follower takes it as contact from its leader, like a heartbeat, and answers.
  */
 export interface LeadershipCheck {
+  /** Discriminant: always `'leadershipCheck'`. */
   readonly type: 'leadershipCheck';
+  /** The leader; a follower that takes the check follows it. */
   readonly from: string;
+  /** The leader's term. A receiver of a newer term answers with that term, so the stale leader steps down. */
   readonly term: number;
+  /** The round number: at least 1 (0 makes the message an `invalidEvent`). */
   readonly round: number;
 }
 
 /** A follower acknowledges the leadership check `round` of the leader of `term`. */
 export interface LeadershipCheckReply {
+  /** Discriminant: always `'leadershipCheckReply'`. */
   readonly type: 'leadershipCheckReply';
+  /** The follower acknowledging. */
   readonly from: string;
+  /**
+   * The replier's current term: the leader's when it acknowledges, a newer one when the check was
+   * stale. A leader ignores replies of any other term than its own.
+   */
   readonly term: number;
+  /** The round acknowledged, copied from the check: at least 1 (0 makes the message an `invalidEvent`). */
   readonly round: number;
 }
 
@@ -118,23 +195,45 @@ export interface LeadershipCheckReply {
  * on the follower. The leader answers with `readIndexReply` once each is confirmed.
  */
 export interface ReadIndex {
+  /** Discriminant: always `'readIndex'`. */
   readonly type: 'readIndex';
+  /** The follower forwarding the reads; the leader's answer goes back to it. */
   readonly from: string;
+  /**
+   * The follower's current term (that of the leader it follows). A node that is not the leader of
+   * this term refuses every read of the message (index -1).
+   */
   readonly term: number;
+  /**
+   * The ids of the forwarded reads: non-empty strings, at least one, no duplicates (otherwise the
+   * message is an `invalidEvent`). The leader keys them by (follower, id).
+   */
   readonly ids: readonly string[];
 }
 
 /** One answered read: its id and its read index, or -1 when the leader could not serve it. */
 export interface ReadAnswer {
+  /** The id the follower forwarded. */
   readonly id: string;
+  /**
+   * The read index: the follower answers `readReady` with it once the read may be served after
+   * applying every entry up to it. -1: the leader could not serve the read, and the follower rejects it.
+   */
   readonly index: number;
 }
 
-/** The leader answers reads a follower forwarded (see {@link ReadIndex}). */
+/**
+ * The leader answers reads a follower forwarded (see {@link ReadIndex}). The follower ignores answers
+ * for reads it no longer holds.
+ */
 export interface ReadIndexReply {
+  /** Discriminant: always `'readIndexReply'`. */
   readonly type: 'readIndexReply';
+  /** The node answering: the leader, or a node that is not the leader of the reads' term, refusing them. */
   readonly from: string;
+  /** The answering node's current term. */
   readonly term: number;
+  /** The answered reads, at least one (an empty list makes the message an `invalidEvent`). */
   readonly reads: readonly ReadAnswer[];
 }
 

@@ -52,11 +52,23 @@ export function startNode(id: string, options?: Partial<NodeOptions>): StepResul
  * options (not persisted by raftstep: the application's configuration; missing ones default).
  */
 export interface PersistedState {
+  /** The node's id: a non-empty string, the same it had before. */
   readonly id: string;
+  /** The `term` of the last `saveHardState` (0 when there was none): an integer from 0 to 2^53 - 2. */
   readonly term: number;
+  /** The `votedFor` of the last `saveHardState` (null when there was none): null or a non-empty string. */
   readonly votedFor: string | null;
+  /**
+   * The stored log, rebuilt from every `appendLog` and `compactLog` with `applyToStoredLog`: it must
+   * satisfy `LogEntries`' contract, with `lastTerm` at most `term`.
+   */
   readonly log: LogEntries;
+  /**
+   * The configuration in effect at the log's anchor: the `config` of the last `snapshotInstalled`
+   * that compacted the log (`EMPTY_CONFIG` when none did). Must satisfy `ClusterConfig`'s contract.
+   */
   readonly snapshotConfig: ClusterConfig;
+  /** The node's options; missing ones default (see `DEFAULT_OPTIONS`), unknown or out-of-range ones throw. */
   readonly options?: Partial<NodeOptions>;
 }
 

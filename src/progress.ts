@@ -8,32 +8,45 @@
 import { allMembers, type ClusterConfig } from './config.js';
 
 /**
- * Replication progress kept by a leader.
- *
- * - `peers`: every member of the latest configuration except the leader, sorted.
- * - `match`: `match[k]` is the match index of `peers[k]`; 0 until the peer first acknowledges. It
- *   never decreases within one leadership.
- * - `voterSlots` / `newVoterSlots`: for each voter of the old and of the new voter set, where its
- *   match index lives: `-1` for the leader itself, else a slot of `match`. Derived from the
- *   configuration, kept so that commit counting does no lookups.
- * - `heard`: `heard[k]` is the tick (see `Leadership.ticks`) at which the leader last heard from
- *   `peers[k]` in its term; 0 until then (a new leader counts every peer as heard at its election).
- *   Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
- * - `acked`: `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then.
- * - `sent`: flow control's view of `peers[k]` (see `flow-control.ts`). `TRACKING` (-1): the follower
- *   is known to keep up (its last answer showed it up to date) and gets every append, so an append
- *   changes nothing here; entries after its match index are in flight. Otherwise (probe): the
- *   highest index sent to it (0 until then), and the leader answers each of its replies with what
- *   it lacks. Entries in `(match[k], sentTo(progress, k, lastIndex)]` are in flight (at most
- *   `maxInflightEntries` of them).
+ * Replication progress kept by a leader: who its peers are and, per peer, a column of what it
+ * knows (match index, last contact, leadership-check round acknowledged, flow control). Every column
+ * is aligned with `peers`: slot `k` of each describes `peers[k]`.
  */
 export interface LeaderProgress {
+  /** Every member of the latest configuration except the leader, sorted. */
   readonly peers: readonly string[];
+  /**
+   * `match[k]` is the match index of `peers[k]`; 0 until the peer first acknowledges. It never
+   * decreases within one leadership.
+   */
   readonly match: readonly number[];
+  /**
+   * For each voter of the old voter set (`voters`), where its match index lives: `-1` for the leader
+   * itself, else a slot of `match`. Derived from the configuration, kept so that commit counting
+   * does no lookups.
+   */
   readonly voterSlots: readonly number[];
+  /**
+   * For each voter of the new voter set (`newVoters`; empty unless joint), where its match index
+   * lives: `-1` for the leader itself, else a slot of `match`. Derived like `voterSlots`.
+   */
   readonly newVoterSlots: readonly number[];
+  /**
+   * `heard[k]` is the tick (see `Leadership.ticks`) at which the leader last heard from `peers[k]`
+   * in its term; 0 until then (a new leader counts every peer as heard at its election).
+   * Check-quorum counts the voters heard from within the last `electionTimeoutTicks` ticks.
+   */
   readonly heard: readonly number[];
+  /** `acked[k]` is the highest leadership-check round `peers[k]` acknowledged; 0 until then. */
   readonly acked: readonly number[];
+  /**
+   * Flow control's view of `peers[k]` (see `flow-control.ts`). `TRACKING` (-1): the follower is
+   * known to keep up (its last answer showed it up to date) and gets every append, so an append
+   * changes nothing here; entries after its match index are in flight. Otherwise (probe): the
+   * highest index sent to it (0 until then), and the leader answers each of its replies with what it
+   * lacks. Entries in `(match[k], sentTo(progress, k, lastIndex)]` are in flight (at most
+   * `maxInflightEntries` of them).
+   */
   readonly sent: readonly number[];
 }
 

@@ -26,8 +26,11 @@ export function commitStatus(state: RaftState, position: LogPosition): CommitSta
 
 /** Where a successful proposal went: `count` consecutive indices in one term. */
 export interface Proposal {
+  /** The leader's term, which every command of the proposal took. */
   readonly term: number;
+  /** The index of the first command; follow its fate with `commitStatus({term, index})`. */
   readonly firstIndex: number;
+  /** The index of the last command: `firstIndex + count - 1`. */
   readonly lastIndex: number;
 }
 

@@ -16,83 +16,113 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 /**
  * The fields every node state has, whatever its role. All of them are stable API: read them
  * freely; never build or modify a state yourself (use `startNode`, `restartNode` and `step`).
- *
- * - `id`: this node's id.
- * - `role`, `term`: the Raft role and current term.
- * - `votedFor`: the vote of this term; on a follower it is also the leader it follows (null until
- *   it hears from one).
- * - `commitIndex`: the highest index known committed.
- * - `log`: the uncompacted log, anchored at the snapshot position (see `LogEntries`).
- * - `snapshotConfig`: the configuration in effect at the snapshot position.
- * - `votes`: a candidate's granted votes (a pre-candidate's granted pre-votes), itself included
- *   (voters of its latest configuration only); null in other roles.
- * - `progress`: a leader's replication progress; null in other roles.
- * - `lead`: a leader's leadership bookkeeping (ticks, leadership checks, lease, transfer; see
- *   `Leadership`); null in other roles.
- * - `reads`: the reads this node accepted and has not answered yet (see `ReadEvent`).
- * - `leaderAlive`: on a follower, true while it hears from its leader: it has accepted a message
- *   of the leader's since its election timer last fired. Such a follower refuses pre-votes and, with
- *   check-quorum, ignores vote requests. False in other roles.
- * - `options`: the node's options (see `NodeOptions`), as given at start or restart.
- * - `metrics`: the counters of ignored and refused messages, elections and leaderships (see
- *   `Metrics`). Not persisted; they restart at zero.
- * - `halted`: null while healthy; the reason once the node stopped (a `fatal` inconsistency or an
- *   `internalError`): every later event answers `fatal` with it.
  */
 interface StateFields {
+  /** This node's id. */
   readonly id: string;
+  /** The Raft role; narrows the state to its role's interface. */
   readonly role: Role;
+  /** The current term: it never decreases. */
   readonly term: number;
+  /**
+   * The vote of this term; on a follower it is also the leader it follows (null until it hears from
+   * one).
+   */
   readonly votedFor: string | null;
+  /** The highest index known committed. */
   readonly commitIndex: number;
+  /** The uncompacted log, anchored at the snapshot position (see `LogEntries`). */
   readonly log: LogEntries;
+  /** The configuration in effect at the snapshot position. */
   readonly snapshotConfig: ClusterConfig;
+  /**
+   * A candidate's granted votes (a pre-candidate's granted pre-votes), itself included (voters of
+   * its latest configuration only); null in other roles.
+   */
   readonly votes: readonly string[] | null;
+  /** A leader's replication progress; null in other roles. */
   readonly progress: LeaderProgress | null;
+  /**
+   * A leader's leadership bookkeeping (ticks, leadership checks, lease, transfer; see `Leadership`);
+   * null in other roles.
+   */
   readonly lead: Leadership | null;
+  /** The reads this node accepted and has not answered yet (see `ReadEvent`). */
   readonly reads: readonly PendingRead[];
+  /**
+   * On a follower, true while it hears from its leader: it has accepted a message of the leader's
+   * since its election timer last fired. Such a follower refuses pre-votes and, with check-quorum,
+   * ignores vote requests. False in other roles.
+   */
   readonly leaderAlive: boolean;
+  /** The node's options (see `NodeOptions`), as given at start or restart. */
   readonly options: NodeOptions;
+  /**
+   * The counters of ignored and refused messages, elections and leaderships (see `Metrics`). Not
+   * persisted; they restart at zero.
+   */
   readonly metrics: Metrics;
+  /**
+   * Null while healthy; the reason once the node stopped (a `fatal` inconsistency or an
+   * `internalError`): every later event answers `fatal` with it.
+   */
   readonly halted: string | null;
 }
 
 /** A follower: it follows `votedFor` (when not null) and keeps no votes or progress. */
 export interface FollowerState extends StateFields {
+  /** Discriminant: always `'follower'`. */
   readonly role: 'follower';
+  /** Always null: a follower counts no votes. */
   readonly votes: null;
+  /** Always null: only a leader tracks replication progress. */
   readonly progress: null;
+  /** Always null: only a leader keeps leadership bookkeeping. */
   readonly lead: null;
 }
 
 /**
  * A pre-candidate: its election timer fired and, with pre-vote on, it asks whether it would win
- * the next term before campaigning. Its term and vote are unchanged; `votes` are the pre-votes
- * granted.
+ * the next term before campaigning. Its term and vote are unchanged.
  */
 export interface PreCandidateState extends StateFields {
+  /** Discriminant: always `'preCandidate'`. */
   readonly role: 'preCandidate';
+  /** The pre-votes granted for its term plus one, itself included (voters of its latest configuration only). */
   readonly votes: readonly string[];
+  /** Always null: only a leader tracks replication progress. */
   readonly progress: null;
+  /** Always null: only a leader keeps leadership bookkeeping. */
   readonly lead: null;
+  /** Always false: it no longer hears from a leader. */
   readonly leaderAlive: false;
 }
 
 /** A candidate of `term`: it voted for itself and counts the votes it was granted. */
 export interface CandidateState extends StateFields {
+  /** Discriminant: always `'candidate'`. */
   readonly role: 'candidate';
+  /** The votes granted in `term`, itself included (voters of its latest configuration only). */
   readonly votes: readonly string[];
+  /** Always null: only a leader tracks replication progress. */
   readonly progress: null;
+  /** Always null: only a leader keeps leadership bookkeeping. */
   readonly lead: null;
+  /** Always false: it hears from no leader in its term. */
   readonly leaderAlive: false;
 }
 
 /** The leader of `term`: it tracks each follower's replication progress. */
 export interface LeaderState extends StateFields {
+  /** Discriminant: always `'leader'`. */
   readonly role: 'leader';
+  /** Always null: a leader counts no votes. */
   readonly votes: null;
+  /** Each peer's replication progress (see `LeaderProgress`). */
   readonly progress: LeaderProgress;
+  /** The leadership bookkeeping: ticks, leadership checks, lease, transfer (see `Leadership`). */
   readonly lead: Leadership;
+  /** Always false: the field describes a follower's leader. */
   readonly leaderAlive: false;
 }
 

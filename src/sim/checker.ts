@@ -80,7 +80,9 @@ import type { InvariantName } from './violation.js';
 
 /** A node as the checker sees it (a `SimNode` is one). */
 export interface Replica {
+  /** The node's id. */
   readonly id: string;
+  /** Where the node is in its life: `up`, `down` or `removed` (see `NodeStatus`). */
   readonly status: string;
   /** Its Raft state; null while it is down or removed. */
   readonly state: RaftState | null;
@@ -90,12 +92,18 @@ export interface Replica {
 
 /** What the checker needs from the world it checks (a `World` is one). */
 export interface CheckedWorld {
+  /**
+   * The world's counters; the checker keeps those it sees in steps (elections, leaderships, terms,
+   * pre-votes, transfers, check-quorum step-downs, entries in flight).
+   */
   readonly stats: WorldStats;
+  /** The listener for happenings, or null (the checker then builds no text). */
   readonly narrator: ((h: Happening) => void) | null;
   /** Every node ever started. */
   nodes(): readonly Replica[];
   /** Report a violation (throws). */
   fail(invariant: InvariantName, message: string, nodes: readonly string[]): never;
+  /** Tell the narrator, if any, about a happening. */
   tell(kind: Happening['kind'], text: string): void;
   /** Index `index` was committed for the first time (with `payload`, and `config` if a configuration entry). */
   noteCommitted(index: number, term: number, payload: number, config: ClusterConfig | null): void;
@@ -212,6 +220,7 @@ export class Checker {
   // ------------------------------------------------------------------------------------------
   // Lifecycle
 
+  /** `h` was started fresh (`startNode`): forget what was checked of its earlier lives. */
   onStart(h: Replica): void {
     this.checkedLogs.delete(h.id);
     this.leaderContact.delete(h.id);
@@ -229,6 +238,7 @@ export class Checker {
     for (const [t, info] of this.terms) if (t > 0 && info.leader === h.id && t > h.durable.term) this.terms.delete(t);
   }
 
+  /** `h` restarted from its durable state: check its log (and its snapshot boundary) from scratch. */
   onRestart(h: Replica): void {
     this.checkedLogs.delete(h.id);
     this.leaderContact.delete(h.id);

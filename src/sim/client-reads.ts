@@ -36,8 +36,9 @@ export interface ClientRead {
   readonly node: string;
   /** That node's life (incarnation) when the read was issued: a crash ends it. */
   readonly life: number;
-  /** Virtual time and event number at which it was issued. */
+  /** Virtual time at which it was issued, in virtual milliseconds. */
   readonly issuedAt: number;
+  /** The number of the event that issued it (the `read` step). */
   readonly issuedEvent: number;
   /** The end of the committed record when the read was issued: the answer's lower bound. */
   readonly floor: number;
@@ -45,8 +46,11 @@ export interface ClientRead {
 
 /** What the tracker needs from the world around it (a `World` provides it). */
 export interface ReadsWorld {
+  /** The world's counters; the tracker adds to `reads`, `readsChecked`, `readsRejected` and `readsLost`. */
   readonly stats: WorldStats;
+  /** Virtual time now, in virtual milliseconds. */
   readonly now: number;
+  /** The number of the last event. */
   readonly events: number;
   /** The highest commit index any node ever had. */
   maxCommit(): number;

@@ -8,9 +8,11 @@ import type { World } from './world.js';
 export interface LivenessReport {
   /** Virtual time at which the faults stopped and the network healed. */
   readonly healedAt: number;
-  /** The leader whose proposal committed, its term, and when. */
+  /** The leader whose proposal committed. */
   readonly leader: string;
+  /** The term in which that leader proposed it (the term of the committed entry). */
   readonly term: number;
+  /** Virtual time at which the proposal was first committed. */
   readonly committedAt: number;
   /** `committedAt - healedAt`. */
   readonly took: number;

@@ -23,8 +23,11 @@ import type { SnapshotData } from './storage.js';
 
 /** A message or a snapshot transfer on the network. */
 export interface Packet {
+  /** The packet's number: unique within the world, increasing in the order packets are sent, from 1. */
   readonly id: number;
+  /** The sending node. */
   readonly from: string;
+  /** The node it is sent to. */
   readonly to: string;
   /** The Raft message, or null for a snapshot transfer. */
   readonly message: Message | null;
@@ -32,6 +35,7 @@ export interface Packet {
   readonly payloads: readonly number[] | null;
   /** For a snapshot transfer: the snapshot. */
   readonly snapshot: SnapshotData | null;
+  /** Virtual time at which it was sent, in virtual milliseconds. */
   readonly sentAt: number;
 }
 

@@ -36,6 +36,7 @@ export type Outbound =
 
 /** One simulated node and the application around it. */
 export class SimNode {
+  /** Where the node is in its life: `up` (running), `down` (crashed, to restart) or `removed` (shut down for good). */
   status: NodeStatus = 'up';
   /** The node's Raft state; null while it is down or removed. */
   state: RaftState | null;

@@ -25,6 +25,7 @@ import type { World } from './world.js';
 /** The membership changes the operator can make. */
 export type MembershipChange = 'addNonVoter' | 'addVoter' | 'promote' | 'removeVoter' | 'removeNonVoter';
 
+/** Every membership change, in a fixed order (the simulator picks from them at random). */
 export const MEMBERSHIP_CHANGES: readonly MembershipChange[] = Object.freeze([
   'addNonVoter',
   'addVoter',
@@ -38,6 +39,12 @@ export type ChangeOutcome =
   | { readonly ok: true; readonly change: MembershipChange; readonly node: string; readonly index: number }
   | { readonly ok: false; readonly reason: 'noLeader' | 'busy' | 'impossible' | 'refused' };
 
+/**
+ * Makes a world's membership changes through its leader, one at a time, and shuts down the nodes a
+ * committed configuration leaves out (see the module comment). `limits` bound the cluster:
+ * at most `maxMembers` members, and no voter removed below `minVoters`; new nodes are named
+ * `n<k>` from `firstNewId` on.
+ */
 export class Operator {
   private nextId: number;
   /** Shut-downs decided while a replica was applying, carried out right after. */

@@ -65,46 +65,61 @@ export interface FaultRates {
   readonly transfer: number;
 }
 
-/** Virtual durations, in virtual milliseconds. Ranges are uniform, bounds included. */
+/**
+ * Virtual durations, in virtual milliseconds: integers from 0 to 10^9 (`normalizeOptions` throws a
+ * `RangeError` otherwise). A duration drawn from a `...Min`/`...Max` pair is uniform over the range,
+ * bounds included, and each range must have min <= max.
+ */
 export interface Timing {
-  /** A leader's heartbeat interval (`setTimer` with `wait: 'heartbeat'`). */
+  /** A leader's heartbeat interval (`setTimer` with `wait: 'heartbeat'`): positive, below `followerMin`. */
   readonly heartbeat: number;
-  /** A candidate's election timeout range (`wait: 'election'`). */
+  /** The shortest election timeout of a candidate (`wait: 'election'`): positive. */
   readonly electionMin: number;
+  /** The longest election timeout of a candidate (`wait: 'election'`). */
   readonly electionMax: number;
-  /** A follower's timeout range (`wait: 'follower'`): longer than the heartbeat. */
+  /** The shortest timeout of a follower (`wait: 'follower'`): longer than the heartbeat. */
   readonly followerMin: number;
+  /** The longest timeout of a follower (`wait: 'follower'`). */
   readonly followerMax: number;
-  /** One-way network latency range. */
+  /** The shortest one-way network latency of a message. */
   readonly latencyMin: number;
+  /** The longest one-way network latency of a message (before any reordering delay). */
   readonly latencyMax: number;
   /** The most a reordered message is delayed beyond its latency. */
   readonly reorderDelay: number;
-  /** Time for one storage write to become durable. */
+  /** The shortest time for one storage write to become durable. */
   readonly storageMin: number;
+  /** The longest time for one storage write to become durable. */
   readonly storageMax: number;
-  /** Time for a snapshot transfer. */
+  /** The shortest time a snapshot transfer takes (to arrive, or to be noticed lost). */
   readonly snapshotMin: number;
+  /** The longest time a snapshot transfer takes (to arrive, or to be noticed lost). */
   readonly snapshotMax: number;
-  /** Time between two client proposals. */
+  /** The shortest time between two client proposals: positive. */
   readonly proposeMin: number;
+  /** The longest time between two client proposals. */
   readonly proposeMax: number;
-  /** How often the fault injector considers starting a fault. */
+  /** How often the fault injector considers starting a fault: positive. */
   readonly faultTick: number;
-  /** How long a partition lasts. */
+  /** The shortest time a partition lasts. */
   readonly partitionMin: number;
+  /** The longest time a partition lasts. */
   readonly partitionMax: number;
-  /** How long a crashed node stays down. */
+  /** The shortest time a crashed node stays down. */
   readonly downMin: number;
+  /** The longest time a crashed node stays down. */
   readonly downMax: number;
-  /** Time between two client reads (protocol extensions on only; see `SimOptions.features`). */
+  /** The shortest time between two client reads (protocol extensions on only; see `SimOptions.features`): positive. */
   readonly readMin: number;
+  /** The longest time between two client reads. */
   readonly readMax: number;
-  /** How long a follower stays slow (the `slow` fault). */
+  /** The shortest time a follower stays slow (the `slow` fault). */
   readonly slowMin: number;
+  /** The longest time a follower stays slow (the `slow` fault). */
   readonly slowMax: number;
-  /** The time a slow follower takes to handle each incoming message, one after another. */
+  /** The shortest time a slow follower takes to handle one incoming message (they are handled one after another). */
   readonly slowServiceMin: number;
+  /** The longest time a slow follower takes to handle one incoming message. */
   readonly slowServiceMax: number;
 }
 
@@ -118,7 +133,9 @@ export interface SimOptions {
   readonly steps: number;
   /** The faults to inject. */
   readonly faults: readonly FaultName[];
+  /** How often each fault strikes (see `FaultRates`): each a probability in [0, 1]. */
   readonly rates: FaultRates;
+  /** The virtual durations of the world (see `Timing`). */
   readonly timing: Timing;
   /** Most commands in one client proposal. */
   readonly maxBatch: number;

@@ -16,10 +16,11 @@ export class Rng {
     this.s = seed >>> 0;
   }
 
-  /** The generator's internal state (to save it), and a generator resumed from one. */
+  /** The generator's internal state, to save it and resume later with {@link Rng.fromState}. */
   get state(): number {
     return this.s;
   }
+  /** A generator resumed from a saved `state`: it continues the saved generator's sequence. */
   static fromState(state: number): Rng {
     const r = new Rng(0);
     r.s = state >>> 0;

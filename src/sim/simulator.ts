@@ -43,18 +43,26 @@ export interface SimPlugins {
   readonly app?: SimApplication;
   /** Your own invariants over the world, checked after every event. */
   readonly invariants?: readonly WorldInvariant[];
-  /** Called every `progressEvery` events (default 500) with the events run so far. */
+  /**
+   * Called every `progressEvery` events with the events run so far, the run's `steps` option and
+   * the phase the run is in.
+   */
   readonly onProgress?: (events: number, steps: number, phase: 'faults' | 'calm') => void;
   /** Told about every noteworthy happening, in words (elections, partitions, crashes, ...). */
   readonly onHappening?: (h: Happening) => void;
+  /** How many events pass between two calls of `onProgress` (default 500). */
   readonly progressEvery?: number;
 }
 
 /** The numbers of a run (this is the CLI's `--json` line). */
 export interface SimSummary {
+  /** The run's seed (`SimOptions.seed`). */
   readonly seed: number;
+  /** The initial number of voters (`SimOptions.nodes`). */
   readonly nodes: number;
+  /** The events run with faults before healing (`SimOptions.steps`). */
   readonly steps: number;
+  /** The faults injected, comma-separated in `FAULT_NAMES` order (empty for none). */
   readonly faults: string;
   /** The protocol extensions the nodes ran (`all`, `lease` or `none`; see `SimOptions.features`). */
   readonly features: string;
@@ -64,72 +72,108 @@ export interface SimSummary {
   readonly events: number;
   /** Virtual time at the end, in virtual milliseconds. */
   readonly virtualTime: number;
+  /** Elections started (`WorldStats.elections`). */
   readonly elections: number;
+  /** Leaders elected (`WorldStats.leaderships`). */
   readonly leaderships: number;
+  /** Elected leaders that differ from the one elected before them. */
   readonly leaderChanges: number;
+  /** The highest term any node reached. */
   readonly maxTerm: number;
   /** Client commands committed. */
   readonly commits: number;
+  /** The highest index committed anywhere (term starts and configuration entries included). */
   readonly commitIndex: number;
-  /** Client proposals (`propose` events, each of one or more commands) and the commands they carried. */
+  /** Client proposals (`propose` events, each of one or more commands). */
   readonly proposals: number;
+  /** Commands carried by the client proposals a node accepted. */
   readonly commandsProposed: number;
-  /** Proposals refused by a node that was not leader (the client then retries on the hinted leader). */
+  /**
+   * Proposals refused, mostly by a node that was not leader (the client then retries on the hinted
+   * leader).
+   */
   readonly proposalsRejected: number;
   /** Of those, proposals a leader refused while handing leadership over (retried the same way). */
   readonly proposalsRejectedByTransfer: number;
-  /** Client reads issued, answered and verified against the committed history, refused, and lost with their node. */
+  /** Client reads issued. */
   readonly reads: number;
+  /** Reads answered and verified against the committed history. */
   readonly readsChecked: number;
+  /** Reads refused (never a violation). */
   readonly readsRejected: number;
+  /** Reads lost with their node (it crashed or was shut down before answering). */
   readonly readsLost: number;
   /** Pre-vote rounds started, over every node and life (metric `preVotesStarted`). */
   readonly preVotes: number;
-  /** Leadership transfers the operator asked for, that a leader started (`transfersStarted`), that elected their target. */
+  /** Leadership transfers the operator asked for. */
   readonly transferRequests: number;
+  /** Leadership transfers a leader started (metric `transfersStarted`). */
   readonly transfers: number;
+  /** Leadership transfers that elected their target. */
   readonly transfersCompleted: number;
   /** Leaders that stepped down because their majority went quiet (metric `checkQuorumStepDowns`). */
   readonly checkQuorumStepDowns: number;
-  /** Times a follower became slow; messages dropped because a slow follower's queue was full. */
+  /** Times a follower became slow. */
   readonly slowEpisodes: number;
+  /** Messages dropped because a slow follower's queue was full. */
   readonly slowDrops: number;
   /** The most entries a leader had in flight to one follower (flow control on). */
   readonly maxInflight: number;
-  /** Nodes whose timers ran off real time, and the largest skew drawn (a fraction of real time). */
+  /** Nodes whose timers ran off real time. */
   readonly skewedNodes: number;
+  /** The largest skew drawn, a fraction of real time (`|rate - 1|`). */
   readonly maxSkew: number;
+  /** Messages and snapshot transfers handed to the network (`WorldStats.sent`). */
   readonly messages: number;
   /** Messages lost to the drop fault. */
   readonly drops: number;
+  /** Messages lost to a partition. */
   readonly partitionDrops: number;
+  /** Messages and snapshot transfers sent twice (the `dup` fault). */
   readonly duplicates: number;
+  /** Messages held back by the `reorder` fault. */
   readonly reordered: number;
+  /** Cuts made in the network (splits, isolated nodes, one-way cuts). */
   readonly partitions: number;
+  /** Node crashes. */
   readonly crashes: number;
   /** Crashes that lost storage writes not yet durable. */
   readonly crashesLosingWrites: number;
+  /** Restarts of crashed nodes from their durable state. */
   readonly restarts: number;
+  /** Local compactions (a node snapshotting its own state machine). */
   readonly compactions: number;
+  /** Snapshot transfers sent by leaders. */
   readonly snapshotsSent: number;
+  /** Snapshot transfers lost. */
   readonly snapshotsLost: number;
+  /** Snapshot transfers their receiver installed. */
   readonly snapshotsInstalled: number;
   /** Committed configuration changes (final configurations; a voter change counts once). */
   readonly configChanges: number;
+  /** Configuration proposals the leader took. */
   readonly configProposals: number;
+  /** Nodes the operator added (as voters or non-voters). */
   readonly nodesAdded: number;
+  /** Nodes shut down for good (removed, or their addition refused or lost). */
   readonly nodesRemoved: number;
+  /** Promotions of non-voters to voters that the leader took. */
   readonly promotions: number;
+  /** How liveness was established after healing; null when the run stopped on a violation first. */
   readonly liveness: LivenessReport | null;
   /** 0, or 1 when the run stopped on a violation. */
   readonly violations: number;
+  /** The violation that stopped the run, or null. */
   readonly violation: Violation | null;
 }
 
 /** The outcome of a simulation. */
 export interface SimResult {
+  /** The full options of the run (defaults filled in). */
   readonly options: SimOptions;
+  /** The numbers of the run. */
   readonly summary: SimSummary;
+  /** The violation that stopped the run, or null when every check passed. */
   readonly violation: Violation | null;
   /** The recorded trace (null when `record` is off). */
   readonly trace: Trace | null;
@@ -145,7 +189,9 @@ export function simulate(input: SimOptionsInput = {}, plugins: SimPlugins = {}):
 
 /** One simulation run; {@link simulate} is the usual way in. */
 export class Simulation {
+  /** The simulated world the run drives. */
   readonly world: World;
+  /** The operator that makes the run's membership changes (the `membership` fault). */
   readonly operator: Operator;
   private phase: 'faults' | 'calm' | 'done' = 'faults';
   private readonly ids: string[];

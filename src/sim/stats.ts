@@ -4,48 +4,85 @@
  * told to `world.narrator`). Every part of the world adds to the same counters.
  */
 
-/** Counters of what happened in a world. */
+/**
+ * Counters of what happened in a world. Every counter starts at 0 and only grows, except `maxTerm`,
+ * `commitIndex`, `maxInflight` and `maxSkew`, which hold the highest value seen.
+ */
 export interface WorldStats {
   /** Messages and snapshot transfers handed to the network. */
   sent: number;
+  /** Messages and snapshot transfers that reached a running node (each copy of a duplicate counts). */
   delivered: number;
-  /** Messages lost at random (the `drop` fault). */
+  /** Messages lost at random (the `drop` fault), or dropped by hand in manual mode. */
   dropped: number;
-  /** Messages lost to a partition. */
+  /**
+   * Messages lost to a partition: their link was cut when they were sent, or when they arrived
+   * (snapshot transfers count here when the cut came while they were on the way).
+   */
   partitionDrops: number;
   /** Messages that arrived at a node that was down or removed. */
   downDrops: number;
+  /** Messages and snapshot transfers sent twice (the `dup` fault, or duplicated by hand in manual mode). */
   duplicates: number;
+  /** Message copies held back by the `reorder` fault, so that later messages may overtake them. */
   reordered: number;
+  /** Cuts made in the network (a split, an isolated node or a one-way cut), counted when made. */
   partitions: number;
+  /** Node crashes. */
   crashes: number;
-  /** Crashes that lost writes not yet durable, and the writes they lost. */
+  /** Crashes that lost writes not yet durable. */
   crashesLosingWrites: number;
+  /** Storage writes not yet durable that crashes lost. */
   lostWrites: number;
+  /** Restarts of crashed nodes from their durable state (`restartNode`). */
   restarts: number;
-  /** Snapshot transfers sent, lost, and installed by their receiver. */
+  /** Snapshot transfers sent (at most one at a time from a node to a follower). */
   snapshotsSent: number;
+  /**
+   * Snapshot transfers lost: by the `snapshot` fault, to a cut in place when sent, or dropped by hand
+   * in manual mode.
+   */
   snapshotsLost: number;
+  /** Snapshot transfers their receiver installed (it compacted its log to them). */
   snapshotsInstalled: number;
   /** Local compactions (a node snapshotting its own state machine). */
   compactions: number;
-  /** Client proposals (events), commands they carried, and proposals refused. */
+  /** Client proposals (`propose` events stepped by `World.propose`), whatever became of them. */
   proposals: number;
+  /** Commands carried by the client proposals the node accepted. */
   commandsProposed: number;
+  /** Client proposals the node refused (a `rejected` action, whatever the reason). */
   proposalsRejected: number;
-  /** Configuration proposals the leader took; configuration changes committed (final configs). */
+  /** Configuration proposals the leader took (the operator's membership changes). */
   configProposals: number;
+  /** Configuration changes committed: final (not joint) configurations, the initial one excluded. */
   configChanges: number;
+  /** Nodes the operator started and had the leader take as new members (voters or non-voters). */
   nodesAdded: number;
+  /**
+   * Nodes shut down for good (`World.shutdown`): members a committed configuration left out, and
+   * added nodes whose addition the leader refused or that was lost.
+   */
   nodesRemoved: number;
+  /** Promotions of a non-voter to voter that the operator had the leader take (proposed, not yet committed). */
   promotions: number;
-  /** Elections started, leaders elected, elected leaders that differ from the previous one. */
+  /**
+   * Elections started: a node raised its term voting for itself (by a timeout, a won pre-vote, a
+   * leadership transfer, or forming a cluster).
+   */
   elections: number;
+  /** Leaders elected (a node becoming leader of a term). */
   leaderships: number;
+  /** Elected leaders that differ from the one elected before them. */
   leaderChanges: number;
+  /** The highest term any node reached. */
   maxTerm: number;
-  /** Client commands committed (applied first by some replica), and the highest committed index. */
+  /**
+   * Client commands committed (counted when their index is first committed anywhere; term starts
+   * and configuration entries excluded).
+   */
   commits: number;
+  /** The highest index committed anywhere (term starts and configuration entries included). */
   commitIndex: number;
   /** Proposals refused because the leader was handing leadership over (`transferInProgress`). */
   proposalsRejectedByTransfer: number;
@@ -59,20 +96,23 @@ export interface WorldStats {
   readsLost: number;
   /** Pre-vote rounds started (the nodes' `preVotesStarted` counters, kept across restarts). */
   preVotes: number;
-  /** Leadership transfers the operator asked for, and those a leader started (`transfersStarted`). */
+  /** Leadership transfers the operator asked for (`World.transferLeadership`), taken or refused. */
   transferRequests: number;
+  /** Leadership transfers a leader started (the nodes' `transfersStarted` counters, kept across restarts). */
   transfers: number;
   /** Leadership transfers that ended with their target elected (it campaigned on `timeoutNow` and won). */
   transfersCompleted: number;
   /** Leaders that stepped down because their majority went quiet (`checkQuorumStepDowns`). */
   checkQuorumStepDowns: number;
-  /** Times a follower became slow, and messages dropped because a slow follower's queue was full. */
+  /** Times a follower became slow (the `slow` fault). */
   slowEpisodes: number;
+  /** Messages dropped because a slow node's incoming queue was full. */
   slowDrops: number;
   /** The most entries a leader ever had in flight to one follower (`sent - match`, flow control on). */
   maxInflight: number;
-  /** Nodes whose timers run off real time (the `skew` fault), and the largest skew drawn. */
+  /** Nodes started with a skewed timer rate (the `skew` fault), each counted when started. */
   skewedNodes: number;
+  /** The largest skew drawn: the largest `|rate - 1|` of a node's timer rate (0.05: 5% fast or slow). */
   maxSkew: number;
 }
 
@@ -133,6 +173,12 @@ export interface Happening {
   readonly time: number;
   /** The number of the last event. */
   readonly event: number;
+  /**
+   * What happened: a leader elected (or a transfer asked of one), a node crashed, restarted or shut
+   * down, a partition or a slow node (`partition`) and its end (`heal`), a local compaction, a
+   * snapshot installed from a leader, a membership change proposed, a configuration committed, a
+   * liveness check passed after the faults stopped.
+   */
   readonly kind:
     | 'leader'
     | 'crash'
@@ -145,5 +191,6 @@ export interface Happening {
     | 'membership'
     | 'config'
     | 'liveness';
+  /** What happened, in words: one line for a log or a narrated run. */
   readonly text: string;
 }

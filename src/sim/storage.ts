@@ -31,9 +31,13 @@ export interface Machine {
 
 /** A snapshot: the log position it covers, the configuration there, and the state machine there. */
 export interface SnapshotData {
+  /** The term of the last entry the snapshot covers. */
   readonly term: number;
+  /** The index of the last entry the snapshot covers. */
   readonly index: number;
+  /** The configuration in effect at `index`. */
   readonly config: ClusterConfig;
+  /** The state machine saved with the snapshot: every entry up to `index` applied. */
   readonly machine: Machine;
 }
 

@@ -24,21 +24,27 @@ export function sweepOptions(
 
 /** What a sweep added up. */
 export interface SweepTotals {
+  /** The runs added so far (one per seed). */
   seeds: number;
   /** Sums of every numeric field of the summaries. */
   readonly sums: Record<string, number>;
-  /** Runs that reached at least three terms, that committed a configuration change, that installed a snapshot. */
+  /** Runs that reached at least three terms. */
   runsWithSeveralTerms: number;
+  /** Runs that committed at least one configuration change. */
   runsWithConfigChange: number;
+  /** Runs in which at least one snapshot transfer was installed. */
   runsWithSnapshot: number;
-  /** The slowest liveness (virtual ms after healing) and the highest term seen. */
+  /** The slowest liveness: the most virtual ms a run took after healing to commit a new proposal. */
   maxLivenessTook: number;
+  /** The highest term any run reached. */
   maxTerm: number;
   /** The most entries a leader had in flight to one follower, over every run. */
   maxInflight: number;
+  /** Every run that stopped on a violation: its seed, the violation, and where its trace was written (or null). */
   readonly violations: Array<{ seed: number; violation: Violation; trace: string | null }>;
 }
 
+/** Totals of no run at all: what a sweep starts from (a fresh object each call). */
 export function emptyTotals(): SweepTotals {
   return {
     seeds: 0,

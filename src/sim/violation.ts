@@ -50,7 +50,9 @@ export type InvariantName =
 
 /** A failed check: which invariant, where, when, and how to reproduce it. */
 export interface Violation {
+  /** The invariant or contract that failed. */
   readonly invariant: InvariantName;
+  /** What was found, in words (values and positions included). */
   readonly message: string;
   /** The nodes involved. */
   readonly nodes: readonly string[];
@@ -64,6 +66,7 @@ export interface Violation {
 
 /** Thrown inside a world when a check fails; simulations catch it and report the violation. */
 export class SimViolation extends Error {
+  /** Always `'SimViolation'`, so that the error names itself in stack traces and logs. */
   override name = 'SimViolation';
   constructor(readonly violation: Violation) {
     super(describeViolation(violation));

@@ -77,19 +77,28 @@ export type ReadOutcome =
 
 /** How to build a world. */
 export interface WorldOptions {
+  /** The seed of the world's one random generator: the same seed and calls give the same world. */
   readonly seed: number;
   /** `auto`: the network delivers by itself; `manual`: messages wait in `inFlight`. Default auto. */
   readonly mode?: 'auto' | 'manual';
+  /** Virtual durations; those left out take `DEFAULT_TIMING`'s (not checked here: see `normalizeOptions`). */
   readonly timing?: Partial<Timing>;
+  /** Fault rates; those left out take `DEFAULT_RATES`' (not checked here: see `normalizeOptions`). */
   readonly rates?: Partial<FaultRates>;
   /** The network and snapshot faults applied in auto mode (drop, dup, reorder, snapshot loss). */
   readonly faults?: readonly FaultName[];
   /** Use this instead of `step` (e.g. a wrapper that breaks it, to test the checker). */
   readonly step?: Stepper;
+  /** Your application, run on every replica (see `SimApplication`); none when left out. */
   readonly app?: SimApplication;
+  /**
+   * Your invariants over the whole world, checked after every event: a message (or an exception)
+   * stops the world with an `application` violation naming the node of the event.
+   */
   readonly invariants?: readonly WorldInvariant[];
   /** Record a trace (default true), with a checkpoint every `checkpointEvery` steps of a node. */
   readonly record?: boolean;
+  /** How many steps of a node pass between two fingerprints of its state in the trace (default 64). */
   readonly checkpointEvery?: number;
   /** The options recorded in the trace header (simulations pass theirs). */
   readonly headerOptions?: SimOptions | null;
@@ -106,12 +115,17 @@ export interface WorldOptions {
 
 /** The simulated world. See the module comment. */
 export class World {
+  /** The seed the world was built with (`WorldOptions.seed`). */
   readonly seed: number;
   /** The world's only source of randomness, shared by all its parts (and the simulation around it). */
   readonly rng: Rng;
+  /** The virtual durations in use: `WorldOptions.timing` over `DEFAULT_TIMING`. */
   readonly timing: Timing;
+  /** The fault rates in use: `WorldOptions.rates` over `DEFAULT_RATES`. */
   readonly rates: FaultRates;
+  /** The counters of what happened in the world so far (see `WorldStats`); every part adds to them. */
   readonly stats: WorldStats = zeroStats();
+  /** Raft's invariants, checked after every event; a broken one throws a `SimViolation`. */
   readonly checker: Checker;
   /** The user's application, if any. */
   readonly app: SimApplication | null;
@@ -223,6 +237,7 @@ export class World {
   get narrator(): ((h: Happening) => void) | null {
     return this.journal.narrator;
   }
+  /** Set the listener told about every noteworthy happening (null: none). */
   set narrator(f: ((h: Happening) => void) | null) {
     this.journal.narrator = f;
   }
@@ -231,6 +246,10 @@ export class World {
   get mode(): 'auto' | 'manual' {
     return this.network.mode;
   }
+  /**
+   * Switch the network's mode for the packets sent from now on; packets already in `inFlight` stay
+   * there (`goAutomatic` also schedules them).
+   */
   set mode(m: 'auto' | 'manual') {
     this.network.mode = m;
   }
@@ -239,6 +258,7 @@ export class World {
   get faults(): ReadonlySet<FaultName> {
     return this.network.faults;
   }
+  /** Set the network and snapshot faults applied in auto mode from now on. */
   set faults(f: ReadonlySet<FaultName>) {
     this.network.faults = f;
   }
