@@ -1,7 +1,8 @@
 /**
  * The public shape of a host: what `createHost` takes (`HostConfig`, `HostOptions`), what a running
  * host offers (`Host`), and what it reports (`HostStatus`, `HostStats`); and the checking of a
- * configuration into the settings the runtime (./host.ts) uses, every default filled in.
+ * configuration into the settings the runtime uses (./host.ts, ./node-executor.ts), every default
+ * filled in.
  *
  * This module imports only the core and the host's own modules, and runs in browsers.
  */
@@ -9,6 +10,7 @@ import { DEFAULT_OPTIONS, type ClusterConfig, type NodeOptions, type RaftState, 
 import type { HaltInfo } from './errors.js';
 import type { HostEventRecord } from './event-log.js';
 import { MEMORY_ADDRESS } from './memory-transport.js';
+import type { ExecutorStats } from './node-executor.js';
 import type { SnapshotPolicy, SnapshotStats, TransferStatus } from './snapshots.js';
 import type { StateMachine } from './state-machine.js';
 import type { Storage } from './storage.js';
@@ -80,34 +82,16 @@ export interface MembershipChange {
   readonly removeNonVoters?: readonly string[];
 }
 
-/** Counters of a host since it was created. */
-export interface HostStats {
+/** Counters of a host since it was created: its executor's, and the stepping's and requests'. */
+export interface HostStats extends ExecutorStats {
   /** Events stepped. */
   eventsStepped: number;
-  /** `storage.write` calls. */
-  storageWrites: number;
-  /** Steps whose actions those writes carried (steps ÷ writes: the batching factor). */
-  stepsBatched: number;
-  /** Frames handed to this host by the transport. */
-  framesReceived: number;
-  /** Frames dropped because they failed to decode or validate. */
-  badFrames: number;
-  /** The last bad frame's problem (with its sender), or null. */
-  lastBadFrame: string | null;
-  /** Message frames the transport accepted. */
-  messagesSent: number;
-  /** Message frames not sent: refused by the transport, or whose payloads were no longer available. */
-  messagesDropped: number;
-  /** AppendEntries cut to fit `maxFrameBytes`. */
-  messagesTruncated: number;
   /** Events the core found malformed (`invalidEvent`). */
   invalidEvents: number;
   /** Commands accepted by this node as leader. */
   proposalsAccepted: number;
   /** Commands refused (not leader, transfer in progress, ...). */
   proposalsRefused: number;
-  /** Entries applied to the state machine (commands only). */
-  entriesApplied: number;
   /** Reads answered. */
   readsServed: number;
   /** Snapshot taking and streaming. */
@@ -116,14 +100,19 @@ export interface HostStats {
 
 /** What `status()` reports. */
 export interface HostStatus {
+  /** The node's id. */
   readonly id: string;
+  /** The node's role. */
   readonly role: Role;
+  /** The node's current term. */
   readonly term: number;
   /** The node this one believes leads, or null. */
   readonly leader: string | null;
+  /** The highest log index known to be committed. */
   readonly commitIndex: number;
   /** The last index applied to the state machine (or restored from a snapshot). */
   readonly appliedIndex: number;
+  /** The index of the node's last log entry. */
   readonly lastIndex: number;
   /** The index of the node's snapshot (its log's anchor). */
   readonly snapshotIndex: number;
@@ -190,16 +179,27 @@ export interface Host<Command, Result, Query, QueryResult> {
 
 /** Options with every default filled in (see {@link HostOptions} for each). */
 export interface Settings {
+  /** The node's options, as given. */
   readonly node: Partial<NodeOptions> | undefined;
+  /** The node's election timeout in ticks (from `node`, else the core's default). */
   readonly electionTimeoutTicks: number;
+  /** One tick, in milliseconds. */
   readonly heartbeatMs: number;
+  /** When to take snapshots. */
   readonly policy: SnapshotPolicy;
+  /** Snapshot bytes per chunk. */
   readonly chunkBytes: number;
+  /** How long a chunk waits for its ack, in milliseconds. */
   readonly retransmitMs: number;
+  /** Retransmissions in a row before a transfer is abandoned. */
   readonly maxRetries: number;
+  /** The largest snapshot accepted from a leader, in bytes. */
   readonly maxSnapshotBytes: number;
+  /** The largest frame sent, in bytes. */
   readonly maxFrameBytes: number;
+  /** Payloads kept in memory below the applied index. */
   readonly cacheEntries: number;
+  /** Where each peer is reached (undefined: it cannot be sent to). */
   readonly address: (id: string) => PeerAddress | undefined;
 }
 
@@ -224,11 +224,19 @@ export function checkConfig(config: HostConfig<unknown, unknown, unknown, unknow
       throw new TypeError(`createHost: stateMachine.${m} must be a function`);
     }
   }
-  const o = config.options ?? {};
+  return checkOptions(config.options);
+}
+
+/**
+ * The settings of `options`, every default filled in. Throws a RangeError, naming the option and
+ * `caller`, for an option out of range.
+ */
+export function checkOptions(options: HostOptions | undefined, caller = 'createHost'): Settings {
+  const o = options ?? {};
   const positive = (name: string, x: number | undefined, fallback: number): number => {
     if (x === undefined) return fallback;
     if (!Number.isSafeInteger(x) || x < 1)
-      throw new RangeError(`createHost: options.${name} must be a positive integer`);
+      throw new RangeError(`${caller}: options.${name} must be a positive integer`);
     return x;
   };
   const heartbeatMs = positive('heartbeatMs', o.heartbeatMs, 50);
@@ -236,13 +244,6 @@ export function checkConfig(config: HostConfig<unknown, unknown, unknown, unknow
   positive('snapshot.everyEntries', policy.everyEntries, 1);
   positive('snapshot.everyBytes', policy.everyBytes, 1);
   const ticks = o.node?.electionTimeoutTicks ?? DEFAULT_OPTIONS.electionTimeoutTicks;
-  const addresses = o.peerAddresses;
-  const address =
-    addresses === undefined
-      ? (): PeerAddress => MEMORY_ADDRESS
-      : typeof addresses === 'function'
-        ? addresses
-        : (id: string): PeerAddress | undefined => (Object.hasOwn(addresses, id) ? addresses[id] : undefined);
   return {
     node: o.node,
     electionTimeoutTicks: ticks,
@@ -254,6 +255,13 @@ export function checkConfig(config: HostConfig<unknown, unknown, unknown, unknow
     maxSnapshotBytes: positive('maxSnapshotBytes', o.maxSnapshotBytes, 1024 * 1024 * 1024),
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     cacheEntries: positive('payloadCacheEntries', o.payloadCacheEntries, 4096),
-    address,
+    address: addressOf(o.peerAddresses),
   };
+}
+
+/** The address lookup of `peerAddresses` (every id at `MEMORY_ADDRESS` when left out). */
+function addressOf(addresses: HostOptions['peerAddresses']): (id: string) => PeerAddress | undefined {
+  if (addresses === undefined) return (): PeerAddress => MEMORY_ADDRESS;
+  if (typeof addresses === 'function') return addresses;
+  return (id: string): PeerAddress | undefined => (Object.hasOwn(addresses, id) ? addresses[id] : undefined);
 }

@@ -33,6 +33,7 @@ import {
   MAX_POSITION,
   MESSAGE_TYPES,
   emptyEntries,
+  truncateAppendEntries,
   validateConfig,
   validateEvent,
   validateLogEntries,
@@ -137,6 +138,27 @@ export function messageFrameSize(message: Message, payloads: readonly Uint8Array
   let size = PREFIX + encoder.encode(JSON.stringify({ m: message })).length + 4;
   for (const p of payloads) size += 4 + p.length;
   return size;
+}
+
+/**
+ * An AppendEntries whose frame would exceed `maxFrameBytes`, cut to the entries that fit (with their
+ * payloads), or null when the frame fits as it is. The entries that fit under the full message's
+ * header are kept (a cut message's header is no longer); at least the first entry, if it fits under
+ * its own shorter header, so that the follower progresses. A message that cannot fit even then is
+ * cut to no entries (a heartbeat at its anchor).
+ */
+export function fitToFrame(
+  message: Message,
+  payloads: readonly Uint8Array[],
+  maxFrameBytes: number,
+): { message: Message; payloads: readonly Uint8Array[] } | null {
+  if (messageFrameSize(message, payloads) <= maxFrameBytes) return null;
+  const budget = maxFrameBytes - messageFrameSize(message, NO_BLOBS);
+  let used = 0;
+  let k = 0;
+  while (k < payloads.length && used + 4 + payloads[k]!.length <= budget) used += 4 + payloads[k++]!.length;
+  if (k === 0 && messageFrameSize(truncateAppendEntries(message, 1), payloads.slice(0, 1)) <= maxFrameBytes) k = 1;
+  return { message: truncateAppendEntries(message, k), payloads: payloads.slice(0, k) };
 }
 
 /** Prefix, header and blobs in one buffer. */

@@ -3,7 +3,7 @@
  *
  * This module imports only the core's types and runs in browsers.
  */
-import type { RejectReason } from '../index.js';
+import type { RaftActions, Rejected, RejectReason } from '../index.js';
 
 /**
  * Why a host request failed:
@@ -64,4 +64,17 @@ export function messageOf(e: unknown): string {
 /** `e` as an Error (wrapped when something else was thrown), for promise rejections. */
 export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** The `rejected` action of a request in `actions`, or null. */
+export function findRejected(actions: RaftActions, request: Rejected['request']): Rejected | null {
+  for (const a of actions) if (a.type === 'rejected' && a.request === request) return a;
+  return null;
+}
+
+/** The error for a request the node refused (`notLeader` when it does not lead, else `rejected`). */
+export function refusal(a: Rejected): HostError {
+  const code = a.reason === 'notLeader' ? 'notLeader' : 'rejected';
+  const hint = a.leaderHint === null ? '' : ` (leader: ${a.leaderHint})`;
+  return new HostError(code, `${a.request} refused: ${a.reason}${hint}`, a.leaderHint, a.reason);
 }

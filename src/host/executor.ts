@@ -16,7 +16,7 @@
  * when it closed (its log describes every entry the batch commits), and the snapshot the host must
  * restore its state machine from once the write is durable (a snapshot installed from a leader).
  *
- * Carrying a batch out (./host.ts): write; restore the installed snapshot, if any; apply the
+ * Carrying a batch out (./node-executor.ts): write; restore the installed snapshot, if any; apply the
  * committed entries; send the messages (AppendEntries with their payloads); start snapshot
  * transfers. Messages therefore leave only once every storage action before them is durable.
  *

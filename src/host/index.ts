@@ -1,8 +1,12 @@
 /**
  * The host layer of raftstep: everything around the reducer that an application would otherwise
  * write itself — durable storage, a transport, and `createHost`, the runtime that owns one node and
- * runs the application's state machine. Runs in browsers (no Node built-ins); the Node
- * implementations (`FileStorage`, `TcpTransport`) live in `../node`.
+ * runs the application's state machine. `createNodeExecutor` is that runtime without its stepping
+ * loop (what carries out a node's actions), for owners that step the node themselves, like a Redux
+ * store (`raftstep/redux`'s host executor). Runs in browsers (no Node built-ins); the Node
+ * implementations (`FileStorage`, `TcpTransport`) live in `../node`. Host records convert to
+ * simulator traces in `raftstep/sim` (`traceFromHostEvents`) and to time-travel recordings in
+ * `raftstep/timetravel` (`recordingFromHostEvents`).
  */
 export {
   createHost,
@@ -32,7 +36,15 @@ export {
   type SnapshotAck,
   type SnapshotChunk,
 } from './envelope.js';
-export { recordingFromHostEvents, traceFromHostEvents, type HostEventRecord } from './event-log.js';
+export type { HostEventRecord } from './event-log.js';
+export {
+  createNodeExecutor,
+  type ExecutorMachine,
+  type ExecutorStats,
+  type NodeExecutor,
+  type NodeExecutorConfig,
+  type PayloadSource,
+} from './node-executor.js';
 export {
   EMPTY_STORED_META,
   applyStorageWrite,

@@ -6,7 +6,7 @@
  * applied `everyEntries` entries or `everyBytes` bytes of command payloads (whichever comes first;
  * either may be left out, and with both out it never does). The snapshot is taken at the applied
  * index, right after an entry was applied, then written and stepped as `snapshotInstalled` (see
- * ./host.ts for the order).
+ * ./node-executor.ts for the order, ./snapshot-flow.ts for the acceptance).
  *
  * Streaming (leader side, {@link SnapshotSender}). The core returns `installSnapshot {to}` on every
  * reply from a follower that is behind the leader's snapshot; the sender starts a transfer for `to`
@@ -27,7 +27,7 @@
  * staged offset is appended, any other is ignored; every chunk is acknowledged with the staged
  * offset. When the last byte arrives the CRC-32 is checked (a mismatch discards the staging and
  * acknowledges offset 0), and the complete snapshot is handed to the host, which installs it only
- * if the node accepts it (see ./host.ts). A node whose commit index already covers the snapshot
+ * if the node accepts it (see ./snapshot-flow.ts). A node whose commit index already covers the snapshot
  * answers `done` at once and stages nothing. Staging does not survive a restart of the receiver.
  *
  * This module imports only the core's types and the host's own modules, and runs in browsers.

@@ -5,17 +5,14 @@
  *
  * This module imports only the host runtime's clock and runs in browsers.
  */
-import { SYSTEM_CLOCK } from '../host/timers.js';
+import { SYSTEM_CLOCK, type HostClock } from '../host/timers.js';
 
-/** A clock: the current time and one-shot timers (the same shape as the host runtime's `HostClock`). */
-export interface RaftClock {
-  /** The current time in milliseconds (only differences matter). */
-  now(): number;
-  /** Call `task` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
-  setTimeout(task: () => void, ms: number): unknown;
-  /** Cancel a timer armed by `setTimeout` (a handle of a timer that already fired is ignored). */
-  clearTimeout(handle: unknown): void;
-}
+/**
+ * A clock: the current time and one-shot timers — the host runtime's `HostClock` (`now()`,
+ * `setTimeout(task, ms)` returning a handle, `clearTimeout(handle)`, a handle of a timer that
+ * already fired being ignored), so that one clock drives both.
+ */
+export type RaftClock = HostClock;
 
 /** The runtime's clock: `Date.now` and the global `setTimeout`/`clearTimeout` (the host runtime's `SYSTEM_CLOCK`). */
 export const systemClock: RaftClock = SYSTEM_CLOCK;

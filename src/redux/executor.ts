@@ -5,7 +5,7 @@
  * The runner and an executor meet at two small interfaces. The runner hands the executor
  * {@link RaftEffectBatch}es (one per take: the node's effects in canonical order, its state when
  * taken, and the commands of every append) and handles the outcomes (`readReady`, `rejected`, ...)
- * itself. The executor calls back through a {@link RaftDriver}: a message arrived, a timer fired, the
+ * itself (the executor sees them too: the host runtime's halts on `fatal`). The executor calls back through a {@link RaftDriver}: a message arrived, a timer fired, the
  * node applied its log up to an index, the node's I/O failed. The runner turns those into Redux
  * actions.
  *
@@ -17,10 +17,10 @@
  *
  * Snapshots are not carried out by the local executor: it takes none, and ignores `installSnapshot`
  * (which only a leader that installed a snapshot itself, by a `snapshotInstalled` event the
- * application stepped, can ask for). An executor backed by the host runtime, which has snapshots,
- * would carry them out.
+ * application stepped, can ask for). The host runtime's executor (`createHostExecutor`,
+ * ./host-executor.ts) carries them out. The nodes' timers are the host runtime's (`NodeTimer`).
  *
- * This module imports only the core and its siblings, and runs in browsers.
+ * This module imports only the core, the host runtime's timers and its siblings, and runs in browsers.
  */
 import {
   forEachEntry,
@@ -30,11 +30,12 @@ import {
   type AppendEntries,
   type LogEntries,
   type Message,
+  type RaftEvent,
   type RaftState,
   type TimerWait,
 } from '../index.js';
 import { seededRandom } from '../host/memory-transport.js';
-import { electionWaitMs } from '../host/timers.js';
+import { NodeTimer } from '../host/timers.js';
 import type { RaftClock } from './clock.js';
 import type { RaftEndpoint, RaftNetworkPort, RaftPayloads } from './network.js';
 import type { RaftCommandEntry } from './slice.js';
@@ -46,7 +47,10 @@ export interface RaftEffectBatch<Command> {
   readonly node: string;
   /** The node's state when the effects were taken: its log describes every entry they commit; `peersOf(state)` is who a broadcast goes to. */
   readonly state: RaftState;
-  /** The effects, in canonical order, without the outcomes (the runner handles those). */
+  /**
+   * The effects, in canonical order. The outcomes (`readReady`, `rejected`, `invalidEvent`, `fatal`,
+   * `internalError`) are the runner's to handle; an executor may look at them, and carries out the rest.
+   */
   readonly effects: RaftActions;
   /** For each `appendLog` in `effects`, in order: the commands of its entries (see `RaftPayloads`). */
   readonly appendPayloads: readonly RaftPayloads<Command>[];
@@ -56,6 +60,12 @@ export interface RaftEffectBatch<Command> {
 export interface RaftDriver<Command> {
   /** True when node `id` is in this runner's store. */
   owns(id: string): boolean;
+  /** The ids of the nodes in the store now. */
+  nodes(): readonly string[];
+  /** Node `id`'s state in the store now, or undefined when the store does not hold it. */
+  state(id: string): RaftState | undefined;
+  /** Step `event` on `node` (an event the executor produced, e.g. `snapshotInstalled`). */
+  step(node: string, event: RaftEvent): void;
   /** A message from `from` arrived for `to`, with the commands of the entries it carries. */
   deliver(to: string, from: string, message: Message, payloads: RaftPayloads<Command>): void;
   /** The node's timer fired. */
@@ -68,7 +78,10 @@ export interface RaftDriver<Command> {
   failed(node: string, error: unknown): void;
 }
 
-/** Carries out effects: the in-memory one ({@link createLocalExecutor}), or one backed by a host runtime. */
+/**
+ * Carries out effects: the in-memory one ({@link createLocalExecutor}), or the host runtime's
+ * (`createHostExecutor`, ./host-executor.ts).
+ */
 export interface RaftEffectsExecutor<Command> {
   /** Called once, by the runner, before anything else. */
   attach(driver: RaftDriver<Command>): void;
@@ -110,8 +123,10 @@ function then<T, R>(value: MaybePromise<T>, f: (v: T) => MaybePromise<R>): Maybe
 
 /** One node's executor state. */
 interface NodeWork<Command> {
-  /** The armed timer's handle, or null. */
-  timer: unknown;
+  /** The node's timer (the host runtime's), made at its first `setTimer`; null before. */
+  timer: NodeTimer | null;
+  /** The election timeout the timer was made for, in ticks. */
+  ticks: number;
   /** Incremented by `forget`: work of an older generation is dropped. */
   generation: number;
   /** True while a batch waits on a promise. */
@@ -174,7 +189,7 @@ class LocalExecutor<Command> implements RaftEffectsExecutor<Command> {
   forget(node: string): void {
     const w = this.work.get(node);
     if (w === undefined) return;
-    if (w.timer !== null) this.clock.clearTimeout(w.timer);
+    w.timer?.cancel();
     w.timer = null;
     w.generation++;
     w.busy = false;
@@ -196,24 +211,21 @@ class LocalExecutor<Command> implements RaftEffectsExecutor<Command> {
   private of(node: string): NodeWork<Command> {
     let w = this.work.get(node);
     if (w === undefined) {
-      w = { timer: null, generation: 0, busy: false, queue: [] };
+      w = { timer: null, ticks: 0, generation: 0, busy: false, queue: [] };
       this.work.set(node, w);
     }
     return w;
   }
 
+  /** Re-arm the node's timer for `wait` (the election timeout of `state`'s options). */
   private arm(node: string, w: NodeWork<Command>, wait: TimerWait, state: RaftState): void {
-    if (w.timer !== null) this.clock.clearTimeout(w.timer);
-    const ms =
-      wait === 'heartbeat'
-        ? this.heartbeatMs
-        : electionWaitMs(this.heartbeatMs, state.options.electionTimeoutTicks, this.random);
-    const handle = this.clock.setTimeout(() => {
-      if (w.timer !== handle) return;
-      w.timer = null;
-      this.driver!.timeout(node);
-    }, ms);
-    w.timer = handle;
+    const ticks = state.options.electionTimeoutTicks;
+    if (w.timer === null || w.ticks !== ticks) {
+      w.timer?.cancel();
+      w.ticks = ticks;
+      w.timer = new NodeTimer(this.clock, this.heartbeatMs, ticks, this.random, () => this.driver!.timeout(node));
+    }
+    w.timer.arm(wait);
   }
 
   /** Carry out one batch; when it waits on a promise, the node's later batches queue behind it. */

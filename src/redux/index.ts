@@ -5,9 +5,11 @@
  *   effects not carried out yet, how far each node applied its log), so replay, Redux DevTools and
  *   rehydration work.
  * - {@link raftEffects}: the effects runner, a middleware (or an RTK listener) that carries the
- *   effects out through an executor — the in-memory one ({@link createLocalExecutor} over
- *   {@link createRaftNetwork}, {@link createMemoryRaftStorage} and a clock), or a host runtime's —
- *   and feeds arrivals, timeouts and applied commands back as actions.
+ *   effects out through an executor — the host runtime's ({@link createHostExecutor}: any `Storage`
+ *   and `Transport` of `raftstep/host` or `raftstep/node`, one node executor per node), or the
+ *   in-memory one for tests and demos ({@link createLocalExecutor} over {@link createRaftNetwork},
+ *   {@link createMemoryRaftStorage} and a clock, all of it synchronous) — and feeds arrivals,
+ *   timeouts and applied commands back as actions.
  * - {@link raftDevTools}: DevTools sanitizers (metrics folded away); {@link createActionRecorder}
  *   and {@link replayActions}: record and replay a store's actions.
  *
@@ -46,6 +48,7 @@ export {
   type RaftEffectBatch,
   type RaftEffectsExecutor,
 } from './executor.js';
+export { createHostExecutor, type RaftHostExecutorOptions, type RaftSnapshotHooks } from './host-executor.js';
 export {
   createRaftNetwork,
   type RaftEndpoint,
@@ -57,11 +60,9 @@ export {
 } from './network.js';
 export {
   createMemoryRaftStorage,
-  hostStorage,
   type MaybePromise,
   type MemoryRaftNodeJson,
   type MemoryRaftStorage,
-  type RaftCommandCodec,
   type RaftPersisted,
   type RaftStorage,
   type RaftWrite,

@@ -6,11 +6,15 @@
  *
  * After every `stepped`, `proposed` or `restarted` action, the runner takes the node's outbox from
  * the state (dispatching `effectsTaken`), handles the outcomes at once (`readReady` settles a read,
- * `rejected` a proposal or a read, everything also goes to `onOutcome`) and hands the rest to its
- * executor (./executor.ts): the timer is re-armed, the writes made durable, the newly committed
+ * `rejected` a proposal or a read, everything also goes to `onOutcome`) and hands the effects to
+ * its executor (./executor.ts): the timer is re-armed, the writes made durable, the newly committed
  * commands read back and announced with an `applied` action, then the messages sent. Arrivals and
- * timeouts come back as `stepped` actions. With the in-memory network, storage and a virtual clock,
- * all of it happens inside the dispatch that caused it, deterministically.
+ * timeouts come back as `stepped` actions. Two executors:
+ * - the host runtime's (`host` option, ./host-executor.ts): each node runs on the runtime's node
+ *   executor, over any `Storage` and `Transport` (in memory, or files and TCP in a real process),
+ *   with batched fsyncs, envelopes and snapshots — what `createHost` does, the store stepping;
+ * - the in-memory one (the default, ./executor.ts): with its network, storage and a virtual clock,
+ *   all of it happens inside the dispatch that caused it, deterministically (tests and demos).
  *
  * **Command payloads.** raftstep never sees commands, and neither does the slice state: a
  * `proposed` action carries them once, the runner keeps them (by index and term) for the node's
@@ -27,10 +31,11 @@
  * to. On `persist/REHYDRATE` (redux-persist; `rehydrateActionType` to change it) the runner drops
  * everything in flight (messages, pending reads and proposals), re-arms every node's timer by its
  * role and takes the outboxes. Rehydrating is safe for Raft only when the storage is as of the same
- * moment as the state (persist both: `createMemoryRaftStorage().toJSON()`); otherwise restart the
- * nodes from their storage (`restart`).
+ * moment as the state (persist both: `createMemoryRaftStorage().toJSON()`, or the host storage);
+ * otherwise restart the nodes from their storage (`restart`).
  *
- * This module imports only the core, its siblings and `@reduxjs/toolkit`.
+ * This module imports only the core, its siblings (and through them the host runtime) and
+ * `@reduxjs/toolkit`.
  */
 import {
   createListenerMiddleware,
@@ -47,12 +52,14 @@ import {
   type RaftAction,
   type LogEntries,
   type Message,
+  type RaftEvent,
   type RaftState,
   type Rejected,
   type TimerWait,
 } from '../index.js';
 import type { RaftClock } from './clock.js';
 import { createLocalExecutor, isThenable, type RaftDriver, type RaftEffectsExecutor } from './executor.js';
+import { createHostExecutor, type RaftHostExecutorOptions } from './host-executor.js';
 import { createRaftNetwork, type RaftNetworkPort, type RaftPayloads } from './network.js';
 import type { RaftCommandEntry, RaftProposedPayload, RaftSlice, RaftSliceState } from './slice.js';
 import { createMemoryRaftStorage, type RaftStorage } from './storage.js';
@@ -100,10 +107,17 @@ export interface RaftEffectsOptions<Command, Name extends string> {
   /** The slice whose nodes the runner drives (mounted at `slice.reducerPath` in the root state). */
   slice: RaftSlice<Command, Name>;
   /**
-   * What carries the effects out. Default: {@link createLocalExecutor} over `storage`, `network` and
-   * `clock`. A host runtime's executor goes here (see ./executor.ts).
+   * What carries the effects out. Default: the host runtime's (`createHostExecutor`) when `host` is
+   * given, else the in-memory {@link createLocalExecutor} over `storage`, `network` and `clock`.
    */
   executor?: RaftEffectsExecutor<Command>;
+  /**
+   * Run every node through the host runtime, over the `Storage` and `Transport` these options give
+   * per node (see ./host-executor.ts): `MemoryStorage` and a memory network's transports, or
+   * `FileStorage` and `TcpTransport`. `network`, `storage`, `clock`, `heartbeatMs` and `seed` are
+   * then ignored (the host options have their own `clock`, `random` and `options.heartbeatMs`).
+   */
+  host?: RaftHostExecutorOptions<Command>;
   /** The network (local executor). Default a new in-memory network on `clock`. */
   network?: RaftNetworkPort<Command>;
   /** The storage (local executor). Default a new in-memory storage. */
@@ -263,6 +277,8 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
   private lastProposal: { position: RaftProposal | null; refusal: RaftAction | null } | null = null;
   private isPaused = false;
   private stopped = false;
+  /** The node `restart` is dispatching `restarted` for (its executor was forgotten before the load). */
+  private restarting: string | null = null;
 
   constructor(options: RaftEffectsOptions<Command, Name>) {
     this.slice = options.slice;
@@ -280,6 +296,8 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
       });
     if (options.executor !== undefined) {
       this.executor = options.executor;
+    } else if (options.host !== undefined) {
+      this.executor = createHostExecutor(options.host);
     } else {
       const network = options.network ?? createRaftNetwork<Command>(options.clock ? { clock: options.clock } : {});
       this.executor = createLocalExecutor<Command>({
@@ -365,11 +383,11 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
     const api = this.store();
     // Unique among the node's reads in flight, also those a rehydrated state still holds from an
     // earlier runner: the slice's step count keeps growing across runners.
-    const id = `raftEffects-${this.state().steps}-${++this.readSeq}`;
+    const id = `raftEffects-${this.sliceState().steps}-${++this.readSeq}`;
     const promise = new Promise<number>((resolve, reject) => {
       this.reads.set(id, { node, resolve, reject, index: null });
     });
-    if (own(this.state().nodes, node) === undefined) {
+    if (own(this.sliceState().nodes, node) === undefined) {
       this.rejectRead(id, new RaftRequestError('stopped', `read: node ${node} is not in the store`));
     } else {
       api.dispatch(this.slice.actions.stepped(node, { type: 'read', id }));
@@ -382,7 +400,12 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
     this.executor.forget(node);
     const loaded = this.executor.load(node);
     const persisted = isThenable(loaded) ? await loaded : loaded;
-    api.dispatch(this.slice.actions.restarted(node, persisted));
+    this.restarting = node;
+    try {
+      api.dispatch(this.slice.actions.restarted(node, persisted));
+    } finally {
+      this.restarting = null;
+    }
   }
 
   pause(): void {
@@ -391,11 +414,11 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
 
   resume(): void {
     this.isPaused = false;
-    for (const node of Object.keys(this.state().outbox)) this.take(node);
+    for (const node of Object.keys(this.sliceState().outbox)) this.take(node);
   }
 
   rearm(): void {
-    const s = this.state();
+    const s = this.sliceState();
     for (const node of Object.keys(s.nodes)) {
       const state = s.nodes[node]!;
       const box = own(s.outbox, node);
@@ -420,7 +443,20 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
   // The executor's side (RaftDriver)
 
   owns(id: string): boolean {
-    return !this.stopped && this.api !== null && own(this.state().nodes, id) !== undefined;
+    return !this.stopped && this.api !== null && own(this.sliceState().nodes, id) !== undefined;
+  }
+
+  nodes(): readonly string[] {
+    return Object.keys(this.sliceState().nodes);
+  }
+
+  state(id: string): RaftState | undefined {
+    return own(this.sliceState().nodes, id);
+  }
+
+  step(node: string, event: RaftEvent): void {
+    if (this.stopped) return;
+    this.dispatch(this.slice.actions.stepped(node, event));
   }
 
   deliver(to: string, from: string, message: Message, payloads: RaftPayloads<Command>): void {
@@ -435,7 +471,7 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
   }
 
   appliedIndex(node: string): number {
-    return own(this.state().applied, node) ?? 0;
+    return own(this.sliceState().applied, node) ?? 0;
   }
 
   applied(node: string, index: number, commands: readonly RaftCommandEntry<Command>[]): void {
@@ -456,7 +492,8 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
     this.staged.delete(node);
     this.dropPending(node, `node ${node} failed`);
     // Take the node out of service, visibly (and replayably): nothing after the failure is durable.
-    if (!this.stopped && own(this.state().nodes, node) !== undefined) this.dispatch(this.slice.actions.stopped(node));
+    if (!this.stopped && own(this.sliceState().nodes, node) !== undefined)
+      this.dispatch(this.slice.actions.stopped(node));
     this.onError(error, node);
   }
 
@@ -480,7 +517,7 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
       this.take(action.payload.node);
     } else if (a.restarted.match(action)) {
       const node = action.payload.node;
-      this.executor.forget(node);
+      if (this.restarting !== node) this.executor.forget(node);
       this.staged.delete(node);
       this.dropPending(node, `node ${node} restarted`);
       this.take(node);
@@ -495,7 +532,7 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
   /** After a `proposed` action: stage its commands where they went, and remember that for `propose`. */
   private proposed(p: RaftProposedPayload<Command>, originalRoot: Record<string, RaftSliceState>): void {
     const before = own(this.slice.selectSlice(originalRoot as { [K in Name]: RaftSliceState }).nodes, p.node);
-    const s = this.state();
+    const s = this.sliceState();
     const after = own(s.nodes, p.node);
     if (before === undefined || after === undefined) {
       this.lastProposal = null;
@@ -538,29 +575,25 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
     return stage;
   }
 
-  /** Take `node`'s outbox: dispatch `effectsTaken`, hand the work to the executor, handle the outcomes. */
+  /** Take `node`'s outbox: dispatch `effectsTaken`, hand the effects to the executor, handle the outcomes. */
   private take(node: string): void {
     if (this.isPaused) return;
-    const s = this.state();
+    const s = this.sliceState();
     const box = own(s.outbox, node);
     const state = own(s.nodes, node);
     if (box === undefined || state === undefined) return;
     this.dispatch(this.slice.actions.effectsTaken(node, box.through));
-    const work: RaftAction[] = [];
-    const outcomes: RaftAction[] = [];
-    for (const a of box.effects) (isOutcome(a) ? outcomes : work).push(a);
-    if (work.length > 0) {
-      let appendPayloads: RaftPayloads<Command>[];
-      try {
-        appendPayloads = work.flatMap((a) => (a.type === 'appendLog' ? [this.payloadsFor(node, a.entries)] : []));
-      } catch (e) {
-        this.failed(node, e);
-        return;
-      }
-      this.executor.execute({ node, state, effects: work, appendPayloads });
+    const effects = box.effects;
+    let appendPayloads: RaftPayloads<Command>[];
+    try {
+      appendPayloads = effects.flatMap((a) => (a.type === 'appendLog' ? [this.payloadsFor(node, a.entries)] : []));
+    } catch (e) {
+      this.failed(node, e);
+      return;
     }
+    this.executor.execute({ node, state, effects, appendPayloads });
     this.staged.delete(node);
-    for (const o of outcomes) this.outcome(node, o);
+    for (const o of effects) if (isOutcome(o)) this.outcome(node, o);
   }
 
   /** The commands of an append's entries, from the staged ones; throws when a command is missing. */
@@ -603,7 +636,7 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
 
   /** Settle the proposals of `node` its application has applied. */
   private settleProposals(node: string): void {
-    const state = own(this.state().nodes, node);
+    const state = own(this.sliceState().nodes, node);
     const applied = this.appliedIndex(node);
     for (let k = 0; k < this.proposals.length; k++) {
       const p = this.proposals[k]!;
@@ -659,7 +692,7 @@ class Runner<Command, Name extends string> implements RaftEffects<Command>, Raft
     this.api!.dispatch(action);
   }
 
-  private state(): RaftSliceState {
+  private sliceState(): RaftSliceState {
     return this.slice.selectSlice(this.api!.getState() as { [K in Name]: RaftSliceState });
   }
 }

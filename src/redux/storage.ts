@@ -4,11 +4,12 @@
  *
  * {@link RaftStorage} is the runner's port: synchronous (the in-memory store, so a test or a demo
  * runs deterministically within one dispatch) or asynchronous (a returned promise: messages wait for
- * it, as the persistence rule asks). Two implementations: {@link createMemoryRaftStorage} (plain
- * objects in memory, JSON-serializable with its commands) and {@link hostStorage}, an adapter over
- * the host runtime's `Storage` (`MemoryStorage`, `FileStorage`), whose payloads are bytes.
+ * it, as the persistence rule asks). {@link createMemoryRaftStorage} keeps plain objects in memory,
+ * JSON-serializable with its commands. (To run the nodes on the host runtime's `Storage` —
+ * `MemoryStorage`, `FileStorage` — use the host executor, ./host-executor.ts, which also brings the
+ * transport, snapshots and the runtime's batching.)
  *
- * This module imports only the core and the host's storage types, and runs in browsers.
+ * This module imports only the core and runs in browsers.
  */
 import {
   EMPTY_CONFIG,
@@ -18,7 +19,6 @@ import {
   type LogEntries,
   type NodeOptions,
 } from '../index.js';
-import type { Storage, StorageWrite } from '../host/storage.js';
 
 /** A value now, or a promise of it: what the runner's ports may return. */
 export type MaybePromise<T> = T | PromiseLike<T>;
@@ -198,55 +198,4 @@ class MemoryStore<Command> implements MemoryRaftStorage<Command> {
     }
     return s;
   }
-}
-
-/** How commands become the bytes a host storage keeps (the host runtime's `CommandCodec`). */
-export interface RaftCommandCodec<Command> {
-  /** The bytes of `command`; must not be empty (empty bytes mean "no command"). */
-  encode(command: Command): Uint8Array;
-  /** The command of `bytes`. */
-  decode(bytes: Uint8Array): Command;
-}
-
-/** The empty payload the host storage keeps for entries without a command. */
-const NO_BYTES = new Uint8Array(0);
-
-/**
- * The runner's storage port over the host runtime's `Storage`, one per node (`storageOf(node)`;
- * e.g. a `MemoryStorage` or a `FileStorage` each): writes become one `storage.write` batch (one
- * flush), commands are encoded with `codec`, and entries without a command are stored as empty
- * bytes. Everything is asynchronous, so the runner sends a node's messages only once its writes
- * resolved.
- */
-export function hostStorage<Command>(
-  storageOf: (node: string) => Storage,
-  codec: RaftCommandCodec<Command>,
-): RaftStorage<Command> {
-  return {
-    write(node, writes) {
-      const batch: StorageWrite[] = writes.map((w) =>
-        w.kind === 'append'
-          ? {
-              kind: 'append',
-              entries: w.entries,
-              payloads: w.payloads.map((p) => (p === undefined ? NO_BYTES : codec.encode(p))),
-            }
-          : w,
-      );
-      return storageOf(node).write(batch);
-    },
-    async payloads(node, from, to) {
-      const bytes = await storageOf(node).payloads(from, to);
-      return bytes.map((b) => (b.length === 0 ? undefined : codec.decode(b)));
-    },
-    async load(node) {
-      const stored = await storageOf(node).load();
-      return {
-        term: stored.hardState.term,
-        votedFor: stored.hardState.votedFor,
-        log: stored.log,
-        snapshotConfig: stored.snapshot?.config ?? EMPTY_CONFIG,
-      };
-    },
-  };
 }

@@ -26,7 +26,9 @@ import {
 import { MUTANT_NAMES, type MutantName } from './mutants.js';
 import { simulate, type SimSummary } from './simulator.js';
 import { addSummary, emptyTotals, missingCoverage, sweepOptions, type SweepTotals } from './sweep.js';
-import { TimeTravel, replayTrace, type Trace } from './trace.js';
+import { createTimeline } from '../timetravel/timeline.js';
+import { recordingFromTrace } from '../timetravel/from-trace.js';
+import { replayTrace, type Trace, type TraceEvent } from './trace.js';
 import { defaultTracePath, readTraceFile, traceDirProblem, traceFileProblem, writeTraceFile } from './trace-file.js';
 import { describeViolation } from './violation.js';
 
@@ -278,6 +280,45 @@ function simCommand(args: Args, io: CliIO): number {
 // ---------------------------------------------------------------------------------------------
 // Replay and time travel
 
+/** The nodes of `trace`, in order of first appearance. */
+function traceNodes(trace: Trace): string[] {
+  return [...new Set(trace.events.map((e) => e.node))];
+}
+
+/**
+ * `--replay FILE --at N [--node ID]`: every node's state (or ID's) right after event N, from a
+ * timeline (raftstep/timetravel) of the trace's events up to N, replayed with the run's step.
+ */
+function timeTravelCommand(file: string, trace: Trace, n: number, node: string | undefined, io: CliIO): number {
+  const nodes = traceNodes(trace);
+  if (node !== undefined && !nodes.includes(node)) {
+    io.err(`error: the trace has no node ${JSON.stringify(node)} (it has ${nodes.join(', ')})\n`);
+    return 2;
+  }
+  let lines: string[];
+  try {
+    const upTo: Trace = { ...trace, events: trace.events.filter((e) => e.n <= n), checks: [], end: null };
+    const timeline = createTimeline(recordingFromTrace(upTo, { verify: false }));
+    const stateOf = (id: string) => (timeline.nodes.includes(id) ? timeline.stateAt(timeline.length, id) : null);
+    lines = (node === undefined ? nodes : [node]).map((id) => `${id}: ${JSON.stringify(stateOf(id))}\n`);
+  } catch (err) {
+    // The timeline names the recording event; the step's or restart's own error says what failed.
+    const cause = (err as Error).cause;
+    const why = cause instanceof Error ? cause.message : (err as Error).message;
+    io.err(`error: ${file} cannot be replayed up to event ${n}: ${why}\n`);
+    return 2;
+  }
+  const e: TraceEvent | undefined = trace.events.find((ev) => ev.n === n);
+  const last = trace.events.length === 0 ? 0 : trace.events[trace.events.length - 1]!.n;
+  io.out(
+    e === undefined
+      ? `after event ${n} (the trace has events 1..${last}):\n`
+      : `after event ${n} (t=${e.t} ms, ${describeTraceEvent(e)}):\n`,
+  );
+  for (const line of lines) io.out(line);
+  return 0;
+}
+
 function replayCommand(args: Args, io: CliIO): number {
   const file = str(args, 'replay');
   if (file === undefined) throw new UsageError('--replay needs a trace file');
@@ -292,30 +333,7 @@ function replayCommand(args: Args, io: CliIO): number {
   }
   const at = args.get('at');
   const node = str(args, 'node');
-  if (at !== undefined) {
-    const n = int(args, 'at', 0);
-    const tt = new TimeTravel(trace);
-    const nodes = node === undefined ? tt.nodes() : [node];
-    if (node !== undefined && !tt.nodes().includes(node)) {
-      io.err(`error: the trace has no node ${JSON.stringify(node)} (it has ${tt.nodes().join(', ')})\n`);
-      return 2;
-    }
-    const e = tt.event(n);
-    let lines: string[];
-    try {
-      lines = nodes.map((id) => `${id}: ${JSON.stringify(tt.stateAt(id, n))}\n`);
-    } catch (err) {
-      io.err(`error: ${file} cannot be replayed up to event ${n}: ${(err as Error).message}\n`);
-      return 2;
-    }
-    io.out(
-      e === undefined
-        ? `after event ${n} (the trace has events 1..${tt.lastEvent()}):\n`
-        : `after event ${n} (t=${e.t} ms, ${describeTraceEvent(e)}):\n`,
-    );
-    for (const line of lines) io.out(line);
-    return 0;
-  }
+  if (at !== undefined) return timeTravelCommand(file, trace, int(args, 'at', 0), node, io);
   const started = io.now();
   const report = replayTrace(trace);
   const h = trace.header;

@@ -3,9 +3,10 @@
  *
  * It runs real nodes through `step` on a virtual clock, with timers, storage latency and crashes,
  * a faulty network, snapshots and membership changes; checks Raft's invariants after every event;
- * checks liveness once the faults stop; records a trace that replays exactly; and answers "what was
- * node X's state after event N" without re-running anything. Nothing in it reads the real clock
- * or an unseeded random source: the same seed and options give the same run, event for event.
+ * checks liveness once the faults stop; and records a trace that replays exactly (`raftstep/timetravel`
+ * answers "what was node X's state after event N" from it: `createTimeline(recordingFromTrace(trace))`).
+ * Nothing in it reads the real clock or an unseeded random source: the same seed and options give
+ * the same run, event for event.
  *
  * Pure TypeScript with no I/O (the CLI and `trace-file` are the Node-only parts).
  */
@@ -55,8 +56,8 @@ export type { Happening, WorldStats } from './stats.js';
 export { Operator, MEMBERSHIP_CHANGES, type MembershipChange, type ChangeOutcome } from './operator.js';
 export { Checker, type CheckedWorld, type Replica } from './checker.js';
 export { SimViolation, describeViolation, type InvariantName, type Violation } from './violation.js';
+export { traceFromHostEvents } from './from-host.js';
 export {
-  TimeTravel,
   applyTraceEvent,
   parseTrace,
   replayTrace,

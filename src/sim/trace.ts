@@ -1,6 +1,7 @@
 /**
- * Traces: what a simulation recorded, how to write and read it, how to replay it, and how to look
- * at any node at any point of it (time travel).
+ * Traces: what a simulation recorded, how to write and read it, and how to replay it. (To look at
+ * any node at any point of a trace, make a timeline of it: `createTimeline(recordingFromTrace(trace))`
+ * of `raftstep/timetravel`.)
  *
  * A trace is newline-delimited JSON. The first line is a header (format, version, seed and the full
  * options of the run); then one line per event, in the order they happened, each numbered `n` from 1
@@ -38,14 +39,23 @@ import { MUTANT_NAMES, stepFor } from './mutants.js';
 import { FAULT_NAMES, FEATURES, type SimOptions } from './options.js';
 import type { Stepper } from './plugins.js';
 
+/** The `format` of every trace header: what `parseTrace` expects on the first line. */
 export const TRACE_FORMAT = 'raftstep-sim-trace';
+/**
+ * The trace format's version, written in every header. `parseTrace` reads this version only
+ * (version 1 traces carry no hash chain: record the run again).
+ */
 export const TRACE_VERSION = 2;
 
 /** The first line of a trace. */
 export interface TraceHeader {
+  /** Discriminant: always `'header'`. */
   readonly type: 'header';
+  /** Always {@link TRACE_FORMAT}: a first line with another format is refused by `parseTrace`. */
   readonly format: typeof TRACE_FORMAT;
+  /** The format version, {@link TRACE_VERSION} when written; `parseTrace` refuses any other. */
   readonly version: number;
+  /** The seed of the run (the world's random generator); 0 by default for a trace made of host records. */
   readonly seed: number;
   /** The full options of a simulation, or null for a trace recorded by a hand-driven world. */
   readonly options: SimOptions | null;
@@ -71,8 +81,11 @@ export type TraceEvent =
 
 /** The fingerprint (`hashState`) of `node`'s state right after event `check`. */
 export interface TraceCheck {
+  /** The number of the event after which the fingerprint was taken. */
   readonly check: number;
+  /** The node whose state was fingerprinted. */
   readonly node: string;
+  /** The fingerprint: 8 hex digits, or `down` for a node not running. */
   readonly hash: string;
 }
 
@@ -82,19 +95,29 @@ export interface TraceCheck {
  * chain is not kept.
  */
 export interface TraceEnd {
+  /** Discriminant: always `'end'`. */
   readonly type: 'end';
+  /** The number of events the run went through (the number of the last event). */
   readonly events: number;
+  /** Virtual time at the end, in virtual milliseconds. */
   readonly time: number;
+  /** Every node's final fingerprint (`hashState`), by node id: 8 hex digits, or `down` for a node not running. */
   readonly hashes: Readonly<Record<string, string>>;
+  /** The run's numbers (a simulation writes its `SimSummary`); not checked when read. */
   readonly summary: unknown;
+  /** The violation that stopped the run (a simulation writes a `Violation`), or null; not checked when read. */
   readonly violation: unknown;
 }
 
 /** A trace in memory. */
 export interface Trace {
+  /** The first line: format, version, seed, options and initial nodes. */
   readonly header: TraceHeader;
+  /** Every event, in the order they happened, numbered from 1 without gaps. */
   readonly events: readonly TraceEvent[];
+  /** The checkpoint fingerprints, in event order. */
   readonly checks: readonly TraceCheck[];
+  /** The last line, or null while a run is still recording (or for a trace without one, e.g. of host records). */
   readonly end: TraceEnd | null;
 }
 
@@ -280,8 +303,11 @@ export function applyTraceEvent(state: RaftState | null, e: TraceEvent, stepper:
 export interface ReplayMismatch {
   /** The event after which the states differ (the last event for the end line). */
   readonly n: number;
+  /** The node whose state differs. */
   readonly node: string;
+  /** The fingerprint the trace recorded. */
   readonly expected: string;
+  /** The fingerprint of the replayed state (`down` for a node not running). */
   readonly actual: string;
 }
 
@@ -289,10 +315,13 @@ export interface ReplayMismatch {
 export interface ReplayReport {
   /** True when every recorded fingerprint was reproduced. */
   readonly ok: boolean;
+  /** The number of events in the trace (all of them, even when an `error` stopped the replay early). */
   readonly events: number;
+  /** Every node the replay met, in the order of their first event. */
   readonly nodes: readonly string[];
   /** How many fingerprints were compared (checkpoints and the end line). */
   readonly compared: number;
+  /** Every fingerprint that differed, in the order compared; empty when all matched. */
   readonly mismatches: readonly ReplayMismatch[];
   /** Every node's state after the last event (null: not running). */
   readonly states: ReadonlyMap<string, RaftState | null>;
@@ -342,127 +371,4 @@ export function replayTrace(trace: Trace, stepper: Stepper = stepFor(trace.heade
     states,
     error,
   };
-}
-
-/**
- * Time travel over a trace: the state of any node after any event, without re-running the
- * simulation. Only that node's events are replayed: the first question about a node replays its
- * events once and keeps a checkpoint every `every` of them (states are immutable, so a checkpoint
- * is a reference); every question then costs at most `every` steps from the nearest checkpoint.
- */
-export class TimeTravel {
-  private readonly byNode = new Map<string, TraceEvent[]>();
-  private readonly saved = new Map<string, Map<number, RaftState | null>>();
-  private readonly stepper: Stepper;
-  private readonly every: number;
-
-  constructor(
-    readonly trace: Trace,
-    options: { step?: Stepper; every?: number } = {},
-  ) {
-    this.stepper = options.step ?? stepFor(trace.header.options);
-    this.every = Math.max(1, options.every ?? 64);
-    for (const e of trace.events) {
-      let list = this.byNode.get(e.node);
-      if (list === undefined) this.byNode.set(e.node, (list = []));
-      list.push(e);
-    }
-  }
-
-  /** Every node the trace mentions, in order of first appearance. */
-  nodes(): string[] {
-    return [...this.byNode.keys()];
-  }
-
-  /** The number of the last event. */
-  lastEvent(): number {
-    const ev = this.trace.events;
-    return ev.length === 0 ? 0 : ev[ev.length - 1]!.n;
-  }
-
-  /** The events of `node`, in order. */
-  eventsOf(node: string): readonly TraceEvent[] {
-    return this.byNode.get(node) ?? [];
-  }
-
-  /** The global event `n` (undefined when there is none). */
-  event(n: number): TraceEvent | undefined {
-    const ev = this.trace.events;
-    let lo = 0;
-    let hi = ev.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = ev[mid]!.n;
-      if (m === n) return ev[mid];
-      if (m < n) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
-  }
-
-  /** The state of `node` right after event `n`; null when it was not running then (or never ran). */
-  stateAt(node: string, n: number): RaftState | null {
-    const list = this.byNode.get(node);
-    if (list === undefined) return null;
-    // The last event of this node numbered n or less.
-    let lo = 0;
-    let hi = list.length - 1;
-    let p = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.n <= n) {
-        p = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (p < 0) return null;
-    const saved = this.index(node, list);
-    // Walk back to the nearest known state: a kept checkpoint, or an event that sets the state alone.
-    let from = p;
-    let state: RaftState | null;
-    for (;;) {
-      if (saved.has(from)) {
-        state = saved.get(from)!;
-        break;
-      }
-      const e = list[from]!;
-      if (!('step' in e)) {
-        state = applyTraceEvent(null, e, this.stepper);
-        saved.set(from, state);
-        break;
-      }
-      if (from === 0) throw new Error(`${node}: its first event ${e.n} is a step`);
-      from--;
-    }
-    for (let k = from + 1; k <= p; k++) {
-      state = applyTraceEvent(state, list[k]!, this.stepper);
-      if (k % this.every === 0) saved.set(k, state);
-    }
-    return state;
-  }
-
-  /**
-   * The checkpoints of `node`, made on first use by replaying its events once: every `every`-th
-   * state, and the state after each start, restart, crash or shutdown.
-   */
-  private index(node: string, list: readonly TraceEvent[]): Map<number, RaftState | null> {
-    let saved = this.saved.get(node);
-    if (saved !== undefined) return saved;
-    saved = new Map();
-    let state: RaftState | null = null;
-    for (let k = 0; k < list.length; k++) {
-      const e = list[k]!;
-      state = applyTraceEvent(state, e, this.stepper);
-      if (!('step' in e) || k % this.every === 0) saved.set(k, state);
-    }
-    this.saved.set(node, saved);
-    return saved;
-  }
-
-  /** Every node's state right after event `n` (null for nodes not running then). */
-  statesAt(n: number): Map<string, RaftState | null> {
-    const out = new Map<string, RaftState | null>();
-    for (const node of this.byNode.keys()) out.set(node, this.stateAt(node, n));
-    return out;
-  }
 }

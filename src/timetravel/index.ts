@@ -42,6 +42,7 @@ export {
   type StepRecord,
 } from './recording.js';
 export { recordingFromTrace, recordingFromTraceText, type TraceRecordingOptions } from './from-trace.js';
+export { recordingFromHostEvents } from './from-host.js';
 export { clusterView, nodeView, type ClusterRecord, type ClusterView, type NodeStatus, type NodeView } from './view.js';
 export { deepEqual, type Change, type FieldChange, type NodeDiff, type TimelineDiff } from './diff.js';
 export { becameLeader, firstCommitAtOrAbove, termReached } from './predicates.js';

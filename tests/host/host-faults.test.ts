@@ -5,7 +5,7 @@
  */
 import type { HostError } from '../../src/host/errors.js';
 import { encodeFrame } from '../../src/host/envelope.js';
-import { traceFromHostEvents } from '../../src/host/event-log.js';
+import { traceFromHostEvents } from '../../src/sim/from-host.js';
 import { seededRandom } from '../../src/host/memory-transport.js';
 import { parseTrace, replayTrace, serializeTrace } from '../../src/sim/trace.js';
 import { BASE_SEED } from '../support/seed.js';

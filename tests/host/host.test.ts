@@ -7,7 +7,8 @@
  */
 import { HostError } from '../../src/host/errors.js';
 import { encodeFrame } from '../../src/host/envelope.js';
-import { recordingFromHostEvents, traceFromHostEvents } from '../../src/host/event-log.js';
+import { traceFromHostEvents } from '../../src/sim/from-host.js';
+import { recordingFromHostEvents } from '../../src/timetravel/from-host.js';
 import { replayTrace, serializeTrace, parseTrace } from '../../src/sim/trace.js';
 import { createTimeline } from '../../src/timetravel/index.js';
 import { BASE_SEED } from '../support/seed.js';

@@ -1,48 +1,13 @@
 /**
- * Asynchronous storage: the host runtime's `MemoryStorage` through `hostStorage`, and a storage whose
- * writes the test resolves by hand, to see that no message leaves before the writes before it are
- * durable (the persistence rule) and that a node's batches run in order.
+ * Asynchronous storage in the in-memory executor: a storage whose writes the test resolves by hand,
+ * to see that no message leaves before the writes before it are durable (the persistence rule) and
+ * that a node's batches run in order. (The host runtime's storage runs through the host executor:
+ * ./host-executor.test.ts.)
  */
-import { MemoryStorage } from '../../src/host/memory-storage.js';
-import {
-  createMemoryRaftStorage,
-  hostStorage,
-  type RaftCommandCodec,
-  type RaftStorage,
-  type RaftWrite,
-} from '../../src/redux/index.js';
+import { createMemoryRaftStorage, type RaftStorage, type RaftWrite } from '../../src/redux/index.js';
 import { failOnConsoleOutput, makeStore, settleAsync, type Put } from './support.js';
 
 failOnConsoleOutput();
-
-const json: RaftCommandCodec<Put> = {
-  encode: (c) => new TextEncoder().encode(JSON.stringify(c)),
-  decode: (b) => JSON.parse(new TextDecoder().decode(b)) as Put,
-};
-
-test('a cluster on the host runtime storage (asynchronous) commits and restarts from it', async () => {
-  const disks = new Map<string, MemoryStorage>();
-  const storageOf = (node: string) => {
-    if (!disks.has(node)) disks.set(node, new MemoryStorage());
-    return disks.get(node)!;
-  };
-  const t = makeStore({ seed: 4, effects: { storage: hostStorage(storageOf, json) } });
-  const { raft, store, clock, effects } = t;
-  store.dispatch(raft.actions.stepped('n1', { type: 'createCluster', voters: ['n1', 'n2', 'n3'] }));
-  await settleAsync(clock, () => t.leader() !== null);
-  const leader = t.leader()!;
-  const p = effects.propose(leader, [{ key: 'disk', value: 'yes' }]);
-  await settleAsync(clock, () => ['n1', 'n2', 'n3'].every((n) => store.getState().kv[n]?.disk === 'yes'));
-  await expect(p).resolves.toBeDefined();
-
-  const follower = ['n1', 'n2', 'n3'].find((n) => n !== leader)!;
-  const stored = await storageOf(follower).load();
-  expect(stored.log.lastIndex).toBe(store.getState().raft.nodes[follower]!.log.lastIndex);
-  store.dispatch(raft.actions.stopped(follower));
-  await effects.restart(follower);
-  await settleAsync(clock, () => store.getState().kv[follower]?.disk === 'yes');
-  effects.stop();
-});
 
 /** A storage whose writes wait until the test releases them. */
 function gated(inner: RaftStorage<Put>) {

@@ -3,7 +3,9 @@
  * applies the committed commands per node (the replicated state machine as a Redux reducer), the
  * effects runner on a virtual clock and an in-memory network, and an action recorder.
  */
-import { configureStore, createSlice } from '@reduxjs/toolkit';
+import { combineReducers, configureStore, createAction, createSlice, type UnknownAction } from '@reduxjs/toolkit';
+import { MemoryStorage } from '../../src/host/memory-storage.js';
+import { createMemoryNetwork, seededRandom } from '../../src/host/memory-transport.js';
 import {
   createActionRecorder,
   createMemoryRaftStorage,
@@ -123,4 +125,87 @@ export async function settleAsync(clock: VirtualClock, done: () => boolean, ms =
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   expect(done()).toBe(true);
+}
+
+/** The bytes of a node's key-value store (its snapshot), and back. */
+export const kvBytes = {
+  encode: (kv: Record<string, string>): Uint8Array => new TextEncoder().encode(JSON.stringify(kv)),
+  decode: (bytes: Uint8Array): Record<string, string> =>
+    JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string>,
+};
+
+/** Options of {@link makeHostStore}. */
+export interface HostStoreOptions {
+  nodes?: string[];
+  seed?: number;
+  /** Take snapshots every this many entries (through the kv slice); none when left out. */
+  snapshotEvery?: number;
+  /** The nodes' storage, by id (a previous store's, to carry on from it); a new map by default. */
+  disks?: Map<string, MemoryStorage>;
+}
+
+/** The action after which a store's state counts as rehydrated (redux-persist's). */
+export const REHYDRATE = 'persist/REHYDRATE';
+
+/**
+ * A store like {@link makeStore}'s, whose nodes run on the host runtime's executor over
+ * `MemoryStorage` (one per node, reopened at restarts) and a memory network's transports; the kv
+ * slice also handles `kv/restored` (a node's store replaced by a snapshot), and the root reducer
+ * `persist/REHYDRATE`. Dev checks on.
+ */
+export function makeHostStore(o: HostStoreOptions = {}) {
+  const raft = createRaftSlice<Put>({ nodes: o.nodes ?? ['n1', 'n2', 'n3'] });
+  const restored = createAction<{ node: string; kv: Record<string, string> }>('kv/restored');
+  const base = kvSlice(raft);
+  const kvReducer = (state: KvState | undefined, action: UnknownAction): KvState => {
+    if (!restored.match(action)) return base.reducer(state, action);
+    return { ...state, [action.payload.node]: action.payload.kv };
+  };
+  const clock = createVirtualClock();
+  const network = createMemoryNetwork();
+  const disks = o.disks ?? new Map<string, MemoryStorage>();
+  const storageOf = (id: string): MemoryStorage => {
+    const previous = disks.get(id);
+    const disk = previous === undefined ? new MemoryStorage() : previous.reopened();
+    disks.set(id, disk);
+    return disk;
+  };
+  let store: ReturnType<typeof configure> | null = null;
+  const effects: RaftEffects<Put> = raftEffects({
+    slice: raft,
+    host: {
+      storage: storageOf,
+      transport: (id) => network.transport(id),
+      clock,
+      random: seededRandom(o.seed ?? 7),
+      ...(o.snapshotEvery === undefined
+        ? {}
+        : {
+            options: { snapshot: { everyEntries: o.snapshotEvery } },
+            snapshots: {
+              take: (node: string) => kvBytes.encode(store!.getState().kv[node] ?? {}),
+              restore: (node: string, data: Uint8Array) =>
+                void store!.dispatch(restored({ node, kv: kvBytes.decode(data) })),
+            },
+          }),
+    },
+  });
+  const recorder: ActionRecorder = createActionRecorder();
+  const combined = combineReducers({ raft: raft.reducer, kv: kvReducer });
+  type Root = ReturnType<typeof combined>;
+  // Rehydration as redux-persist does it: the persisted state replaces the slices it holds.
+  const reducer = (state: Root | undefined, action: UnknownAction): Root =>
+    action.type === REHYDRATE ? { ...state!, ...(action.payload as Partial<Root>) } : combined(state, action);
+  const configure = () =>
+    configureStore({
+      reducer,
+      middleware: (gdm) =>
+        gdm({
+          immutableCheck: { warnAfter: WARN_AFTER_MS },
+          serializableCheck: { warnAfter: WARN_AFTER_MS },
+        }).concat(effects.middleware, recorder.middleware),
+    });
+  store = configure();
+  const leader = (): string | null => raft.selectors.selectLeader(store!.getState());
+  return { raft, reducer, clock, network, disks, effects, recorder, store, leader };
 }

@@ -2,10 +2,10 @@
  * The checker can fail: deliberately broken nodes (a custom `step` wrapping the real one) and a
  * broken application must be caught, and the failing run's trace must replay to the same point.
  */
+import { createTimeline, recordingFromTrace } from '../../src/timetravel/index.js';
 import {
   MUTANTS,
   MUTANT_NAMES,
-  TimeTravel,
   describeViolation,
   parseTrace,
   replayTrace,
@@ -74,8 +74,8 @@ describe('the checker catches broken nodes', () => {
     expect(replay.mismatches).toEqual([]);
     expect(replay.ok).toBe(true);
     // ... and time travel shows the nodes right after the violating event.
-    const tt = new TimeTravel(trace);
-    for (const id of v.nodes) expect(tt.stateAt(id, v.event)).toEqual(r!.world.node(id)!.state);
+    const timeline = createTimeline(recordingFromTrace(trace));
+    for (const id of v.nodes) expect(timeline.stateAt(v.event, id)).toEqual(r!.world.node(id)!.state);
     // The same run through a custom step wrapping the mutant is the same run.
     const wrapped = simulate({ seed: v.seed, steps: 3000 }, { step: (s, e) => MUTANTS[mutant].step(s, e) });
     expect(wrapped.violation).toEqual(v);

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { step, type RaftState } from '../../src/index.js';
+import { createTimeline, recordingFromTrace } from '../../src/timetravel/index.js';
 import {
   FAULT_NAMES,
-  TimeTravel,
   applyTraceEvent,
   hashState,
   parseTrace,
@@ -91,39 +91,34 @@ describe('traces', () => {
   });
 
   test('time travel gives the state of any node after any event, as the run had it', () => {
-    const tt = new TimeTravel(parseTrace(serializeTrace(trace)), { every: 32 });
-    expect(tt.nodes()).toEqual(expect.arrayContaining(['n1', 'n2', 'n3', 'n4', 'n5']));
-    const last = tt.lastEvent();
+    const timeline = createTimeline(recordingFromTrace(parseTrace(serializeTrace(trace))), { checkpointEvery: 32 });
+    expect(timeline.nodes).toEqual(expect.arrayContaining(['n1', 'n2', 'n3', 'n4', 'n5']));
+    const last = timeline.length;
     expect(last).toBe(trace.events.length);
-    // In random order, so that checkpoints are made and reused in every direction.
+    // In random order, so that checkpoints are used in every direction.
     const points = [last, 1, 2, 17, 999, 500, 2500, 1200, 1201, 3, last - 1, 2048, 1500, 64, 65];
     for (const n of points) {
       const expected = truth.get(n)!;
-      for (const [id, state] of expected) expect(tt.stateAt(id, n)).toEqual(state);
+      for (const [id, state] of expected) expect(timeline.stateAt(n, id)).toEqual(state);
     }
-    expect(tt.stateAt('n1', 0)).toBeNull();
-    expect(tt.stateAt('nobody', 10)).toBeNull();
-    expect(tt.event(5)?.n).toBe(5);
-    expect(tt.event(last + 1)).toBeUndefined();
-    for (const [id, s] of tt.statesAt(last)) expect(s).toEqual(world.node(id)!.state);
+    expect(timeline.stateAt(0, 'n1')).toBeNull();
+    expect(() => timeline.stateAt(10, 'nobody')).toThrow('nobody');
+    expect(timeline.event(5)).toEqual(expect.objectContaining({ node: trace.events[4]!.node }));
+    expect(() => timeline.event(last + 1)).toThrow(RangeError);
+    for (const [id, s] of Object.entries(timeline.statesAt(last))) expect(s).toEqual(world.node(id)!.state);
   });
 
-  test('time travel replays only the node asked about, from the nearest checkpoint', () => {
+  test('time travel replays the trace once, then answers any point without stepping', () => {
     let steps = 0;
     const counting = (s: RaftState, e: Parameters<typeof step>[1]): ReturnType<typeof step> => {
       steps++;
       return step(s, e);
     };
-    const tt = new TimeTravel(trace, { step: counting, every: 50 });
-    const n2 = tt.eventsOf('n2');
-    const stepsOfN2 = n2.filter((e) => 'step' in e).length;
-    tt.stateAt('n2', tt.lastEvent()); // the first question indexes n2: one pass over its events
-    expect(steps).toBeLessThanOrEqual(stepsOfN2 + 50);
-    for (const at of [0.5, 0.1, 0.9, 0.3]) {
-      steps = 0;
-      tt.stateAt('n2', n2[Math.floor(n2.length * at)]!.n);
-      expect(steps).toBeLessThan(50);
-    }
+    const timeline = createTimeline({ ...recordingFromTrace(trace), step: counting }, { checkpointEvery: 50 });
+    expect(steps).toBe(trace.events.filter((e) => 'step' in e).length);
+    steps = 0;
+    for (const at of [0.5, 0.1, 0.9, 0.3]) timeline.stateAt(Math.floor(timeline.length * at), 'n2');
+    expect(steps).toBe(0);
   });
 
   test('trace files: written and read back', () => {
