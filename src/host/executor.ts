@@ -18,7 +18,9 @@
  *
  * Carrying a batch out (./node-executor.ts): write; restore the installed snapshot, if any; apply the
  * committed entries; send the messages (AppendEntries with their payloads); start snapshot
- * transfers. Messages therefore leave only once every storage action before them is durable.
+ * transfers. Messages therefore leave only once every storage action before them is durable —
+ * except in a `concurrent` batch, whose only writes are a leader's own appends marked `concurrent`
+ * (the core's `concurrentLeaderWrites`): its messages leave first, then it is written.
  *
  * This module imports only the core and the host's own modules, and runs in browsers.
  */
@@ -45,6 +47,11 @@ export interface ClosedBatch {
   readonly install: StoredSnapshot | null;
   /** How many steps the batch merges. */
   readonly steps: number;
+  /**
+   * True when every storage action of the batch is a `concurrent` append (a leader's own entries,
+   * with `concurrentLeaderWrites`): its messages may leave while it is written.
+   */
+  readonly concurrent: boolean;
 }
 
 /** True for the actions a batch carries (everything but the outcomes, which are handled at once). */
@@ -119,10 +126,21 @@ export class BatchQueue {
       else if (a.type === 'appendLog')
         writes.push({ kind: 'append', entries: a.entries, payloads: appendPayloads(a.entries, cache) });
     }
-    const batch: ClosedBatch = { writes, actions, state, install: this.install, steps: this.steps };
+    const concurrent =
+      writes.length > 0 && this.snapshots.length === 0 && actions.every((a) => !isStorage(a) || isConcurrentAppend(a));
+    const batch: ClosedBatch = { writes, actions, state, install: this.install, steps: this.steps, concurrent };
     this.clear();
     return batch;
   }
+}
+
+/** True for the actions that write to storage. */
+function isStorage(a: RaftAction): boolean {
+  return a.type === 'saveHardState' || a.type === 'compactLog' || a.type === 'appendLog';
+}
+
+function isConcurrentAppend(a: RaftAction): boolean {
+  return a.type === 'appendLog' && a.concurrent === true;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -153,6 +153,8 @@ function hostStats(own: StepCounters, executor: NodeExecutor): HostStats {
     proposalsRefused: own.proposalsRefused,
     entriesApplied: e.entriesApplied,
     readsServed: own.readsServed,
+    concurrentBatches: e.concurrentBatches,
+    appendsReported: e.appendsReported,
     snapshots: executor.snapshotStats(),
   };
 }

@@ -108,6 +108,10 @@ export interface ExecutorStats {
   messagesTruncated: number;
   /** Entries applied to the state machine (commands only). */
   entriesApplied: number;
+  /** Batches whose messages left while their write was in flight (a leader's own appends only). */
+  concurrentBatches: number;
+  /** `appendPersisted` events handed back after a write (with `concurrentLeaderWrites`). */
+  appendsReported: number;
 }
 
 /** What {@link createNodeExecutor} needs. */
@@ -225,6 +229,8 @@ class Executor implements NodeExecutor {
     messagesDropped: 0,
     messagesTruncated: 0,
     entriesApplied: 0,
+    concurrentBatches: 0,
+    appendsReported: 0,
   };
   private haltInfo: HaltInfo | null = null;
   private closing: Promise<void> | null = null;
@@ -428,18 +434,44 @@ class Executor implements NodeExecutor {
     }
   }
 
-  /** Carry out a batch: write, restore, apply, send, transfer (see the module comment). */
+  /**
+   * Carry out a batch: write, report, restore, apply, send, transfer (see the module comment); a
+   * `concurrent` batch sends first, so that the leader's write and its followers' overlap.
+   */
   private async carryOut(b: ClosedBatch): Promise<void> {
+    if (b.concurrent) await this.sendMessages(b);
     if (!(await this.write(b)) || this.haltInfo !== null) return;
+    this.reportPersisted(b);
     if (b.install !== null) this.restoreInstalled(b.install);
     let commit = -1;
     for (const a of b.actions) if (a.type === 'commitAdvanced') commit = a.commitIndex;
     if (commit > this.applied) await this.applyUpTo(commit, b.state.log);
+    if (!b.concurrent) await this.sendMessages(b);
+    for (const a of b.actions) {
+      if (this.haltInfo !== null) return;
+      if (a.type === 'installSnapshot') this.sender.request(a.to);
+    }
+  }
+
+  /** The batch's messages, in order (AppendEntries with their payloads). */
+  private async sendMessages(b: ClosedBatch): Promise<void> {
     for (const a of b.actions) {
       if (this.haltInfo !== null) return;
       if (a.type === 'broadcast') await this.sendMessage(peersOf(b.state), a.message, false);
       else if (a.type === 'send') await this.sendMessage([a.to], a.message, true);
-      else if (a.type === 'installSnapshot') this.sender.request(a.to);
+    }
+  }
+
+  /**
+   * With `concurrentLeaderWrites`, tell the node that the batch's appends are durable
+   * (`appendPersisted`, one per append, in order): a leader counts its own entries only then.
+   */
+  private reportPersisted(b: ClosedBatch): void {
+    if (!this.node.options.concurrentLeaderWrites) return;
+    for (const a of b.actions) {
+      if (a.type !== 'appendLog') continue;
+      this.counters.appendsReported++;
+      this.stepNext({ type: 'appendPersisted', term: a.entries.lastTerm, index: a.entries.lastIndex });
     }
   }
 
@@ -454,6 +486,7 @@ class Executor implements NodeExecutor {
     }
     this.counters.storageWrites++;
     this.counters.stepsBatched += b.steps;
+    if (b.concurrent) this.counters.concurrentBatches++;
     return true;
   }
 

@@ -1,0 +1,113 @@
+/**
+ * A host runs its node with `concurrentLeaderWrites` (the core's option; see README, "Concurrent
+ * leader writes"): a leader sends its new entries while its own write is in flight, so its disk and
+ * its followers' write at the same time, and it reports every durable write (`appendPersisted`).
+ * With the option off, the leader writes first and sends after. The leader's disk is held here with
+ * a gate, to look at what happened meanwhile.
+ */
+import { BASE_SEED } from '../support/seed.js';
+import { TestCluster, printSeed, set, type KvHost } from './support-host.js';
+
+const SEED = BASE_SEED;
+printSeed('host-concurrent-writes', SEED);
+
+/** A gate for a storage's writes: `hold()` makes them wait until `release()`. */
+class Gate {
+  private waiting: Array<() => void> = [];
+  held = false;
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const go of this.waiting.splice(0)) go();
+  }
+
+  /** What the storage awaits before each write. */
+  readonly pass = (): Promise<void> =>
+    this.held ? new Promise<void>((resolve) => this.waiting.push(resolve)) : Promise.resolve();
+}
+
+describe('a host writes a leader’s entries while it sends them', () => {
+  let c: TestCluster;
+  afterEach(async () => {
+    await c.stopAll();
+  });
+
+  /** A formed three-node cluster, its leader, the gate on the leader's disk, and the followers. */
+  async function cluster(concurrent: boolean | undefined): Promise<{ leader: KvHost; gate: Gate; others: KvHost[] }> {
+    c = new TestCluster({
+      seed: SEED,
+      ...(concurrent === undefined ? {} : { hostOptions: { node: { concurrentLeaderWrites: concurrent } } }),
+    });
+    const leader = await c.form(['n1', 'n2', 'n3']);
+    await c.clock.resolve(leader.propose(set('warm', 'up')));
+    const gate = new Gate();
+    c.node(leader.id).storage.delay = gate.pass;
+    return { leader, gate, others: c.running().filter((h) => h !== leader) };
+  }
+
+  test('on by default: the followers hold the entry before the leader’s write lands; the result waits for it', async () => {
+    const { leader, gate, others } = await cluster(undefined);
+    expect(leader.state.options.concurrentLeaderWrites).toBe(true);
+    const last = leader.state.log.lastIndex;
+    gate.hold();
+    const result = c.clock.settled(leader.propose(set('k', 'v')), 60_000);
+    await c.clock.until(
+      () => others.every((f) => f.state.log.lastIndex === last + 1),
+      1_000,
+      'the followers appending the entry while the leader’s write is held',
+    );
+    let settled = false;
+    void result.then(() => (settled = true));
+    await c.clock.advance(100);
+    expect(settled).toBe(false); // applied (and answered) only once the leader's own write is done
+    gate.release();
+    const r = await result;
+    expect(r).toEqual({ ok: true, value: null });
+    const stats = leader.status().stats;
+    expect(stats.concurrentBatches).toBeGreaterThan(0);
+    expect(stats.appendsReported).toBeGreaterThan(0);
+    // Every node, followers included, reports its writes; only the leader counts the reports.
+    for (const f of others) expect(f.status().stats.appendsReported).toBeGreaterThan(0);
+    expect(c.agreement.violations).toEqual([]);
+  });
+
+  test('turned off: nothing leaves the leader before its write is durable', async () => {
+    const { leader, gate, others } = await cluster(false);
+    expect(leader.state.options.concurrentLeaderWrites).toBe(false);
+    const last = leader.state.log.lastIndex;
+    gate.hold();
+    const result = c.clock.settled(leader.propose(set('k', 'v')), 60_000);
+    // (Less than a follower's election timeout: a leader whose batches wait on its disk sends no
+    // heartbeats either, and its followers would elect another leader.)
+    await c.clock.advance(300);
+    for (const f of others) expect(f.state.log.lastIndex).toBe(last);
+    gate.release();
+    expect(await result).toEqual({ ok: true, value: null });
+    for (const f of others) expect(f.state.log.lastIndex).toBe(last + 1);
+    expect(leader.status().stats.concurrentBatches).toBe(0);
+    expect(leader.status().stats.appendsReported).toBe(0);
+  });
+
+  test('a leader whose disk is slow still commits with its followers, and never before its write in a pair', async () => {
+    // Two nodes: the leader's own copy is needed for a majority, so the commit waits for its report.
+    c = new TestCluster({ seed: SEED });
+    const leader = await c.form(['n1', 'n2']);
+    await c.clock.resolve(leader.propose(set('warm', 'up')));
+    const gate = new Gate();
+    c.node(leader.id).storage.delay = gate.pass;
+    const before = leader.status().commitIndex;
+    gate.hold();
+    const result = c.clock.settled(leader.propose(set('k', 'v')), 60_000);
+    const follower = c.running().find((h) => h !== leader)!;
+    await c.clock.until(() => follower.state.log.lastIndex === before + 1, 1_000, 'the follower appending');
+    await c.clock.advance(200);
+    expect(leader.status().commitIndex).toBe(before); // the follower alone is not a majority of two
+    gate.release();
+    expect(await result).toEqual({ ok: true, value: null });
+    expect(leader.status().commitIndex).toBe(before + 1);
+  });
+});
