@@ -19,6 +19,27 @@ import { mergeActions as mergeActionsImpl } from './actions.js';
  * exception inside a rule (a bug in raftstep) returns the state halted and one `internalError`
  * action. Each field of an event is read once, and the state keeps only plain copies of what it
  * carries. Carry out the returned actions in order: storage first, then messages.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { startNode, step } from 'raftstep';
+ *
+ * const [fresh] = startNode('n1');
+ * const [leader, actions] = step(fresh, { type: 'createCluster', voters: ['n1'] });
+ * assert.equal(leader.role, 'leader'); // a single voter elects itself at once
+ * assert.deepEqual(
+ *   actions.map((a) => a.type),
+ *   ['setTimer', 'saveHardState', 'appendLog', 'commitAdvanced'], // persist, then apply
+ * );
+ * const [next, more] = step(leader, { type: 'propose' });
+ * assert.equal(next.commitIndex, 3); // the configuration (1), the term start (2), the command (3)
+ * assert.ok(more.some((a) => a.type === 'appendLog'));
+ * // A malformed event changes nothing and says why.
+ * const [same, refused] = step(next, { type: 'propose', count: -1 });
+ * assert.equal(same, next);
+ * assert.equal(refused[0]!.type, 'invalidEvent');
+ * ```
  */
 export const step = stepImpl;
 /**
@@ -27,6 +48,20 @@ export const step = stepImpl;
  * destination merge (AppendEntries join their entries), stale calls are dropped when the later list
  * raises the term, and earlier actions are rebased onto a snapshot the later list installs. The
  * result is in canonical order; neither input is modified.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { mergeActions, startNode, step } from 'raftstep';
+ *
+ * const [leader] = step(startNode('n1')[0], { type: 'createCluster', voters: ['n1'] });
+ * const [once, first] = step(leader, { type: 'propose' });
+ * const [twice, second] = step(once, { type: 'propose' });
+ * const merged = mergeActions(first, second); // carry out both steps' actions as one
+ * const appends = merged.filter((a) => a.type === 'appendLog');
+ * assert.equal(appends.length, 1); // one write for both proposals
+ * assert.equal(appends[0]!.entries.lastIndex, twice.log.lastIndex);
+ * ```
  */
 export const mergeActions = mergeActionsImpl;
 export { stepAll } from './step.js';

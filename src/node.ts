@@ -26,6 +26,19 @@ import { isNatural, isNodeId, parseConfig, parseLogEntries } from './validate.js
  *
  * Throws a `TypeError` when `id` is not a non-empty string or an option is unknown or out of range
  * (constructors validate eagerly; only `step` is total).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { BASIC_OPTIONS, startNode } from 'raftstep';
+ *
+ * const [node, actions] = startNode('n1'); // pre-vote, check-quorum and flow control on
+ * assert.equal(node.role, 'follower');
+ * assert.deepEqual(actions, []);
+ * assert.equal(startNode('n2', { leaseReads: true }).length, 2); // lease reads need check-quorum: on by default
+ * assert.equal(startNode('n3', BASIC_OPTIONS)[0].options.preVote, false); // noraft's protocol
+ * assert.throws(() => startNode('n4', { electionTimeoutTicks: 1 }), TypeError);
+ * ```
  */
 export function startNode(id: string, options?: Partial<NodeOptions>): StepResult {
   if (!isNodeId(id)) throw new TypeError('startNode: id must be a non-empty string');
@@ -82,6 +95,33 @@ export interface PersistedState {
  * is malformed, with the same checks as `step`'s (terms and indices from 0 to 2^53 - 2, a log run
  * satisfying `LogEntries`' contract, a configuration satisfying `ClusterConfig`'s). The state keeps
  * plain copies of what `persisted` holds.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { EMPTY_CONFIG, applyToStoredLog, emptyEntries, restartNode, startNode, step } from 'raftstep';
+ * import type { RaftActions } from 'raftstep';
+ *
+ * // What an application persists while a node runs: its hard state, and its log replayed from
+ * // the storage actions.
+ * const disk = { term: 0, votedFor: null as string | null, log: emptyEntries(0, 0) };
+ * const persist = (actions: RaftActions): void => {
+ *   for (const a of actions) {
+ *     if (a.type === 'saveHardState') Object.assign(disk, { term: a.term, votedFor: a.votedFor });
+ *     if (a.type === 'appendLog' || a.type === 'compactLog') disk.log = applyToStoredLog(disk.log, a);
+ *   }
+ * };
+ * let [node, actions] = step(startNode('n1')[0], { type: 'createCluster', voters: ['n1'] });
+ * persist(actions);
+ * [node, actions] = step(node, { type: 'propose', count: 2 });
+ * persist(actions);
+ * // After a crash:
+ * const [back, todo] = restartNode({ id: 'n1', ...disk, snapshotConfig: EMPTY_CONFIG });
+ * assert.equal(back.role, 'follower');
+ * assert.equal(back.log.lastIndex, node.log.lastIndex); // nothing durable was lost
+ * assert.equal(back.commitIndex, 0); // learned again (a single voter re-elects itself and commits)
+ * assert.deepEqual(todo, [{ type: 'setTimer', wait: 'follower' }]);
+ * ```
  */
 export function restartNode(persisted: PersistedState): StepResult {
   const p = parsePersisted(persisted);

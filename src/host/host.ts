@@ -80,6 +80,35 @@ export type { Host, HostConfig, HostOptions, HostStats, HostStatus, MembershipCh
  * state machine from the stored snapshot, start or restart the node, start the transport. Rejects
  * with a TypeError or RangeError for an invalid configuration, and with the storage's or transport's
  * error when they fail to load or start (both are then closed).
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { MemoryStorage, createHost, createMemoryNetwork, type StateMachine } from 'raftstep/host';
+ *
+ * // The application's part: a replicated counter. Commands add to it; the query reads it.
+ * let total = 0;
+ * const counter: StateMachine<number, number, 'total', number> = {
+ *   apply: (n) => (total += n),
+ *   query: () => total,
+ *   snapshot: () => new TextEncoder().encode(String(total)),
+ *   restore: (bytes) => void (total = Number(new TextDecoder().decode(bytes))),
+ * };
+ * const network = createMemoryNetwork(); // in production: TcpTransport and FileStorage (raftstep/node)
+ * const host = await createHost({
+ *   id: 'n1',
+ *   storage: new MemoryStorage(),
+ *   transport: network.transport('n1'),
+ *   stateMachine: counter,
+ *   options: { heartbeatMs: 10 },
+ * });
+ * await host.createCluster(['n1']); // a cluster of one; others join with changeMembership
+ * while (host.status().role !== 'leader') await new Promise((r) => setTimeout(r, 5));
+ * assert.equal(await host.propose(5), 5); // resolves with apply's result, once committed and applied
+ * assert.equal(await host.propose(2), 7);
+ * assert.equal(await host.read('total'), 7); // linearizable (ReadIndex)
+ * await host.stop();
+ * ```
  */
 export async function createHost<Command, Result, Query, QueryResult>(
   config: HostConfig<Command, Result, Query, QueryResult>,

@@ -200,6 +200,23 @@ function fingerprintError(n: number, node: string, expected: string, actual: str
  * in the module comment. Throws an Error naming the problem for a recording that is malformed
  * (`checkRecording`), that cannot be replayed (a step on a node not running, a restart refused), or
  * whose `checks` do not match the replay. Cost: one `step` and one `produceWithPatches` per event.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { simulate } from 'raftstep/sim';
+ * import { becameLeader, createTimeline, recordingFromTrace } from 'raftstep/timetravel';
+ *
+ * const { trace } = simulate({ seed: 3, nodes: 3, steps: 1000 });
+ * const timeline = createTimeline(recordingFromTrace(trace!));
+ * const elected = timeline.findFirst(becameLeader()); // the first event after which a node leads
+ * assert.ok(elected > 0);
+ * const [leader] = timeline.view(elected).leaders;
+ * assert.ok(timeline.diff(elected - 1, elected).nodes.some((d) => d.id === leader));
+ * const cursor = timeline.cursor(elected);
+ * cursor.stepBack(); // one event back, from the patches: no replay
+ * assert.notEqual(cursor.view().nodes[leader!]!.role, 'leader');
+ * ```
  */
 export function createTimeline(recording: Recording, options: TimelineOptions = {}): Timeline {
   checkRecording(recording);
