@@ -79,5 +79,6 @@ writeTraceFile(file, result.trace!);
 console.log(`\nThe trace (${result.trace!.events.length} events, every step of every node) is in ${file}.`);
 console.log(`Replay and verify it:      npm run sim -- --replay ${file}`);
 console.log(`See every node at event N: npm run sim -- --replay ${file} --at N`);
+console.log(`Look at it in a browser:   npm run debugger -- ${file}`);
 
 if (result.violation !== null) process.exitCode = 1;

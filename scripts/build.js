@@ -2,6 +2,8 @@
 // Builds the published output from src/ with plain tsc (no bundler):
 //   dist/esm  ES modules    + .d.ts   (tsconfig.build.esm.json)   dist/esm/package.json {"type":"module"}
 //   dist/cjs  CommonJS      + .d.ts   (tsconfig.build.cjs.json)   dist/cjs/package.json {"type":"commonjs"}
+// and the visual debugger's page, the one bundle (esbuild, scripts/build-debugger.js):
+//   dist/debugger  index.html, debugger.js, debugger.css, worker.js   (served by `raftstep debug`)
 // then loads every emitted module in Node (ESM with import(), CJS with require()) and the package
 // itself by name through its `exports` map, so a build that Node cannot load fails here and not at a
 // user's. `npm run build` runs publint afterwards.
@@ -40,6 +42,12 @@ fs.rmSync(dist, { recursive: true, force: true });
 
 run('tsc -p tsconfig.build.esm.json', [tsc, '-p', 'tsconfig.build.esm.json']);
 run('tsc -p tsconfig.build.cjs.json', [tsc, '-p', 'tsconfig.build.cjs.json']);
+
+run('debugger page (scripts/build-debugger.js)', [
+  path.join(__dirname, 'build-debugger.js'),
+  '--out',
+  path.join(dist, 'debugger'),
+]);
 
 fs.writeFileSync(path.join(dist, 'esm', 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
 fs.writeFileSync(path.join(dist, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');

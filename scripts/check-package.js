@@ -3,13 +3,15 @@
 // (--strict) and @arethetypeswrong/cli (every entry under node10, node16 from CJS and ESM, and
 // bundler resolution), then installs the tarball into fresh projects and uses every entry there:
 //   esm      "type": "module", import of raftstep and raftstep/sim, one step run
-//   cjs      require of both entries, one step run, and the raftstep-sim command from node_modules/.bin
+//   cjs      require of both entries, one step run, the raftstep-sim command from node_modules/.bin, and
+//            `raftstep debug`: its help, and the debugger served for a trace (page, bundle and trace fetched)
 //   ts-*     TypeScript projects compiled with module/moduleResolution node16, bundler and node10
 //            (commonjs), each importing both entries with their types
 // Run `npm run build` first (the tarball packs dist/). Usage: node scripts/check-package.js
+/* global fetch */
 'use strict';
 
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -126,5 +128,73 @@ if (!/"violation":null/.test(out)) {
   process.exit(1);
 }
 
-fs.rmSync(work, { recursive: true, force: true });
-console.log('check-package: all good');
+// 4. The visual debugger, as installed: its page is in the package, `raftstep --help` answers, and
+// `raftstep debug TRACE` serves the page, its bundle and the trace at the URL it prints.
+const cjsDir = path.join(work, 'cjs');
+const pageDir = path.join(cjsDir, 'node_modules', 'raftstep', 'dist', 'debugger');
+for (const f of ['index.html', 'debugger.js', 'debugger.css', 'worker.js']) {
+  if (!fs.existsSync(path.join(pageDir, f))) {
+    console.error(`check-package: the package has no dist/debugger/${f} (the debugger's page)`);
+    process.exit(1);
+  }
+}
+const raftstepBin = path.join(cjsDir, 'node_modules', '.bin', 'raftstep');
+if (!/raftstep debug TRACE/.test(run('raftstep --help from node_modules/.bin', raftstepBin, ['--help'], cjsDir))) {
+  console.error('check-package: raftstep --help does not describe raftstep debug');
+  process.exit(1);
+}
+fs.writeFileSync(
+  path.join(cjsDir, 'write-trace.js'),
+  `const sim = require('raftstep/sim');\nrequire('fs').writeFileSync('trace.ndjson', sim.serializeTrace(sim.simulate({ seed: 1, nodes: 3, steps: 300 }).trace));\n`,
+);
+run('cjs: write a trace', process.execPath, ['write-trace.js'], cjsDir);
+
+/** Start `raftstep debug trace.ndjson` from node_modules/.bin; resolves to the URL it prints and the process. */
+function startDebugger() {
+  const child = spawn(raftstepBin, ['debug', 'trace.ndjson'], { cwd: cjsDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 20 s; it printed:\n${printed}`)), 20_000);
+    const onData = (chunk) => {
+      printed += chunk;
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(printed);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve({ url: m[0], child });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`it exited (${code}) before serving; it printed:\n${printed}`)));
+  });
+}
+
+/** Fetch the page, its bundle and the trace from the running debugger; throws on a difference. */
+async function checkServed(url) {
+  const trace = fs.readFileSync(path.join(cjsDir, 'trace.ndjson'), 'utf8');
+  const page = await fetch(url);
+  if (page.status !== 200 || !(await page.text()).includes('debugger.js'))
+    throw new Error(`GET / answered ${page.status}`);
+  const bundle = await fetch(url + 'debugger.js');
+  if (bundle.status !== 200 || (await bundle.text()).length < 10_000)
+    throw new Error('GET /debugger.js is not the bundle');
+  if ((await (await fetch(url + 'trace.ndjson')).text()) !== trace)
+    throw new Error('GET /trace.ndjson is not the trace');
+}
+
+(async () => {
+  const started = Date.now();
+  const { url, child } = await startDebugger();
+  try {
+    await checkServed(url);
+  } finally {
+    child.kill();
+  }
+  console.log(
+    `check-package: raftstep debug from node_modules/.bin served ${url} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  fs.rmSync(work, { recursive: true, force: true });
+  console.log('check-package: all good');
+})().catch((err) => {
+  console.error(`check-package: raftstep debug failed: ${err.message}; files kept in ${work}`);
+  process.exit(1);
+});
