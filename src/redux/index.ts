@@ -77,3 +77,4 @@ export {
   type RaftSliceLocation,
 } from './devtools.js';
 export { createActionRecorder, replayActions, type ActionRecorder } from './record.js';
+export { recordingFromActions, type ActionRecordingOptions } from './recording.js';
