@@ -198,7 +198,8 @@ async function run(d: Demo): Promise<void> {
   if (!same || new Set(stores).size !== 1) throw new Error('replay or replicas disagree');
 }
 
-async function main(): Promise<void> {
+/** Both runs, told on stdout (RTK's dev checks on: `gdm()` turns them on outside production). */
+export async function main(): Promise<void> {
   say('== On the in-memory executor ==\n');
   await run(inMemory());
   say('\n== On the host runtime (MemoryStorage, a memory network) ==\n');
@@ -206,7 +207,10 @@ async function main(): Promise<void> {
   say('\nDone.');
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// Run when started as a program (tests/redux/example.test.ts imports `main` instead).
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
