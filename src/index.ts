@@ -102,6 +102,7 @@ export type {
   SnapshotInstalledEvent,
   ReadEvent,
   TransferLeadershipEvent,
+  AppendPersistedEvent,
 } from './events.js';
 export {
   type RaftAction,

@@ -86,9 +86,29 @@ export interface LogEntries {
 
 /** What one log entry is. Commands carry no payload: the application keeps it by index. */
 export type LogEntry =
-  | { readonly kind: 'command'; readonly term: number }
-  | { readonly kind: 'termStart'; readonly term: number }
-  | { readonly kind: 'config'; readonly term: number; readonly config: ClusterConfig };
+  | {
+      /**
+       * An application command: neither a term start nor a configuration entry. Its payload is the
+       * application's, kept under the entry's index.
+       */
+      readonly kind: 'command';
+      /** The term of the entry: the term of the last term start at or below its index, else `prevTerm`. */
+      readonly term: number;
+    }
+  | {
+      /** The entry a new leader appends first in its term (Raft's no-op entry); it carries nothing. */
+      readonly kind: 'termStart';
+      /** The term the entry starts (the new leader's term). */
+      readonly term: number;
+    }
+  | {
+      /** An entry that holds a cluster configuration (a membership change). */
+      readonly kind: 'config';
+      /** The term of the entry: the term of the last term start at or below its index, else `prevTerm`. */
+      readonly term: number;
+      /** The configuration the entry holds; nodes go by it from when it is appended (see `ConfigEntry`). */
+      readonly config: ClusterConfig;
+    };
 
 /**
  * The highest index a log may reach: 2^53 - 2, so that the index after it is still a safe integer.
@@ -287,7 +307,12 @@ export function forEachEntry(
 }
 
 /** Every entry of the run with its position, in index order (for tests, tools and small runs). */
-export function listEntries(log: LogEntries): Array<{ index: number } & LogEntry> {
+export function listEntries(log: LogEntries): Array<
+  {
+    /** The entry's log index, in `(prevIndex, lastIndex]`. */
+    index: number;
+  } & LogEntry
+> {
   const out: Array<{ index: number } & LogEntry> = [];
   for (let i = log.prevIndex + 1; i <= log.lastIndex; i++) out.push({ index: i, ...entryAt(log, i)! });
   return out;

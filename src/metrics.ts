@@ -5,7 +5,7 @@
  * `Number.MAX_SAFE_INTEGER`.
  */
 
-/** The counters. Each names the event it counts; see {@link bump} for how they change. */
+/** The counters. Each names the event it counts; see `bump` and `bumpBy` in `metrics.ts` for how they change. */
 export interface Metrics {
   /** Messages whose `from` is this node, ignored. */
   readonly selfMessagesIgnored: number;

@@ -657,7 +657,20 @@ export function configAt(s: RaftState, index: number): ClusterConfig | null {
 export function positionAndConfigAt(
   s: RaftState,
   index: number,
-): { term: number; index: number; config: ClusterConfig } | null {
+): {
+  /**
+   * The term of the entry at `index` (the snapshot's term when `index` is the snapshot index): the
+   * `term` of the `snapshotInstalled` event.
+   */
+  term: number;
+  /** The `index` asked about, unchanged: the last index the snapshot covers. */
+  index: number;
+  /**
+   * The configuration in effect at `index` (the latest configuration entry at or below it, else the
+   * snapshot's): the `config` the snapshot must record.
+   */
+  config: ClusterConfig;
+} | null {
   const config = configAt(s, index);
   return config === null ? null : { term: termAt(s.log, index), index, config };
 }

@@ -101,7 +101,7 @@ export type Parsed<T> = T | string;
 
 /**
  * The problem with `event`, or null when it is a well-formed event: the checks `step` runs (see
- * {@link parseEvent}). Never throws: an event whose fields cannot be read is malformed too.
+ * `parseEvent` in `validate.ts`). Never throws: an event whose fields cannot be read is malformed too.
  */
 export function validateEvent(event: unknown): string | null {
   try {

@@ -137,7 +137,20 @@ export interface HostStatus {
   /** Snapshot transfers running from this leader. */
   readonly transfers: readonly TransferStatus[];
   /** A snapshot being received: its index, bytes staged, size, and whether it is complete. */
-  readonly receiving: { index: number; received: number; total: number; complete: boolean } | null;
+  readonly receiving: {
+    /** The log index of the last entry the snapshot being received covers. */
+    index: number;
+    /** Bytes staged so far, contiguous from offset 0: from 0 up to `total`. */
+    received: number;
+    /** The snapshot's size in bytes, as the leader's chunks announce it. */
+    total: number;
+    /**
+     * True once every byte arrived and the CRC-32 matched. A complete snapshot stays staged until
+     * the host installs it (stepping `snapshotInstalled`) or discards it; one from a term above the
+     * node's waits for the node's term to reach it.
+     */
+    complete: boolean;
+  } | null;
 }
 
 /** A running node. Every method is safe to call at any time; after a stop, requests reject with `stopped`. */

@@ -80,7 +80,12 @@ export interface SnapshotAck {
   /** The transfer it answers. */
   readonly transfer: string;
   /** The snapshot's position. */
-  readonly snapshot: { readonly term: number; readonly index: number };
+  readonly snapshot: {
+    /** The term of the snapshot's last entry, as the chunk named it. */
+    readonly term: number;
+    /** The index of the snapshot's last entry, as the chunk named it. */
+    readonly index: number;
+  };
   /** How many bytes of the snapshot the receiver holds: where the next chunk starts. */
   readonly offset: number;
   /** True when the receiver holds the whole snapshot, or needs none of it: the transfer is over. */
@@ -89,9 +94,34 @@ export interface SnapshotAck {
 
 /** A decoded frame. */
 export type Frame =
-  | { readonly kind: 'message'; readonly message: Message; readonly payloads: readonly Uint8Array[] }
-  | { readonly kind: 'snapshotChunk'; readonly chunk: SnapshotChunk }
-  | { readonly kind: 'snapshotAck'; readonly ack: SnapshotAck };
+  | {
+      /** A Raft message between nodes (frame kind 1). */
+      readonly kind: 'message';
+      /**
+       * The message exactly as the sender's core produced it. Decoded, it passed `validateEvent`, is
+       * of a message type and names the transport's sender as `from`.
+       */
+      readonly message: Message;
+      /**
+       * For an AppendEntries, the payload of every entry it carries, `(entries.prevIndex,
+       * entries.lastIndex]` in index order, empty for an entry that holds no command (a term start,
+       * a configuration); for any other message, none. Encoding throws a TypeError, and decoding
+       * refuses the frame, when the count does not match.
+       */
+      readonly payloads: readonly Uint8Array[];
+    }
+  | {
+      /** A piece of the leader's snapshot in transfer (frame kind 2). */
+      readonly kind: 'snapshotChunk';
+      /** The piece; decoded, its offset and bytes lie within `total`. */
+      readonly chunk: SnapshotChunk;
+    }
+  | {
+      /** The receiver's answer to a snapshot chunk (frame kind 3). */
+      readonly kind: 'snapshotAck';
+      /** The answer. */
+      readonly ack: SnapshotAck;
+    };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

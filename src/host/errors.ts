@@ -23,6 +23,7 @@ export type HostErrorCode =
 
 /** The error a host's promises reject with (except an exception of the state machine itself). */
 export class HostError extends Error {
+  /** Always `'HostError'`: the name `toString()` and stack traces show. Test `code` for what went wrong. */
   override readonly name = 'HostError';
 
   constructor(
@@ -49,6 +50,7 @@ export class HostError extends Error {
  *   machine's `restore` or `snapshot` threw.
  */
 export interface HaltInfo {
+  /** Why the host stopped (the cases are listed above); the first reason wins, later ones are dropped. */
   readonly kind: 'stopped' | 'fatal' | 'internalError' | 'storage' | 'host';
   /** What happened, as text. */
   readonly reason: string;

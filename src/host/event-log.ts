@@ -35,7 +35,21 @@ interface HostEventBase {
 
 /** One thing that happened to a host's node (see the module comment). */
 export type HostEventRecord =
-  | (HostEventBase & { readonly start: true; readonly options?: Partial<NodeOptions> })
-  | (HostEventBase & { readonly restart: PersistedState })
-  | (HostEventBase & { readonly step: RaftEvent })
-  | (HostEventBase & { readonly crash: true });
+  | (HostEventBase & {
+      /** The host started its node with `startNode` (its storage was fresh). */
+      readonly start: true;
+      /** The host's `options`, given to `startNode`; absent when the host was given none. */
+      readonly options?: Partial<NodeOptions>;
+    })
+  | (HostEventBase & {
+      /** The host restarted its node from storage: the persisted state given to `restartNode`. */
+      readonly restart: PersistedState;
+    })
+  | (HostEventBase & {
+      /** An event the host stepped, exactly as stepped (invalid ones included). */
+      readonly step: RaftEvent;
+    })
+  | (HostEventBase & {
+      /** The host stopped, for any reason (`stop()` included; see `HaltInfo`): its node is down. */
+      readonly crash: true;
+    });

@@ -289,9 +289,16 @@ export function inspectTimeline(
  * gets a `getSnapshot` method returning the event's snapshot. Not JSON any more: use it only to
  * hand events to such an observer.
  */
-export function withActorRefMethods(
-  e: InspectionEvent,
-): InspectionEvent & { readonly actorRef: InspectedActorRef & { getSnapshot(): NodeSnapshot | undefined } } {
+export function withActorRefMethods(e: InspectionEvent): InspectionEvent & {
+  /** `e.actorRef`, copied, with a `getSnapshot` method added. */
+  readonly actorRef: InspectedActorRef & {
+    /**
+     * The snapshot `e` carries (of an `@xstate.actor` or `@xstate.snapshot` event), the same object
+     * at every call; undefined for an `@xstate.event`, which carries none.
+     */
+    getSnapshot(): NodeSnapshot | undefined;
+  };
+} {
   const snapshot = 'snapshot' in e ? e.snapshot : undefined;
   return { ...e, actorRef: { ...e.actorRef, getSnapshot: () => snapshot } };
 }

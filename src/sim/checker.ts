@@ -87,7 +87,15 @@ export interface Replica {
   /** Its Raft state; null while it is down or removed. */
   readonly state: RaftState | null;
   /** What survives a crash: the durable term and log. */
-  readonly durable: { readonly term: number; readonly log: LogEntries };
+  readonly durable: {
+    /** The durable current term (the last hard state written and durable; 0 before any). */
+    readonly term: number;
+    /**
+     * The durable log: what `restartNode` would get. Its anchor (`prevIndex`, `prevTerm`) is the
+     * durable snapshot's position, or (0, 0) without one.
+     */
+    readonly log: LogEntries;
+  };
 }
 
 /** What the checker needs from the world it checks (a `World` is one). */

@@ -57,7 +57,17 @@ export interface ReadsWorld {
   /** The highest index of the committed record (applied by some replica). */
   recorded(): number;
   /** The node `id`'s status and life, or undefined when it never started. */
-  life(id: string): { readonly status: string; readonly incarnation: number } | undefined;
+  life(id: string):
+    | {
+        /** Where the node is in its life: `up`, `down` or `removed` (a `NodeStatus`); only `up` answers reads. */
+        readonly status: string;
+        /**
+         * The node's life: bumped at every crash, restart and shutdown (`SimNode.incarnation`). A read
+         * issued in another life than the current one is lost.
+         */
+        readonly incarnation: number;
+      }
+    | undefined;
   /** Report a violation (throws). */
   fail(invariant: InvariantName, message: string, nodes: readonly string[]): never;
 }

@@ -128,29 +128,41 @@ const countsOwnWriteAtOnce: Stepper = (s, e): StepResult => {
 };
 
 /** Every mutant: what it breaks, and its step. */
-export const MUTANTS: Readonly<Record<MutantName, { readonly breaks: string; readonly step: Stepper }>> = Object.freeze(
-  {
-    votesWithoutLogCheck: {
-      breaks: 'grants votes without checking that the candidate is up to date',
-      step: votesWithoutLogCheck,
-    },
-    commitsOnAMinority: { breaks: 'a leader commits what a single follower holds', step: commitsOnAMinority },
-    winsWithOneVote: { breaks: 'a candidate becomes leader at its first vote', step: winsWithOneVote },
-    believesStaleReplies: { breaks: "a leader's match index goes back on stale replies", step: believesStaleReplies },
-    readBeforeRound: {
-      breaks: 'a leader answers reads at once with its commit index, without a leadership check',
-      step: readBeforeRound,
-    },
-    preVoteWhileLeaderAlive: {
-      breaks: 'a follower grants pre-votes while it hears from a live leader',
-      step: preVoteWhileLeaderAlive,
-    },
-    countsOwnWriteAtOnce: {
-      breaks: 'a leader counts its own entries towards a commit before they are durable, while sending them',
-      step: countsOwnWriteAtOnce,
-    },
+export const MUTANTS: Readonly<
+  Record<
+    MutantName,
+    {
+      /** What the mutant gets wrong, in words (a run's description shows it). */
+      readonly breaks: string;
+      /**
+       * The broken step, to use instead of `step`: it wraps the real one. A run whose options name
+       * the mutant steps every node with it (unless its plugins give a `step`), and its trace
+       * replays with it.
+       */
+      readonly step: Stepper;
+    }
+  >
+> = Object.freeze({
+  votesWithoutLogCheck: {
+    breaks: 'grants votes without checking that the candidate is up to date',
+    step: votesWithoutLogCheck,
   },
-);
+  commitsOnAMinority: { breaks: 'a leader commits what a single follower holds', step: commitsOnAMinority },
+  winsWithOneVote: { breaks: 'a candidate becomes leader at its first vote', step: winsWithOneVote },
+  believesStaleReplies: { breaks: "a leader's match index goes back on stale replies", step: believesStaleReplies },
+  readBeforeRound: {
+    breaks: 'a leader answers reads at once with its commit index, without a leadership check',
+    step: readBeforeRound,
+  },
+  preVoteWhileLeaderAlive: {
+    breaks: 'a follower grants pre-votes while it hears from a live leader',
+    step: preVoteWhileLeaderAlive,
+  },
+  countsOwnWriteAtOnce: {
+    breaks: 'a leader counts its own entries towards a commit before they are durable, while sending them',
+    step: countsOwnWriteAtOnce,
+  },
+});
 
 /** The names of every mutant. */
 export const MUTANT_NAMES = Object.freeze(Object.keys(MUTANTS) as MutantName[]);

@@ -66,13 +66,19 @@ export class SimNode {
   timerAt: number | null = null;
   /** @internal */ stepsSinceCheck = 0;
   /** Membership bookkeeping of the operator: where the configuration adding this node sits. */
-  addedAt: { term: number; index: number } | null = null;
+  addedAt: {
+    /** The term of the configuration entry that adds this node (the leader's term when it proposed it). */
+    term: number;
+    /** The log index of that configuration entry. */
+    index: number;
+  } | null = null;
   /** True once a committed configuration included this node. */
   committedMember = false;
   /** How fast this node's timers run against real time (the `skew` fault; 1 without). */
   timerRate = 1;
 
   constructor(
+    /** The node's id, fixed for all its lives (crashes and restarts keep it). */
     readonly id: string,
     machine: Machine,
     options: NodeOptions,

@@ -36,8 +36,30 @@ export const MEMBERSHIP_CHANGES: readonly MembershipChange[] = Object.freeze([
 
 /** What came of an attempt to change the membership. */
 export type ChangeOutcome =
-  | { readonly ok: true; readonly change: MembershipChange; readonly node: string; readonly index: number }
-  | { readonly ok: false; readonly reason: 'noLeader' | 'busy' | 'impossible' | 'refused' };
+  | {
+      /** The leader appended the new configuration (it is not committed yet). */
+      readonly ok: true;
+      /** The change made: the one asked for, or the one chosen at random. */
+      readonly change: MembershipChange;
+      /**
+       * The node added, promoted or removed. An added node is a fresh node `n<k>`, started before
+       * the proposal.
+       */
+      readonly node: string;
+      /** The log index of the configuration entry the leader appended. */
+      readonly index: number;
+    }
+  | {
+      /** No change was made. */
+      readonly ok: false;
+      /**
+       * Why: `noLeader`, no node is up as leader; `busy`, a membership change is under way
+       * (`configChangeInProgress`); `impossible`, no change fits the limits, or the one asked for
+       * does not; `refused`, the leader appended nothing for the proposal (a node started for an
+       * addition is shut down again).
+       */
+      readonly reason: 'noLeader' | 'busy' | 'impossible' | 'refused';
+    };
 
 /**
  * Makes a world's membership changes through its leader, one at a time, and shuts down the nodes a

@@ -186,7 +186,12 @@ export const FEATURES: readonly Features[] = Object.freeze(['all', 'none', 'leas
  * Flow control's bounds in simulations (features on): far below raftstep's defaults, so that a slow
  * or unreachable follower does reach them in a run of a few thousand events.
  */
-export const SIM_FLOW_CONTROL = Object.freeze({ maxInflightEntries: 64, maxEntriesPerAppend: 16 });
+export const SIM_FLOW_CONTROL = Object.freeze({
+  /** `NodeOptions.maxInflightEntries` in simulations: at most 64 entries in flight to one follower. */
+  maxInflightEntries: 64,
+  /** `NodeOptions.maxEntriesPerAppend` in simulations: at most 16 entries per catch-up AppendEntries. */
+  maxEntriesPerAppend: 16,
+});
 
 /**
  * The node options of a simulation: the extensions `features` selects, an election timeout in
@@ -241,8 +246,22 @@ export function skewOf(o: Pick<SimOptions, 'features' | 'timing' | 'skew' | 'fau
 
 /** Options as given by a caller: anything left out takes its default (`faults` may be a list in words). */
 export type SimOptionsInput = Partial<Omit<SimOptions, 'rates' | 'timing' | 'faults'>> & {
+  /**
+   * Fault rates to change, each a probability in [0, 1]; the rates left out (or undefined) take
+   * their value in `DEFAULT_RATES`.
+   */
   readonly rates?: Partial<FaultRates>;
+  /**
+   * Virtual durations to change, in virtual milliseconds: each an integer from 0 to 10^9, min <= max
+   * in every range (see `Timing` for each one's own bounds); those left out (or undefined) take
+   * `DEFAULT_TIMING`'s.
+   */
   readonly timing?: Partial<Timing>;
+  /**
+   * The faults to inject: a list of names, or the same in words for `parseFaults` (`'drop,dup'`,
+   * `'all'`, `'none'`; an unknown name throws a RangeError). Kept in `FAULT_NAMES` order; every
+   * fault when left out.
+   */
   readonly faults?: readonly FaultName[] | string;
 };
 

@@ -222,6 +222,10 @@ export class Simulation {
   private liveness: LivenessReport | null = null;
 
   constructor(
+    /**
+     * The full options of the run, used as given: they are not checked here (`simulate` passes
+     * them through `normalizeOptions` first; do the same).
+     */
     readonly options: SimOptions,
     private readonly plugins: SimPlugins = {},
   ) {

@@ -41,7 +41,17 @@ export interface SweepTotals {
   /** The most entries a leader had in flight to one follower, over every run. */
   maxInflight: number;
   /** Every run that stopped on a violation: its seed, the violation, and where its trace was written (or null). */
-  readonly violations: Array<{ seed: number; violation: Violation; trace: string | null }>;
+  readonly violations: Array<{
+    /** The seed of the run: the sweep's options for this seed reproduce the run. */
+    seed: number;
+    /** The violation that stopped the run. */
+    violation: Violation;
+    /**
+     * Where the run's trace was written (what the sweep's `onRun` returned, e.g. a file path), or
+     * null when it was not written.
+     */
+    trace: string | null;
+  }>;
 }
 
 /** Totals of no run at all: what a sweep starts from (a fresh object each call). */

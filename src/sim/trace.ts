@@ -68,16 +68,40 @@ interface EventBase {
   readonly n: number;
   /** Virtual time, in virtual milliseconds. */
   readonly t: number;
+  /** The node the event happened to. */
   readonly node: string;
 }
 
 /** One event of one node. */
 export type TraceEvent =
-  | (EventBase & { readonly start: true; readonly options?: Partial<NodeOptions> })
-  | (EventBase & { readonly step: RaftEvent })
-  | (EventBase & { readonly restart: PersistedState })
-  | (EventBase & { readonly crash: true })
-  | (EventBase & { readonly shutdown: true });
+  | (EventBase & {
+      /** The node started fresh (`startNode`); replay starts it over, whatever it was before. */
+      readonly start: true;
+      /**
+       * The options given to `startNode` (a simulation records the full options of its nodes);
+       * absent when it was given none (a host without `options`): the defaults.
+       */
+      readonly options?: Partial<NodeOptions>;
+    })
+  | (EventBase & {
+      /**
+       * The event given to `step`, exactly as stepped (invalid ones included). Replay fails with an
+       * error when the node is not running.
+       */
+      readonly step: RaftEvent;
+    })
+  | (EventBase & {
+      /** The node restarted: the persisted state given to `restartNode` (its durable storage). */
+      readonly restart: PersistedState;
+    })
+  | (EventBase & {
+      /** The node crashed: its state is gone and it is not running until a `restart`. */
+      readonly crash: true;
+    })
+  | (EventBase & {
+      /** The node was shut down for good, removed from the cluster: it is not running. */
+      readonly shutdown: true;
+    });
 
 /** The fingerprint (`hashState`) of `node`'s state right after event `check`. */
 export interface TraceCheck {

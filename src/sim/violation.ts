@@ -68,7 +68,10 @@ export interface Violation {
 export class SimViolation extends Error {
   /** Always `'SimViolation'`, so that the error names itself in stack traces and logs. */
   override name = 'SimViolation';
-  constructor(readonly violation: Violation) {
+  constructor(
+    /** The failed check; the error's `message` is `describeViolation` of it. */
+    readonly violation: Violation,
+  ) {
     super(describeViolation(violation));
   }
 }

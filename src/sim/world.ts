@@ -60,20 +60,59 @@ export type WorldInvariant = (world: World) => string | null;
  * leader it named, and the refused command ids, for the client to retry).
  */
 export type ProposeOutcome =
-  | { readonly accepted: true; readonly term: number; readonly firstIndex: number; readonly lastIndex: number }
   | {
+      /** The node, as leader, appended every command of the proposal (not yet committed). */
+      readonly accepted: true;
+      /** The leader's term after the step: the term of the new entries. */
+      readonly term: number;
+      /** The log index of the first command appended. */
+      readonly firstIndex: number;
+      /** The log index of the last command appended: the commands hold `[firstIndex, lastIndex]`, in order. */
+      readonly lastIndex: number;
+    }
+  | {
+      /** Not accepted: the node refused the proposal, or did not append exactly its commands. */
       readonly accepted: false;
+      /** The node the refusal named as leader (its `leaderHint`): where to retry; null when it named none. */
       readonly hint: string | null;
       /** The reason the node gave (`notLeader`, `transferInProgress`, ...), or null when it gave none. */
       readonly reason: string | null;
+      /**
+       * The ids of the refused commands, in proposal order: pass them to `propose` again to retry
+       * the same commands.
+       */
       readonly commands: readonly number[];
     };
 
 /** What became of a client read at once: answered in the same step, refused, or still pending. */
 export type ReadOutcome =
-  | { readonly id: string; readonly status: 'answered'; readonly index: number }
-  | { readonly id: string; readonly status: 'rejected'; readonly reason: string; readonly hint: string | null }
-  | { readonly id: string; readonly status: 'pending' };
+  | {
+      /** The read's id, unique within the run (`r1`, `r2`, ...): the `id` of the `read` event. */
+      readonly id: string;
+      /** The node answered in the same step (`readReady`); the world has checked the answer. */
+      readonly status: 'answered';
+      /** The read index: the client reads the state machine once it has applied up to this index. */
+      readonly index: number;
+    }
+  | {
+      /** The read's id, unique within the run (`r1`, `r2`, ...): the `id` of the `read` event. */
+      readonly id: string;
+      /** The node refused the read in the same step (`rejected {request: 'read'}`). */
+      readonly status: 'rejected';
+      /** The reason the node gave (`notLeader`, ...). */
+      readonly reason: string;
+      /** The node the refusal named as leader (its `leaderHint`): where to retry; null when it named none. */
+      readonly hint: string | null;
+    }
+  | {
+      /** The read's id, unique within the run (`r1`, `r2`, ...): the `id` of the `read` event. */
+      readonly id: string;
+      /**
+       * Neither answered nor refused yet: the node answers or refuses it in a later step (the world
+       * checks an answer when it comes), or the read is lost if the node crashes or is shut down first.
+       */
+      readonly status: 'pending';
+    };
 
 /** How to build a world. */
 export interface WorldOptions {

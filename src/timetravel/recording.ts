@@ -32,11 +32,35 @@ export type StepFunction = (state: RaftState, event: RaftEvent) => StepResult;
  * - `shutdown`: the node was taken out of service for good (a removed member).
  */
 export type Lifecycle =
-  | { readonly type: 'start'; readonly options?: object }
-  | { readonly type: 'restart'; readonly persisted: PersistedState }
-  | { readonly type: 'load'; readonly state: RaftState }
-  | { readonly type: 'crash' }
-  | { readonly type: 'shutdown' };
+  | {
+      /** A fresh node: `startNode(node, options)`. */
+      readonly type: 'start';
+      /**
+       * The node options it was started with (an object), passed to `startNode` as they are; left
+       * out, raftstep's defaults.
+       */
+      readonly options?: object;
+    }
+  | {
+      /** Back from what the node persisted: `restartNode(persisted)`. */
+      readonly type: 'restart';
+      /** The persisted state given to `restartNode`; its `id` must be the record's node. */
+      readonly persisted: PersistedState;
+    }
+  | {
+      /** The node's state was set as it is, without `restartNode` (e.g. a Redux store rehydrated). */
+      readonly type: 'load';
+      /** The state the node has from here, used as it is (frozen by the timeline); its `id` must be the record's node. */
+      readonly state: RaftState;
+    }
+  | {
+      /** The node went down: its state is gone, and it is not running until a restart (or start, or load). */
+      readonly type: 'crash';
+    }
+  | {
+      /** The node was taken out of service for good (a removed member): it is not running. */
+      readonly type: 'shutdown';
+    };
 
 /** The names of the lifecycle changes a recording may hold. */
 export const LIFECYCLE_TYPES: readonly Lifecycle['type'][] = Object.freeze([
@@ -57,7 +81,10 @@ export interface InFlightMessage {
   /** The receiver. */
   readonly to: string;
   /** The message as sent. */
-  readonly message: { readonly type: string };
+  readonly message: {
+    /** The message's type (`appendEntries`, `requestVote`, ...): the only field read here. */
+    readonly type: string;
+  };
 }
 
 /** A cut link: messages from `from` to `to` are stopped (a partition is a set of cuts). */
