@@ -18,7 +18,7 @@ import {
   raftStateSanitizer,
   replayActions,
 } from '../../src/redux/index.js';
-import { WARN_AFTER_MS, failOnConsoleOutput, kvSlice, makeStore, settle, type Put } from './support.js';
+import { DEV_CHECKS, failOnConsoleOutput, kvSlice, makeStore, settle, type Put } from './support.js';
 
 failOnConsoleOutput();
 
@@ -85,11 +85,7 @@ describe('Redux DevTools (its instrument enhancer, as the extension runs it)', (
     const reducer = combineReducers({ raft: raft.reducer, kv: kv.reducer });
     const store = configureStore({
       reducer,
-      middleware: (gdm) =>
-        gdm({
-          immutableCheck: { warnAfter: WARN_AFTER_MS },
-          serializableCheck: { warnAfter: WARN_AFTER_MS },
-        }).concat(effects.middleware, recorder.middleware),
+      middleware: (gdm) => gdm(DEV_CHECKS).concat(effects.middleware, recorder.middleware),
       enhancers: (gde) => gde().concat(instrument()),
     });
     const lifted = (store as unknown as { liftedStore: LiftedStore<ReturnType<typeof reducer>, UnknownAction, null> })

@@ -11,16 +11,13 @@ test('the Redux example runs to the end with RTK’s dev checks on and prints no
     .spyOn(console, 'error')
     .mockImplementation((...a: unknown[]) => void printed.push(['error', ...a]));
   const out: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(`${a.join(' ')}\n`));
   try {
     await main();
   } finally {
     warn.mockRestore();
     error.mockRestore();
-    write.mockRestore();
+    log.mockRestore();
   }
   expect(printed).toEqual([]);
   const text = out.join('');

@@ -13,7 +13,7 @@ import {
   replayActions,
   type MemoryRaftNodeJson,
 } from '../../src/redux/index.js';
-import { failOnConsoleOutput, kvSlice, makeStore, settle, WARN_AFTER_MS, type Put } from './support.js';
+import { failOnConsoleOutput, kvSlice, makeStore, settle, DEV_CHECKS, type Put } from './support.js';
 
 failOnConsoleOutput();
 
@@ -48,11 +48,7 @@ test('a rehydrated cluster carries on from the persisted state and storage', asy
   const recorder = createActionRecorder();
   const store = configureStore({
     reducer: root,
-    middleware: (gdm) =>
-      gdm({ serializableCheck: { warnAfter: WARN_AFTER_MS }, immutableCheck: { warnAfter: WARN_AFTER_MS } }).concat(
-        effects.middleware,
-        recorder.middleware,
-      ),
+    middleware: (gdm) => gdm(DEV_CHECKS).concat(effects.middleware, recorder.middleware),
   });
   store.dispatch({ type: REHYDRATE, key: 'root', payload: persisted.state });
   expect(store.getState()).toEqual(persisted.state);

@@ -57,6 +57,12 @@ export function kvSlice(raft: RaftSlice<Put>) {
  */
 export const WARN_AFTER_MS = 1000;
 
+/** RTK's two dev checks, on, with the tests' time threshold: `gdm(DEV_CHECKS)`. */
+export const DEV_CHECKS = {
+  immutableCheck: { warnAfter: WARN_AFTER_MS },
+  serializableCheck: { warnAfter: WARN_AFTER_MS },
+} as const;
+
 /** Options of {@link makeStore}. */
 export interface StoreOptions {
   nodes?: string[];
@@ -199,11 +205,7 @@ export function makeHostStore(o: HostStoreOptions = {}) {
   const configure = () =>
     configureStore({
       reducer,
-      middleware: (gdm) =>
-        gdm({
-          immutableCheck: { warnAfter: WARN_AFTER_MS },
-          serializableCheck: { warnAfter: WARN_AFTER_MS },
-        }).concat(effects.middleware, recorder.middleware),
+      middleware: (gdm) => gdm(DEV_CHECKS).concat(effects.middleware, recorder.middleware),
     });
   store = configure();
   const leader = (): string | null => raft.selectors.selectLeader(store!.getState());
