@@ -23,11 +23,13 @@ import { withLeadership, type RaftState, type StepResult } from './state.js';
  * The application reports the write that ended at `(term, index)` durable. On a leader with the
  * option on and a report of its own term past what it knew: count its copy, and commit what a
  * majority now holds. A report of the leader's term beyond its last entry was never asked for: an
- * `invalidEvent`, the state unchanged. Everything else is ignored (the same state, no actions).
+ * `invalidEvent`, the state unchanged. Everything else is ignored (the same state, no actions),
+ * including a late report of entries a snapshot has covered since.
  */
 export function onAppendPersisted(s: RaftState, term: number, index: number): StepResult {
   if (s.role !== 'leader' || !s.options.concurrentLeaderWrites || term !== s.term) return [s, NO_ACTIONS];
-  if (index <= s.lead.persisted) return [s, NO_ACTIONS];
+  // Already counted, or covered by a snapshot (compacted entries are committed: nothing to count).
+  if (index <= s.lead.persisted || index <= s.log.prevIndex) return [s, NO_ACTIONS];
   if (!containsPosition(s.log, term, index)) {
     return [s, [invalidEvent(`appendPersisted reports (${term}, ${index}), which this leader never wrote`)]];
   }

@@ -11,6 +11,7 @@ import { BASIC_OPTIONS, DEFAULT_OPTIONS, parseOptions } from '../../src/options.
 import type { StepResult } from '../../src/state.js';
 import { step } from '../../src/step.js';
 import { threeNodeCluster } from './support';
+import { latestConfig } from '../../src/state.js';
 
 const CONCURRENT = { ...BASIC_OPTIONS, concurrentLeaderWrites: true };
 
@@ -77,6 +78,27 @@ describe('concurrent leader writes', () => {
     expect(step(basic, { type: 'appendPersisted', term: 1, index: 2 })[0]).toBe(basic);
     const [follower] = startNode('b', CONCURRENT);
     expect(step(follower, { type: 'appendPersisted', term: 0, index: 0 })).toEqual([follower, []]);
+  });
+
+  test('a late report of entries a snapshot has covered since is ignored', () => {
+    // Three nodes: the followers commit the entries without the leader's own copy, the leader
+    // compacts them into a snapshot, and only then does the report of its write arrive.
+    const net = threeNodeCluster(CONCURRENT);
+    net.step('a', { type: 'propose', count: 3 });
+    net.deliver();
+    const leader = net.get('a');
+    expect(leader.role).toBe('leader');
+    expect(leader.lead!.persisted).toBeLessThan(leader.commitIndex); // committed by b and c
+    const at = leader.commitIndex;
+    const [compacted, compaction] = step(leader, {
+      type: 'snapshotInstalled',
+      term: 1,
+      index: at,
+      config: latestConfig(leader),
+    });
+    expect(compaction.map((a) => a.type)).toEqual(['compactLog']);
+    expect(compacted.lead!.persisted).toBeLessThan(at);
+    expect(step(compacted, { type: 'appendPersisted', term: 1, index: at - 1 })).toEqual([compacted, []]);
   });
 
   test('a report the leader never asked for, or a malformed one, is an invalidEvent and changes nothing', () => {
