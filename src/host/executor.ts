@@ -54,18 +54,26 @@ export interface ClosedBatch {
   readonly concurrent: boolean;
 }
 
-/** True for the actions a batch carries (everything but the outcomes, which are handled at once). */
-export function isBatched(a: RaftAction): boolean {
+/**
+ * True for the outcomes among the actions: `readReady`, `rejected`, `invalidEvent`, `fatal` and
+ * `internalError` report something and ask for nothing to be carried out.
+ */
+export function isOutcome(a: RaftAction): boolean {
   switch (a.type) {
     case 'readReady':
     case 'rejected':
     case 'invalidEvent':
     case 'fatal':
     case 'internalError':
-      return false;
-    default:
       return true;
+    default:
+      return false;
   }
+}
+
+/** True for the actions a batch carries (everything but the outcomes, which are handled at once). */
+export function isBatched(a: RaftAction): boolean {
+  return !isOutcome(a);
 }
 
 /** The open batch: steps join it until the executor closes it. */

@@ -57,6 +57,7 @@ import {
   type Rejected,
   type TimerWait,
 } from '../index.js';
+import { isOutcome } from '../host/executor.js';
 import type { RaftClock } from './clock.js';
 import { createLocalExecutor, isThenable, type RaftDriver, type RaftEffectsExecutor } from './executor.js';
 import { createHostExecutor, type RaftHostExecutorOptions } from './host-executor.js';
@@ -208,20 +209,6 @@ function waitFor(state: RaftState): TimerWait {
       return 'follower';
     default:
       return 'election';
-  }
-}
-
-/** True for the actions the runner reports rather than carries out. */
-function isOutcome(a: RaftAction): boolean {
-  switch (a.type) {
-    case 'readReady':
-    case 'rejected':
-    case 'invalidEvent':
-    case 'fatal':
-    case 'internalError':
-      return true;
-    default:
-      return false;
   }
 }
 
