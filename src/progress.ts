@@ -101,8 +101,22 @@ export function slotOf(progress: LeaderProgress, id: string): number {
   return -1;
 }
 
-/** A copy of `column` with slot `k` set to `value`. */
+/**
+ * A copy of `column` with slot `k` set to `value`. Clusters of up to five nodes (four peers) get an
+ * array literal, which V8 builds inline; `slice` is a builtin call that costs several times more,
+ * and this runs for every reply a leader counts.
+ */
 function withSlot(column: readonly number[], k: number, value: number): readonly number[] {
+  const n = column.length;
+  if (n === 2) return k === 0 ? [value, column[1]!] : [column[0]!, value];
+  if (n === 4) {
+    return [
+      k === 0 ? value : column[0]!,
+      k === 1 ? value : column[1]!,
+      k === 2 ? value : column[2]!,
+      k === 3 ? value : column[3]!,
+    ];
+  }
   const out = column.slice();
   out[k] = value;
   return out;

@@ -15,6 +15,7 @@ import { majorityOf, type ClusterConfig } from './config.js';
 export function majorityIndex(slots: readonly number[], match: readonly number[], selfIndex: number): number {
   const n = slots.length;
   if (n === 0) return Infinity;
+  if (n === 3) return majorityOfThree(slots, match, selfIndex);
   const need = (n >> 1) + 1;
   let best = 0;
   for (let i = 0; i < n; i++) {
@@ -29,6 +30,24 @@ export function majorityIndex(slots: readonly number[], match: readonly number[]
     if (atLeast >= need) best = v;
   }
   return best;
+}
+
+/**
+ * `majorityIndex` of three voters (the most common cluster): the median of their three indices,
+ * which two of them hold at least.
+ */
+function majorityOfThree(slots: readonly number[], match: readonly number[], selfIndex: number): number {
+  const s0 = slots[0]!;
+  const s1 = slots[1]!;
+  const s2 = slots[2]!;
+  const a = s0 < 0 ? selfIndex : match[s0]!;
+  const b = s1 < 0 ? selfIndex : match[s1]!;
+  const c = s2 < 0 ? selfIndex : match[s2]!;
+  const low = a < b ? a : b;
+  const high = a < b ? b : a;
+  // The median: the larger of the pair's smaller index and the smaller of (the pair's larger, c).
+  const mid = high < c ? high : c;
+  return low > mid ? low : mid;
 }
 
 /** The highest index held by a majority of `voters` and, when joint, of `newVoters` too. */

@@ -231,7 +231,12 @@ export function onAppendEntriesReply(
   const commitIndex =
     lastIndex > matched && lastIndex > s.commitIndex ? majorityCommitIndex(s, advanced) : s.commitIndex;
   const counted = withLeaderProgress(s, advanced, commitIndex);
-  if (commitIndex > s.commitIndex && isPlainCommit(counted)) return [counted, [commitAdvanced(commitIndex)]];
+  if (commitIndex > s.commitIndex) {
+    if (isPlainCommit(counted)) return [counted, [commitAdvanced(commitIndex)]];
+  } else if (s.lead.transferTo !== from) {
+    // Counted, nothing committed, no transfer waiting for this follower: nothing more to do.
+    return [counted, NO_ACTIONS];
+  }
   return afterCounted(s, counted, from, true, null);
 }
 
