@@ -102,7 +102,7 @@ export interface HostStats extends ExecutorStats {
   readsServed: number;
   /** Batches whose messages left while their write was in flight (a leader's own appends, `concurrentLeaderWrites`). */
   concurrentBatches: number;
-  /** `appendPersisted` events stepped after a durable write (with `concurrentLeaderWrites`). */
+  /** `appendPersisted` events stepped after a durable write (with `concurrentLeaderWrites`; on a leader only). */
   appendsReported: number;
   /** Snapshot taking and streaming. */
   snapshots: SnapshotStats;

@@ -476,11 +476,13 @@ class Executor implements NodeExecutor {
   }
 
   /**
-   * With `concurrentLeaderWrites`, tell the node that the batch's appends are durable
-   * (`appendPersisted`, one per append, in order): a leader counts its own entries only then.
+   * With `concurrentLeaderWrites`, tell a leader that the batch's appends are durable
+   * (`appendPersisted`, one per append, in order): it counts its own entries only then. A node that
+   * is not leader when its write lands is not told: it would ignore the report (see
+   * concurrent-writes.ts), and a follower's reply waits for nothing but its own write.
    */
   private reportPersisted(b: ClosedBatch): void {
-    if (!this.node.options.concurrentLeaderWrites) return;
+    if (!this.node.options.concurrentLeaderWrites || this.node.role !== 'leader') return;
     for (const a of b.actions) {
       if (a.type !== 'appendLog') continue;
       this.counters.appendsReported++;

@@ -17,8 +17,8 @@
  *   older one, which is closed. There is no authentication: run it on a trusted network.
  * - Queueing. Each peer has one outgoing queue, bounded by `maxQueueBytes` and `maxQueueFrames`;
  *   `send` refuses (returns false) a frame that does not fit, or is over `maxFrameBytes`. Frames leave
- *   the queue when written to the socket (corked until the end of the tick, so a burst of sends goes
- *   out in one system call); when `socket.write` returns false (backpressure) writing
+ *   the queue when written to the socket (corked until the code sending them yields, so a burst of
+ *   sends goes out in one system call); when `socket.write` returns false (backpressure) writing
  *   stops until 'drain', and frames keep queueing up to the bound. Memory per peer is thus bounded by
  *   `maxQueueBytes` plus what one write round leaves in the socket's buffer.
  * - Reconnecting. The connection to a peer is dialled on the first `send`. After a failed attempt
@@ -437,7 +437,7 @@ class PeerLink {
   /** The connect-timeout timer while connecting, the backoff timer while in backoff. */
   private timer: NodeJS.Timeout | null = null;
   private waitingForDrain = false;
-  /** The socket corked during this tick, if any (see `corkUntilNextTick`). */
+  /** The socket corked by the code running now, if any (see `corkUntilYield`). */
   private corked: net.Socket | null = null;
   /** Failed attempts or lost connections in a row. */
   private failures = 0;
@@ -515,7 +515,7 @@ class PeerLink {
     this.state = 'open';
     this.openedAt = Date.now();
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    this.corkUntilNextTick(socket);
+    this.corkUntilYield(socket);
     writeFrame(socket, encodeHandshake(this.ctx.settings.id, this.peerId));
     this.flush();
   }
@@ -551,12 +551,13 @@ class PeerLink {
 
   /**
    * Write queued frames until the queue is empty or the socket pushes back. The socket stays corked
-   * until the end of the current tick, so the frames of one burst of sends leave in one system call.
+   * until the code sending yields (see `corkUntilYield`), so the frames of one burst of sends leave in
+   * one system call.
    */
   private flush(): void {
     const socket = this.socket;
     if (socket === null || this.state !== 'open' || this.waitingForDrain || this.queue.length === 0) return;
-    this.corkUntilNextTick(socket);
+    this.corkUntilYield(socket);
     const c = this.ctx.counters;
     while (this.queue.length > 0) {
       const frame = this.queue.shift();
@@ -571,12 +572,18 @@ class PeerLink {
     }
   }
 
-  /** Cork `socket` (once per tick) and uncork it on the next tick. */
-  private corkUntilNextTick(socket: net.Socket): void {
+  /**
+   * Cork `socket` and uncork it in a microtask: the frames sent by the code running now leave in one
+   * system call, as soon as it yields. (Not on `process.nextTick`: Node runs that queue only once
+   * the microtask queue is empty, so a host that goes on with a chain of promises — a leader
+   * starting its own write right after sending — would hold its AppendEntries back until the whole
+   * chain has run, a tenth of a millisecond and more on every hop.)
+   */
+  private corkUntilYield(socket: net.Socket): void {
     if (this.corked === socket) return;
     this.corked = socket;
     socket.cork();
-    process.nextTick(() => {
+    void RESOLVED.then(() => {
       if (this.corked === socket) this.corked = null;
       socket.uncork();
     });
@@ -602,6 +609,9 @@ function writeFrame(socket: net.Socket, frame: Uint8Array): boolean {
   socket.write(encodeLengthPrefix(frame.length));
   return socket.write(frame);
 }
+
+/** A settled promise: `RESOLVED.then(f)` runs `f` as a microtask (see `corkUntilYield`). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Rethrow an exception from the host's `deliver` outside the transport's call stack. */
 function rethrowLater(err: unknown): void {
