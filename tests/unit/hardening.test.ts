@@ -13,7 +13,7 @@ import { restartNode, startNode } from '../../src/node.js';
 import * as replication from '../../src/replication.js';
 import { latestConfig, type RaftState } from '../../src/state.js';
 import { step, stepAll } from '../../src/step.js';
-import { validateConfig } from '../../src/validate.js';
+import { validateConfig, validateEvent } from '../../src/validate.js';
 import { fcParams } from '../support/seed';
 import { Net, threeNodeCluster } from './support';
 
@@ -409,6 +409,11 @@ describe('every entry point refuses what it cannot read, naming the problem', ()
     ['createCluster', { type: 'createCluster' }, 'voters'],
     ['proposeConfig', { type: 'proposeConfig' }, 'config'],
     ['snapshotInstalled', { type: 'snapshotInstalled', term: 1, index: 1 }, 'config'],
+    ['read', { type: 'read' }, 'id'],
+    ['transferLeadership', { type: 'transferLeadership' }, 'to'],
+    ['appendPersisted', { type: 'appendPersisted', term: 1 }, 'index'],
+    ['preVote', { type: 'preVote', from: 'c', term: 2, lastTerm: 1 }, 'lastIndex'],
+    ['readIndex', { type: 'readIndex', from: 'c', term: 1 }, 'ids'],
   ])('a %s whose %s getter throws is malformed, with the state unchanged', (_type, base, field) => {
     const b = threeNodeCluster().get('b');
     const event = { ...base };
@@ -421,6 +426,26 @@ describe('every entry point refuses what it cannot read, naming the problem', ()
     const [after, actions] = step(b, event as unknown as RaftEvent);
     expect(after).toBe(b);
     expect(actions).toEqual([{ type: 'invalidEvent', reason: `event could not be read: no ${field}` }]);
+  });
+
+  test('validateEvent names an event whose fields throw when read as malformed, without throwing', () => {
+    const event = { type: 'propose' };
+    Object.defineProperty(event, 'count', {
+      enumerable: true,
+      get() {
+        throw new Error('no count');
+      },
+    });
+    expect(validateEvent(event)).toBe('event could not be read: no count');
+    const trap = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(validateEvent(trap)).toBe('event could not be read: trap');
   });
 
   test('a value that is not a node state, given to step, is answered without throwing', () => {
