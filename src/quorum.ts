@@ -8,13 +8,13 @@ import { majorityOf, type ClusterConfig } from './config.js';
  * The highest index held by a majority of one voter set.
  *
  * `slots[k]` says where the k-th voter's match index is: `-1` for the leader itself (whose index is
- * `selfIndex`), otherwise a position in `match`. Returns `Infinity` for an empty voter set, so that
- * an empty set never limits a joint result. Allocation-free: clusters are small, and counting for
- * each candidate value is cheaper than sorting a copy.
+ * `selfIndex`), otherwise a position in `match`. Returns 0 for an empty voter set (it holds
+ * nothing; {@link jointMajorityIndex} leaves an empty set out). Allocation-free: clusters are small,
+ * and counting for each candidate value is cheaper than sorting a copy. The result is always an
+ * index (no `Infinity` sentinel), so that V8 keeps it an integer on the commit path.
  */
 export function majorityIndex(slots: readonly number[], match: readonly number[], selfIndex: number): number {
   const n = slots.length;
-  if (n === 0) return Infinity;
   if (n === 3) return majorityOfThree(slots, match, selfIndex);
   const need = (n >> 1) + 1;
   let best = 0;
@@ -50,18 +50,21 @@ function majorityOfThree(slots: readonly number[], match: readonly number[], sel
   return low > mid ? low : mid;
 }
 
-/** The highest index held by a majority of `voters` and, when joint, of `newVoters` too. */
+/**
+ * The highest index held by a majority of `voters` and, when joint, of `newVoters` too (an empty set
+ * does not limit the other; 0 when both are empty).
+ */
 export function jointMajorityIndex(
   voterSlots: readonly number[],
   newVoterSlots: readonly number[],
   match: readonly number[],
   selfIndex: number,
 ): number {
-  const a = majorityIndex(voterSlots, match, selfIndex);
-  if (newVoterSlots.length === 0) return a === Infinity ? 0 : a;
+  if (newVoterSlots.length === 0) return majorityIndex(voterSlots, match, selfIndex);
   const b = majorityIndex(newVoterSlots, match, selfIndex);
-  const m = a < b ? a : b;
-  return m === Infinity ? 0 : m;
+  if (voterSlots.length === 0) return b;
+  const a = majorityIndex(voterSlots, match, selfIndex);
+  return a < b ? a : b;
 }
 
 /**

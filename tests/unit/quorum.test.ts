@@ -73,7 +73,7 @@ describe('majorityIndex / jointMajorityIndex: the highest index a majority holds
         const matchOf = (id: string): number => (id === self ? selfIndex : (match[id] ?? 0));
         const p = progressWith(config, self, matchOf);
         const old = majorityIndex(p.voterSlots, p.match, selfIndex);
-        expect(old).toBe(config.voters.length === 0 ? Infinity : naiveMajority(matchOf, config.voters));
+        expect(old).toBe(config.voters.length === 0 ? 0 : naiveMajority(matchOf, config.voters));
         expect(jointMajorityIndex(p.voterSlots, p.newVoterSlots, p.match, selfIndex)).toBe(
           naiveJointMajority(matchOf, config),
         );
