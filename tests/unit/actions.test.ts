@@ -443,6 +443,10 @@ describe('splitting AppendEntries (noraft message.rs)', () => {
   test('truncateAppendEntries keeps at most the first n entries', () => {
     expect(truncateAppendEntries(msg, 0)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(1, 2)));
     expect(truncateAppendEntries(msg, -3)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(1, 2)));
+    // A count that is not a safe integer counts as 0: the message becomes a heartbeat at its anchor.
+    for (const bad of [NaN, 1.5, Infinity]) {
+      expect(truncateAppendEntries(msg, bad)).toEqual(appendEntriesCall('a', 2, 3, emptyEntries(1, 2)));
+    }
     expect(truncateAppendEntries(msg, 1)).toEqual(appendEntriesCall('a', 2, 3, cmds(1, 2, 1)));
     expect(truncateAppendEntries(msg, 4)).toBe(msg);
     expect(truncateAppendEntries(msg, 100)).toBe(msg);

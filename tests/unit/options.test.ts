@@ -2,7 +2,9 @@
  * Node options (src/options.ts): what `startNode` and `restartNode` accept, the defaults they fill
  * in, and the one-line reason they give for each option they refuse (a TypeError, nothing started).
  */
-import { startNode } from '../../src/node.js';
+import { makeConfig } from '../../src/config.js';
+import { emptyEntries } from '../../src/log.js';
+import { restartNode, startNode } from '../../src/node.js';
 import { BASIC_OPTIONS, DEFAULT_OPTIONS, parseOptions } from '../../src/options.js';
 
 describe('node options', () => {
@@ -62,6 +64,20 @@ describe('node options', () => {
     expect(parseOptions({ electionTimeoutTicks: 4, leaseDriftTicks: 4 })).toBe(
       'options.leaseDriftTicks must be an integer from 1 to electionTimeoutTicks - 1',
     );
+  });
+
+  test('restartNode checks the options it is given the same way, and refuses bad ones', () => {
+    const persisted = { id: 'a', term: 1, votedFor: null, log: emptyEntries(0, 0), snapshotConfig: makeConfig([]) };
+    expect(() => restartNode({ ...persisted, options: { maxInflightEntries: 0 } })).toThrow(
+      new TypeError('restartNode: options.maxInflightEntries must be an integer from 1 to 2^53 - 2'),
+    );
+    expect(() => restartNode({ ...persisted, options: { preVote: 'yes' as never } })).toThrow(
+      new TypeError('restartNode: options.preVote must be a boolean'),
+    );
+    expect(restartNode({ ...persisted, options: { preVote: false } })[0].options).toEqual({
+      ...DEFAULT_OPTIONS,
+      preVote: false,
+    });
   });
 
   test('lease reads need check-quorum', () => {

@@ -8,15 +8,19 @@ import { BASIC_OPTIONS } from '../../src/options.js';
 import fc from 'fast-check';
 import {
   commitStatus,
+  emptyEntries,
   entryAt,
   leaderHint,
+  makeConfig,
   proposeCommands,
+  restartNode,
   startNode,
   step,
   termAt,
   type RaftActions,
   type RaftState,
 } from '../../src/index.js';
+import { appendCommands } from '../../src/log.js';
 import { deepFreeze } from '../support/freeze';
 import { fcParams } from '../support/seed';
 import { ofType, threeNodeCluster, type Net } from './support';
@@ -90,6 +94,22 @@ describe('proposeCommands on a leader', () => {
     expect(net.get('a').commitIndex).toBe(last + 3);
     expect(commitStatus(net.get('a'), position)).toBe('committed');
     for (const id of ['b', 'c']) expect(termAt(net.get(id).log, last + 3)).toBe(leader.term);
+  });
+
+  test('commitStatus of a position compacted into the snapshot is unknown (its term is gone)', () => {
+    // A follower restarted from a snapshot at index 5 (term 1), then 3 more entries.
+    const log = appendCommands(emptyEntries(1, 5), 3);
+    const [s] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'b',
+      term: 1,
+      votedFor: null,
+      log,
+      snapshotConfig: makeConfig(['a', 'b', 'c']),
+    });
+    expect(commitStatus(s, { term: 1, index: 4 })).toBe('unknown');
+    expect(commitStatus(s, { term: 1, index: 5 })).toBe('committed'); // the snapshot's own position
+    expect(commitStatus(s, { term: 1, index: 7 })).toBe('inProgress');
   });
 });
 
