@@ -16,7 +16,14 @@ import { pausedFollowers } from './flow-control.js';
 import type { LeaderProgress } from './progress.js';
 import { jointMajorityIndex } from './quorum.js';
 import { becomeFollower } from './roles.js';
-import { latestConfig, withCommitIndex, type LeaderState, type RaftState, type StepResult } from './state.js';
+import {
+  latestConfig,
+  latestConfigIndex,
+  withCommitIndex,
+  type LeaderState,
+  type RaftState,
+  type StepResult,
+} from './state.js';
 
 /**
  * The commit index a leader with replication `progress` may adopt: the highest index held by a
@@ -70,14 +77,7 @@ export function commitUpTo(s: LeaderState): StepResult {
  * When false, advancing the commit index changes nothing but the index itself.
  */
 export function commitSettlesConfig(s: RaftState): boolean {
-  // Reads the latest configuration entry once (this runs for every commit a leader makes), and
-  // looks for the leader among the voters with a loop rather than a call to `includes`.
-  const configs = s.log.configs;
-  const last = configs.length === 0 ? null : configs[configs.length - 1]!;
-  if (s.commitIndex < (last === null ? s.log.prevIndex : last.index)) return false;
-  const config = last === null ? s.snapshotConfig : last.config;
-  if (isJoint(config)) return true;
-  const voters = config.voters;
-  for (let k = 0; k < voters.length; k++) if (voters[k] === s.id) return false;
-  return true;
+  if (s.commitIndex < latestConfigIndex(s)) return false;
+  const config = latestConfig(s);
+  return isJoint(config) || !config.voters.includes(s.id);
 }
