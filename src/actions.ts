@@ -21,7 +21,15 @@
  * after it may go while it is written; the other storage actions of the list must still be durable
  * first.
  */
-import { comparePositions, containsPosition, emptyEntries, since, spliceSuffix, type LogEntries } from './log.js';
+import {
+  comparePositions,
+  containsPosition,
+  emptyEntries,
+  makeEntries,
+  since,
+  spliceSuffix,
+  type LogEntries,
+} from './log.js';
 import {
   appendEntriesCall,
   appendEntriesReply,
@@ -31,6 +39,7 @@ import {
   readIndex,
   readIndexReply,
   requestVote,
+  type AppendEntries,
   type Message,
 } from './messages.js';
 
@@ -430,9 +439,113 @@ function mergeBackToBackProposals(earlier: RaftActions, later: RaftActions): Raf
  * `mergeActions(mergeActions(a, b), c)`.
  */
 export function mergeAll(lists: readonly RaftActions[]): RaftActions {
-  let acc: RaftActions = NO_ACTIONS;
-  for (const l of lists) acc = mergeActions(acc, l);
-  return acc;
+  const fold = new ActionFold();
+  for (let i = 0; i < lists.length; i++) fold.add(lists[i]!);
+  return fold.result();
+}
+
+/**
+ * The left fold of `mergeActions` over lists given one at a time (`mergeAll`, `stepAll`), with
+ * one shortcut: a run of leader proposals stepped back to back, which the fold would join pairwise
+ * (see `mergeBackToBackProposals`), is joined once, when the run ends. Only the run's last list is
+ * kept meanwhile, so a long run holds no garbage. The result is exactly the fold's.
+ */
+export class ActionFold {
+  /** The fold of the lists before the open run (with its first list). */
+  private acc: RaftActions = NO_ACTIONS;
+  /** The last list of the run continuing `acc`, not joined in yet; null when no run is open. */
+  private last: RaftActions | null = null;
+  /**
+   * The call a list must continue to extend the run: of `last`, or of `acc` when no run is open
+   * and `acc` has the proposal shape (see {@link continuesProposalRun}); null when nothing can.
+   */
+  private call: AppendEntries | null = null;
+  /** Whether every append of `acc` and the open run is concurrent (see `joinedAppendLog`). */
+  private concurrent = false;
+
+  /** Merge `later` after the lists added so far. */
+  add(later: RaftActions): void {
+    const before = this.call;
+    if (before !== null && later.length === this.acc.length) {
+      const m = proposalCall(later);
+      if (m !== null && continuesWithCommands(before, m)) {
+        this.concurrent = this.concurrent && appendOfRun(later).concurrent === true;
+        this.last = later;
+        this.call = m;
+        return;
+      }
+    }
+    this.closeRun();
+    const acc = mergeActions(this.acc, later);
+    this.acc = acc;
+    this.call = proposalCall(acc);
+    if (this.call !== null) this.concurrent = appendOfRun(acc).concurrent === true;
+  }
+
+  /** The merge of every list added. */
+  result(): RaftActions {
+    this.closeRun();
+    return this.acc;
+  }
+
+  /** Join the open run into `acc`: what the pairwise fold gives, built once. */
+  private closeRun(): void {
+    const last = this.last;
+    if (last === null) return;
+    const first = appendOfRun(this.acc).entries;
+    const m = this.call!;
+    const end = m.entries;
+    const joined = makeEntries(
+      first.prevTerm,
+      first.prevIndex,
+      end.lastTerm,
+      end.lastIndex,
+      first.termStarts,
+      first.configs,
+    );
+    const append = this.concurrent ? concurrentAppendLog(joined) : appendLog(joined);
+    const call = appendEntriesCall(m.from, m.term, m.commitIndex, joined);
+    this.acc = last.length === 3 ? [last[0]!, append, broadcast(call)] : [append, broadcast(call)];
+    this.last = null;
+    this.call = call;
+  }
+}
+
+/** The `appendLog` of a list of the proposal shape (see {@link continuesProposalRun}). */
+function appendOfRun(l: RaftActions): AppendLog {
+  return l[l.length - 2] as AppendLog;
+}
+
+/**
+ * The AppendEntries call of a list of the proposal shape, `[setTimer, appendLog(e),
+ * broadcast(appendEntries(e))]` or the same without `setTimer`; null for any other list.
+ */
+function proposalCall(l: RaftActions): AppendEntries | null {
+  const n = l.length;
+  if ((n !== 3 && n !== 2) || (n === 3 && l[0]!.type !== 'setTimer')) return null;
+  const a = l[n - 2]!;
+  const b = l[n - 1]!;
+  if (a.type !== 'appendLog' || b.type !== 'broadcast') return null;
+  const m = b.message;
+  return m.type === 'appendEntries' && m.entries === a.entries ? m : null;
+}
+
+/**
+ * True when merging a list whose call is `m` after one whose call is `before` (both lists of the
+ * proposal shape, of one length) is the pipelining shortcut with nothing but commands added: one
+ * term, `m`'s entries starting where `before`'s end, with no term start and no configuration. The
+ * merge then keeps the earlier anchor, runs and shape, with the later end, timer and message fields.
+ */
+function continuesWithCommands(before: AppendEntries, m: AppendEntries): boolean {
+  const e1 = before.entries;
+  const e2 = m.entries;
+  return (
+    m.term === before.term &&
+    e2.prevIndex === e1.lastIndex &&
+    e2.prevTerm === e1.lastTerm &&
+    e2.termStarts.length === 0 &&
+    e2.configs.length === 0
+  );
 }
 
 function termSavedBy(actions: RaftActions): number {

@@ -1,7 +1,7 @@
 /**
  * The reducer. `step` only checks the event and dispatches it to the module that owns the rule.
  */
-import { NO_ACTIONS, fatal, internalError, invalidEvent, mergeActions, type RaftActions } from './actions.js';
+import { ActionFold, fatal, internalError, invalidEvent, mergeActions } from './actions.js';
 import { onRequestVote, onRequestVoteReply } from './election.js';
 import { onPreVote, onPreVoteReply } from './prevote.js';
 import {
@@ -280,15 +280,17 @@ function handleMessage(s: RaftState, m: Message): StepResult {
 /**
  * Step a list of events in order and merge their actions: the state after the last event and the
  * actions the application must carry out for all of them. Stepping N proposals this way yields one
- * `appendLog` and one message per peer (pipelining).
+ * `appendLog` and one message per peer (pipelining). The actions are exactly the left fold of
+ * `mergeActions` over the steps' lists; a run of back-to-back proposals is joined once, at its end,
+ * rather than pair by pair, which makes this cheaper than merging the steps' lists yourself.
  */
 export function stepAll(state: RaftState, events: readonly RaftEvent[]): StepResult {
   let s = state;
-  let actions: RaftActions = NO_ACTIONS;
+  const actions = new ActionFold();
   for (let i = 0; i < events.length; i++) {
     const r = step(s, events[i]!);
     s = r[0];
-    actions = mergeActions(actions, r[1]);
+    actions.add(r[1]);
   }
-  return [s, actions];
+  return [s, actions.result()];
 }

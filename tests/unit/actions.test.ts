@@ -6,7 +6,7 @@
  * it; raftstep returns the actions of each step and lets the application merge them. The merged list
  * must be what the application would have to do had it not yet carried out the earlier one.
  */
-import { BASIC_OPTIONS } from '../../src/options.js';
+import { BASIC_OPTIONS, DEFAULT_OPTIONS, type NodeOptions } from '../../src/options.js';
 import fc from 'fast-check';
 import {
   TIMER_ELECTION,
@@ -346,6 +346,47 @@ describe('mergeActions, properties', () => {
         expect(orderProblems(merged)).toEqual([]);
       }),
       fcParams('actions: inputs untouched'),
+    );
+  });
+});
+
+describe('mergeAll of a run of proposals (built at once) is the left fold of mergeActions', () => {
+  // mergeAll joins a run of back-to-back proposals in one pass instead of pairwise; whatever the
+  // run holds, the result must be the fold's. Each option set gives the lists another shape: with
+  // the timer (basic), without it (defaults), concurrent appends (concurrentLeaderWrites).
+  const optionSets: Array<[string, Partial<NodeOptions>]> = [
+    ['basic options, each proposal re-arms the heartbeat', BASIC_OPTIONS],
+    ['default options, no timer', DEFAULT_OPTIONS],
+    ['concurrent leader writes', { ...DEFAULT_OPTIONS, concurrentLeaderWrites: true }],
+  ];
+  // Proposals of 1-3 commands, with now and then something that is not a plain proposal: a
+  // configuration (its run carries a configuration), a heartbeat (a list of another shape).
+  const eventArb: fc.Arbitrary<RaftEvent> = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }).map((count): RaftEvent => ({ type: 'propose', count })) },
+    {
+      weight: 1,
+      arbitrary: fc.constant<RaftEvent>({ type: 'proposeConfig', config: makeConfig(['a', 'b', 'c'], [], ['d']) }),
+    },
+    { weight: 1, arbitrary: fc.constant<RaftEvent>({ type: 'heartbeat' }) },
+  );
+
+  test.each(optionSets)('%s', (_name, options) => {
+    const leader = deepFreeze(threeNodeCluster(options).get('a'));
+    expect(leader.role).toBe('leader');
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 12 }), (events) => {
+        const lists: RaftActions[] = [];
+        let s = leader;
+        for (const e of events) {
+          const [next, actions] = step(s, e);
+          lists.push(actions);
+          s = next;
+        }
+        const folded = lists.reduce<RaftActions>((acc, l) => mergeActions(acc, l), []);
+        expect(mergeAll(lists)).toEqual(folded);
+        expect(stepAll(leader, events)).toEqual([s, folded]);
+      }),
+      fcParams(`actions: mergeAll of proposal runs, ${_name}`, 100),
     );
   });
 });
