@@ -21,7 +21,7 @@ import {
   makeEntries,
   type LogEntries,
 } from './log.js';
-import { appendEntriesCall } from './messages.js';
+import { appendEntriesCall, type Message } from './messages.js';
 import { sendsRearmHeartbeat } from './options.js';
 import { progressFor, withAppendsSent, type LeaderProgress } from './progress.js';
 import { latestConfig, withLeaderLog, type LeaderState } from './state.js';
@@ -110,7 +110,16 @@ export function appendActions(
   if (peers.length === 0) return timer ? [TIMER_HEARTBEAT, append] : [append];
   const call = appendEntriesCall(s.id, s.term, commitIndex, a.entries);
   if (paused === null) return timer ? [TIMER_HEARTBEAT, append, broadcast(call)] : [append, broadcast(call)];
-  const actions: RaftAction[] = timer ? [TIMER_HEARTBEAT, append] : [append];
+  return sendsToUnpaused(timer ? [TIMER_HEARTBEAT, append] : [append], peers, paused, call);
+}
+
+/** `actions` followed by a `send` of `call` to each of `peers` but the `paused` slots (sorted). */
+function sendsToUnpaused(
+  actions: RaftAction[],
+  peers: readonly string[],
+  paused: readonly number[],
+  call: Message,
+): RaftActions {
   let p = 0;
   for (let k = 0; k < peers.length; k++) {
     if (paused[p] === k) p++;

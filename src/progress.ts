@@ -179,11 +179,22 @@ export function afterCheckReply(progress: LeaderProgress, k: number, round: numb
  * checked on every append.
  */
 export function pausedSlots(progress: LeaderProgress, max: number, lastIndex: number): readonly number[] | null {
-  const { sent, match } = progress;
-  let paused: number[] | null = null;
+  // Small for the JIT (this runs for every append): the list is built only once a slot is paused.
+  const sent = progress.sent;
+  const match = progress.match;
   for (let k = 0; k < sent.length; k++) {
     const s = sent[k]!;
-    if ((s === TRACKING ? lastIndex : s) - match[k]! >= max) (paused ??= []).push(k);
+    if ((s === TRACKING ? lastIndex : s) - match[k]! >= max) return pausedFrom(progress, max, lastIndex, k);
+  }
+  return null;
+}
+
+/** `pausedSlots` when slot `first` is the first paused one. */
+function pausedFrom(progress: LeaderProgress, max: number, lastIndex: number, first: number): readonly number[] {
+  const { sent, match } = progress;
+  const paused = [first];
+  for (let k = first + 1; k < sent.length; k++) {
+    if (sentTo(progress, k, lastIndex) - match[k]! >= max) paused.push(k);
   }
   return paused;
 }
@@ -195,6 +206,25 @@ export function pausedSlots(progress: LeaderProgress, max: number, lastIndex: nu
  * every slot tracking and none paused.
  */
 export function withAppendsSent(
+  progress: LeaderProgress,
+  paused: readonly number[] | null,
+  lastIndex: number,
+  newLast: number,
+): LeaderProgress {
+  // The usual case, small for the JIT: every slot tracking and none paused changes nothing.
+  if (paused === null && allTracking(progress)) return progress;
+  return appendsSentTo(progress, paused, lastIndex, newLast);
+}
+
+/** True when every slot of `progress` is `TRACKING`. */
+function allTracking(progress: LeaderProgress): boolean {
+  const sent = progress.sent;
+  for (let k = 0; k < sent.length; k++) if (sent[k] !== TRACKING) return false;
+  return true;
+}
+
+/** `withAppendsSent` in general: slot by slot. */
+function appendsSentTo(
   progress: LeaderProgress,
   paused: readonly number[] | null,
   lastIndex: number,
