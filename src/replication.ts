@@ -306,18 +306,15 @@ function andThen(s: LeaderState, actions: readonly RaftAction[], f: (s: LeaderSt
  */
 function repairFollower(s: LeaderState, k: number, from: string, lastTerm: number, lastIndex: number): StepResult {
   const log = s.log;
-  if (lastIndex > log.lastIndex && lastTerm >= s.term) {
-    // Only this leader writes entries of its term, and it has none there: a reply no correct
-    // follower sends.
-    return ignore(s, 'appendEntriesRepliesAheadOfLeader');
-  }
   if (lastIndex < log.prevIndex) return [s, [installSnapshot(from)]];
   const upTo = lastIndex < log.lastIndex ? lastIndex : log.lastIndex;
   const j = lastIndexWithTermAtMost(log, lastTerm, upTo);
   // No index of ours can match: the follower lacks even our snapshot's position.
   if (j < 0) return [s, [installSnapshot(from)]];
-  // Nothing to send (a longer follower log whose terms all fit under ours: not one a correct
-  // follower of this leader holds, since the leader's log ends in its own term).
+  // Nothing to send: the follower's log is longer than ours, and its terms all fit under ours. No
+  // correct follower of this leader holds such a log: the leader's log ends in its own term, and
+  // only this leader writes entries of that term (a follower ahead with the leader's term or a
+  // later one lands here too, since every term of ours is at most the follower's last).
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
