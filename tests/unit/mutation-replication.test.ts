@@ -1,9 +1,12 @@
 /**
- * The follower's side of AppendEntries (src/replication.ts) at its edges: a call that changes
- * nothing keeps the very state object (the contract's "an event that changes nothing returns the
- * same state"), and one that changes anything, even the commit index alone, gives a new one.
+ * AppendEntries (src/replication.ts) at its edges. The follower: a call that changes nothing keeps
+ * the very state object (the contract's "an event that changes nothing returns the same state"),
+ * and one that changes anything, even the commit index alone, gives a new one. The leader: a reply
+ * from a follower whose log is longer than the leader's, on older terms, is repaired from the last
+ * index the two logs can share.
  */
 import { TIMER_FOLLOWER, commitAdvanced, send } from '../../src/actions.js';
+import { since } from '../../src/log.js';
 import { emptyEntries } from '../../src/log.js';
 import { appendEntriesCall, appendEntriesReply } from '../../src/messages.js';
 import { step } from '../../src/step.js';
@@ -40,5 +43,21 @@ describe('a follower answering AppendEntries', () => {
       commitAdvanced(leaderCommit),
       send('a', appendEntriesReply('b', b.term, b.log.lastTerm, b.log.lastIndex)),
     ]);
+  });
+});
+
+describe('a leader answering an AppendEntries reply it cannot place', () => {
+  test("a follower log longer than the leader's, on an older term, gets the entries after the last index both can share", () => {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'timeout' }); // b campaigns in term 2, wins, and appends its term start (2,3)
+    net.deliver();
+    const b = net.get('b');
+    expect(b.role).toBe('leader');
+    expect([b.log.lastTerm, b.log.lastIndex]).toEqual([2, 3]);
+    // c claims entries of term 1 up to index 9 (a stale tail no majority holds): the last index of
+    // b's log with a term of at most 1 is 2, so b sends everything after (1, 2).
+    const [after, actions] = step(b, appendEntriesReply('c', 2, 1, 9));
+    expect(actions).toEqual([send('c', appendEntriesCall('b', 2, b.commitIndex, since(b.log, 1, 2)!))]);
+    expect(after.metrics.logDivergencesDetectedByLeader).toBe(b.metrics.logDivergencesDetectedByLeader + 1);
   });
 });
