@@ -457,7 +457,7 @@ export class ActionFold {
   private last: RaftActions | null = null;
   /**
    * The call a list must continue to extend the run: of `last`, or of `acc` when no run is open
-   * and `acc` has the proposal shape (see {@link continuesProposalRun}); null when nothing can.
+   * and `acc` has the proposal shape (see {@link proposalCall}); null when nothing can.
    */
   private call: AppendEntries | null = null;
   /** Whether every append of `acc` and the open run is concurrent (see `joinedAppendLog`). */
@@ -511,7 +511,7 @@ export class ActionFold {
   }
 }
 
-/** The `appendLog` of a list of the proposal shape (see {@link continuesProposalRun}). */
+/** The `appendLog` of a list of the proposal shape (see {@link proposalCall}). */
 function appendOfRun(l: RaftActions): AppendLog {
   return l[l.length - 2] as AppendLog;
 }
