@@ -409,29 +409,12 @@ function mergeByRules(earlier: RaftActions, later: RaftActions): RaftActions {
  * give; null when the lists do not have that shape.
  */
 function mergeBackToBackProposals(earlier: RaftActions, later: RaftActions): RaftActions | null {
-  const n = later.length;
-  if (earlier.length !== n) return null;
-  const timed = n === 3;
-  if (timed && (earlier[0]!.type !== 'setTimer' || later[0]!.type !== 'setTimer')) return null;
-  const a1 = earlier[n - 2]!;
-  const a2 = later[n - 2]!;
-  const b1 = earlier[n - 1]!;
-  const b2 = later[n - 1]!;
-  if (a1.type !== 'appendLog' || a2.type !== 'appendLog' || b1.type !== 'broadcast' || b2.type !== 'broadcast') {
-    return null;
-  }
-  const m1 = b1.message;
-  const m2 = b2.message;
-  if (m1.type !== 'appendEntries' || m2.type !== 'appendEntries' || m1.term !== m2.term) return null;
-  const e1 = a1.entries;
-  const e2 = a2.entries;
-  if (m1.entries !== e1 || m2.entries !== e2 || e2.prevIndex !== e1.lastIndex || e2.prevTerm !== e1.lastTerm) {
-    return null;
-  }
-  const joined = spliceSuffix(e1, e2);
-  const call = broadcast(appendEntriesCall(m2.from, m2.term, m2.commitIndex, joined));
-  const append = joinedAppendLog(joined, a1, a2);
-  return timed ? [later[0]!, append, call] : [append, call];
+  if (earlier.length !== later.length) return null;
+  const m1 = proposalCall(earlier);
+  const m2 = proposalCall(later);
+  if (m1 === null || m2 === null || !follows(m1, m2)) return null;
+  const concurrent = appendOfRun(earlier).concurrent === true && appendOfRun(later).concurrent === true;
+  return joinedRun(later, spliceSuffix(m1.entries, m2.entries), concurrent, m2);
 }
 
 /**
@@ -503,12 +486,22 @@ export class ActionFold {
       first.termStarts,
       first.configs,
     );
-    const append = this.concurrent ? concurrentAppendLog(joined) : appendLog(joined);
-    const call = appendEntriesCall(m.from, m.term, m.commitIndex, joined);
-    this.acc = last.length === 3 ? [last[0]!, append, broadcast(call)] : [append, broadcast(call)];
+    const acc = joinedRun(last, joined, this.concurrent, m);
+    this.acc = acc;
     this.last = null;
-    this.call = call;
+    this.call = proposalCall(acc);
   }
+}
+
+/**
+ * The list a run of proposals ending with `last` (whose call is `m`) merges into: `last`'s timer
+ * when it has one, one append of `joined` (concurrent when every append of the run was), and one
+ * broadcast of `m`'s call carrying `joined`.
+ */
+function joinedRun(last: RaftActions, joined: LogEntries, concurrent: boolean, m: AppendEntries): RaftActions {
+  const append = concurrent ? concurrentAppendLog(joined) : appendLog(joined);
+  const call = broadcast(appendEntriesCall(m.from, m.term, m.commitIndex, joined));
+  return last.length === 3 ? [last[0]!, append, call] : [append, call];
 }
 
 /** The `appendLog` of a list of the proposal shape (see {@link proposalCall}). */
@@ -537,15 +530,14 @@ function proposalCall(l: RaftActions): AppendEntries | null {
  * merge then keeps the earlier anchor, runs and shape, with the later end, timer and message fields.
  */
 function continuesWithCommands(before: AppendEntries, m: AppendEntries): boolean {
+  return follows(before, m) && m.entries.termStarts.length === 0 && m.entries.configs.length === 0;
+}
+
+/** True when the call `m` is of `before`'s term and its entries start where `before`'s end. */
+function follows(before: AppendEntries, m: AppendEntries): boolean {
   const e1 = before.entries;
   const e2 = m.entries;
-  return (
-    m.term === before.term &&
-    e2.prevIndex === e1.lastIndex &&
-    e2.prevTerm === e1.lastTerm &&
-    e2.termStarts.length === 0 &&
-    e2.configs.length === 0
-  );
+  return m.term === before.term && e2.prevIndex === e1.lastIndex && e2.prevTerm === e1.lastTerm;
 }
 
 function termSavedBy(actions: RaftActions): number {
