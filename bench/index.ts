@@ -65,7 +65,13 @@ function parseArgs(argv: readonly string[]): Options {
 // ---------------------------------------------------------------------------------------------------
 // Configurations
 
-type Mode = 'perCommand' | 'multi';
+/**
+ * perCommand: the workload, each round's proposals stepped with `stepAll`; oneByOne: the same rounds
+ * with each proposal stepped by `step` and the actions merged by `mergeActions` (no joined run: the
+ * cost of a host that merges by hand, shown next to the workload's rows); multi: one event proposing
+ * the whole batch.
+ */
+type Mode = 'perCommand' | 'oneByOne' | 'multi';
 
 interface ThroughputConfig {
   mode: Mode;
@@ -87,6 +93,8 @@ const THROUGHPUT: readonly ThroughputConfig[] = [
   { mode: 'perCommand', nodes: 3, batch: 'all', n: 100_000, quickN: 20_000, noraft: [184, 257] },
   { mode: 'perCommand', nodes: 5, batch: 1, n: 100_000, quickN: 20_000, noraft: [2267, 2361] },
   { mode: 'perCommand', nodes: 5, batch: 100, n: 100_000, quickN: 20_000, noraft: [126, 224] },
+  { mode: 'oneByOne', nodes: 3, batch: 100, n: 100_000, quickN: 20_000, noraft: [128, 298] },
+  { mode: 'oneByOne', nodes: 5, batch: 100, n: 100_000, quickN: 20_000, noraft: [126, 224] },
   { mode: 'multi', nodes: 3, batch: 100, n: 1_000_000, quickN: 100_000, noraft: null },
   { mode: 'multi', nodes: 5, batch: 100, n: 1_000_000, quickN: 100_000, noraft: null },
 ];

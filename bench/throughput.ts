@@ -3,15 +3,19 @@
  * `docs/benchmark.md` once on the other, check the counts against the expected counts, print one
  * JSON line. The orchestrator (bench/index.ts) runs this in fresh processes and takes medians.
  *
- * Usage: node build/bench/throughput.js <nodes> <batch|all> <n> <perCommand|multi> [warm-up]
+ * Usage: node build/bench/throughput.js <nodes> <batch|all> <n> <perCommand|oneByOne|multi> [warm-up]
  *
- * The warm-up is in commands for perCommand (default 200,000, in rounds of min(batch, warm-up)) and
+ * perCommand: each round proposes `batch` single commands, stepped with `stepAll`; oneByOne: the same
+ * proposals stepped with `step` one by one, their actions merged with `mergeActions`; multi: one
+ * event proposing `batch` commands.
+ *
+ * The warm-up is in commands for perCommand and oneByOne (default 200,000, in rounds of min(batch, warm-up)) and
  * in rounds of `batch` commands for multi (default 20,000 rounds): the JIT warms up with the number
  * of steps, and a multi round is a handful of steps whatever its batch.
  */
 import { checkCounts, Cluster, expectedCounts } from './workload.js';
 
-type Mode = 'perCommand' | 'multi';
+type Mode = 'perCommand' | 'oneByOne' | 'multi';
 
 /**
  * Run `n` commands through a formed cluster in rounds of `batch`: the wall-clock time taken, and the
@@ -24,6 +28,7 @@ function run(cluster: Cluster, batch: number, n: number, mode: Mode): { ns: numb
   while (remaining > 0) {
     const b = batch < remaining ? batch : remaining;
     if (mode === 'multi') cluster.roundMulti(b);
+    else if (mode === 'oneByOne') cluster.roundOneByOne(b);
     else cluster.roundPerCommand(b);
     remaining -= b;
   }
@@ -44,7 +49,8 @@ function main(): void {
   const nodes = positiveInt(k, 'nodes');
   const total = positiveInt(n, 'n');
   const batch = batchArg === 'all' ? total : positiveInt(batchArg, 'batch');
-  if (mode !== 'perCommand' && mode !== 'multi') throw new Error(`throughput: mode must be perCommand or multi`);
+  if (mode !== 'perCommand' && mode !== 'oneByOne' && mode !== 'multi')
+    throw new Error(`throughput: mode must be perCommand, oneByOne or multi`);
   if (nodes < 1 || total < 1 || batch < 1) throw new Error('throughput: nodes, n and batch must be at least 1');
   const warmup = positiveInt(warmupArg ?? (mode === 'multi' ? '20000' : '200000'), 'warm-up');
 

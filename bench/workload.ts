@@ -11,7 +11,7 @@ import type { RaftActions, RaftEvent, Message, NodeOptions, PersistedState, Raft
 // Compiled to CommonJS by tsc, a named import is called as `(0, index_js_1.step)(...)` through the
 // re-export getter of src/index.ts on every call, which cost ~12 % of a 3-node batch-1 round here
 // (measured in one process, alternating both drivers): a harness artifact, not the library's cost.
-const { restartNode, startNode, step, stepAll } = raftstep;
+const { mergeActions, restartNode, startNode, step, stepAll } = raftstep;
 
 /**
  * What a run did: messages handled, log appends, broadcasts and sends. `docs/benchmark.md` fixes them
@@ -232,6 +232,25 @@ export class Cluster {
     const leader = result[0];
     this.nodes[0] = leader;
     this.enqueue(0, result[1]);
+    this.runUntilQuiescent();
+    this.assertCommitted(leader.log.lastIndex);
+  }
+
+  /**
+   * One round as {@link roundPerCommand}, without `stepAll`: each proposal stepped with `step` and
+   * its actions merged into the round's with `mergeActions` as it comes (what a host that merges
+   * by hand pays; `stepAll` joins the run of proposals into one append instead).
+   */
+  roundOneByOne(b: number): void {
+    let leader = this.nodes[0]!;
+    let actions: RaftActions = [];
+    for (let i = 0; i < b; i++) {
+      const result = step(leader, PROPOSE_ONE);
+      leader = result[0];
+      actions = mergeActions(actions, result[1]);
+    }
+    this.nodes[0] = leader;
+    this.enqueue(0, actions);
     this.runUntilQuiescent();
     this.assertCommitted(leader.log.lastIndex);
   }

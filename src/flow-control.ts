@@ -54,3 +54,25 @@ export function shouldCatchUp(s: LeaderState, k: number, lastIndex: number): boo
   const p = s.progress;
   return !s.options.flowControl || p.sent[k] !== TRACKING || lastIndex === p.match[k];
 }
+
+/**
+ * How many commands, in all, proposals stepped back to back on the leader `s` can append before
+ * flow control would pause a follower: within that, every one of them goes to every follower and
+ * leaves each follower's progress as one proposal of their sum would (see `joinableCommands`).
+ * `Number.MAX_SAFE_INTEGER` with flow control off; 0 when a follower is paused already.
+ *
+ * Why the bound is exact: the check before a proposal sees as in flight to slot `k` the leader's
+ * last index at that point minus `match[k]`, or less (a follower being probed was sent at most the
+ * leader's last index, and is sent every append that is not paused). Before the last proposal of
+ * `n` commands in all, that last index is at most `lastIndex + n - 1`; so `n` may reach
+ * `maxInflightEntries - (lastIndex - match[k])` for each slot (for a tracking follower, one more
+ * would pause it before a last proposal of one command).
+ */
+export function commandsBeforePause(s: LeaderState): number {
+  if (!s.options.flowControl) return Number.MAX_SAFE_INTEGER;
+  const match = s.progress.match;
+  const lastIndex = s.log.lastIndex;
+  let behind = 0;
+  for (let k = 0; k < match.length; k++) behind = Math.max(behind, lastIndex - match[k]!);
+  return Math.max(s.options.maxInflightEntries - behind, 0);
+}

@@ -48,7 +48,7 @@ import {
 import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
 import { afterReply, afterSendTo, slotOf, TRACKING } from './progress.js';
-import { limitEntries, shouldCatchUp } from './flow-control.js';
+import { commandsBeforePause, limitEntries, shouldCatchUp } from './flow-control.js';
 import { sendsRearmHeartbeat } from './options.js';
 import { handOver } from './transfer.js';
 import { readsAfterCommit, reforwardReads } from './reads.js';
@@ -75,6 +75,26 @@ export function propose(s: RaftState, count: number): StepResult {
   if (s.lead.transferTo !== null) return [s, [rejected('propose', 'transferInProgress', s.id, count)]];
   if (!hasRoomFor(s.log, count, MAX_COMMAND_INDEX)) return [s, [invalidEvent(NO_ROOM_FOR_COMMANDS)]];
   return replicateAppend(s, commandsAppend(s, count));
+}
+
+/**
+ * How many commands, in all, proposals stepped back to back on `s` may hold for stepping them as
+ * one proposal of their sum to give what stepping them one by one and merging the actions
+ * (`mergeActions`) gives: the same state and the same merged actions. `stepAll` joins a run of
+ * proposals that fits.
+ *
+ * 0 when `s` is not a healthy leader or hands leadership over (each proposal is refused, or
+ * answered `fatal`, on its own).
+ * Otherwise the room left for commands in the log (a proposal past it is refused), bounded by flow
+ * control (`commandsBeforePause`: past it, later proposals skip a paused follower). Nothing else
+ * tells the two apart: a leader's log always ends in its term (it appends its term start as it
+ * wins), so no proposal but a new leader's first append re-arms the heartbeat timer; a single
+ * voter commits each proposal at once, and the merged announcements keep the highest commit
+ * index, which the joined proposal reaches at once; a proposal leaves pending reads alone.
+ */
+export function joinableCommands(s: RaftState): number {
+  if (s.role !== 'leader' || s.halted !== null || s.lead.transferTo !== null) return 0;
+  return Math.min(MAX_COMMAND_INDEX - s.log.lastIndex, commandsBeforePause(s));
 }
 
 /** The highest index a command may take: the rest is kept for term starts and configurations. */
