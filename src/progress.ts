@@ -85,7 +85,8 @@ export function progressFor(config: ClusterConfig, selfId: string, previous: Lea
   const peers = allMembers(config).filter((id) => id !== selfId);
   const kept = peers.map((id) => (previous === null ? -1 : previous.peers.indexOf(id)));
   const column = (old: readonly number[] | undefined): number[] => kept.map((k) => (k < 0 ? 0 : old![k]!));
-  const slotOf = (id: string): number => (id === selfId ? -1 : peers.indexOf(id));
+  // -1 for the leader itself, which is not among its peers.
+  const slotOf = (id: string): number => peers.indexOf(id);
   return makeProgress(peers, config.voters.map(slotOf), config.newVoters.map(slotOf), {
     match: column(previous?.match),
     heard: column(previous?.heard),
@@ -156,12 +157,14 @@ export function afterReply(
   });
 }
 
-/** `progress` after the leader sent slot `k` entries up to `sent`, having heard from it at `tick`. */
-export function afterSendTo(progress: LeaderProgress, k: number, sent: number, tick: number): LeaderProgress {
-  return withColumns(progress, {
-    heard: progress.heard[k] === tick ? progress.heard : withSlot(progress.heard, k, tick),
-    sent: withSlot(progress.sent, k, sent),
-  });
+/** `progress` after the leader sent slot `k` entries up to `sent`. */
+export function afterSendTo(progress: LeaderProgress, k: number, sent: number): LeaderProgress {
+  return withColumns(progress, { sent: withSlot(progress.sent, k, sent) });
+}
+
+/** `progress` with slot `k` heard from at tick `tick`; the same object when it already was. */
+export function heardFrom(progress: LeaderProgress, k: number, tick: number): LeaderProgress {
+  return progress.heard[k] === tick ? progress : withColumns(progress, { heard: withSlot(progress.heard, k, tick) });
 }
 
 /** `progress` with slot `k` heard from at tick `tick` and having acknowledged round `round`. */

@@ -47,7 +47,7 @@ import {
 } from './log.js';
 import { appendEntriesCall, appendEntriesReply } from './messages.js';
 import { bump } from './metrics.js';
-import { afterReply, afterSendTo, slotOf, TRACKING } from './progress.js';
+import { afterReply, afterSendTo, heardFrom, slotOf, TRACKING } from './progress.js';
 import { commandsBeforePause, limitEntries, shouldCatchUp } from './flow-control.js';
 import { sendsRearmHeartbeat } from './options.js';
 import { handOver } from './transfer.js';
@@ -325,12 +325,16 @@ function andThen(s: LeaderState, actions: readonly RaftAction[], f: (s: LeaderSt
  * trips, not one entry per round trip.
  */
 function repairFollower(s: LeaderState, k: number, from: string, lastTerm: number, lastIndex: number): StepResult {
+  // Whatever it lacks, the reply shows the follower alive: check-quorum counts it (a follower
+  // waiting for a snapshot for longer than an election timeout must not depose its leader).
+  const heard = heardFrom(s.progress, k, s.lead.ticks);
+  const alive = heard === s.progress ? s : withLeaderProgress(s, heard, s.commitIndex);
   const log = s.log;
-  if (lastIndex < log.prevIndex) return [s, [installSnapshot(from)]];
+  if (lastIndex < log.prevIndex) return [alive, [installSnapshot(from)]];
   const upTo = lastIndex < log.lastIndex ? lastIndex : log.lastIndex;
   const j = lastIndexWithTermAtMost(log, lastTerm, upTo);
   // No index of ours can match: the follower lacks even our snapshot's position.
-  if (j < 0) return [s, [installSnapshot(from)]];
+  if (j < 0) return [alive, [installSnapshot(from)]];
   // Nothing to send: the follower's log is longer than ours, and its terms all fit under ours. No
   // correct follower of this leader holds such a log: the leader's log ends in its own term, and
   // only this leader writes entries of that term (a follower ahead with the leader's term or a
@@ -338,7 +342,7 @@ function repairFollower(s: LeaderState, k: number, from: string, lastTerm: numbe
   if (j === log.lastIndex) return ignore(s, 'appendEntriesRepliesAheadOfLeader');
   const rest = limitEntries(s, since(log, termAt(log, j), j)!);
   const call = appendEntriesCall(s.id, s.term, s.commitIndex, rest);
-  const probing = withLeaderProgress(s, afterSendTo(s.progress, k, rest.lastIndex, s.lead.ticks), s.commitIndex);
+  const probing = withLeaderProgress(s, afterSendTo(heard, k, rest.lastIndex), s.commitIndex);
   return [withMetrics(probing, bump(s.metrics, 'logDivergencesDetectedByLeader')), [send(from, call)]];
 }
 

@@ -52,7 +52,8 @@ export function transferLeadership(s: RaftState, to: string): StepResult {
   // Bring it up to date from its match index; its answer continues the transfer.
   const rest = limitEntries(started, since(started.log, termAt(started.log, match), match) ?? started.log);
   const call = send(to, appendEntriesCall(s.id, s.term, s.commitIndex, rest));
-  const progress = afterSendTo(started.progress, k, rest.lastIndex, started.lead.ticks);
+  // Sent to, not heard from: check-quorum must not count the target as alive for it.
+  const progress = afterSendTo(started.progress, k, rest.lastIndex);
   return [withLeaderProgress(started, progress, started.commitIndex), [call]];
 }
 
