@@ -16,8 +16,8 @@
  * when it closed (its log describes every entry the batch commits), and the snapshot the host must
  * restore its state machine from once the write is durable (a snapshot installed from a leader).
  *
- * Carrying a batch out (./node-executor.ts): write; restore the installed snapshot, if any; apply the
- * committed entries; send the messages (AppendEntries with their payloads); start snapshot
+ * Carrying a batch out (./node-executor.ts): write; restore the installed snapshot, if any; send the
+ * messages (AppendEntries with their payloads); apply the committed entries; start snapshot
  * transfers. Messages therefore leave only once every storage action before them is durable —
  * except in a `concurrent` batch, whose only writes are a leader's own appends marked `concurrent`
  * (the core's `concurrentLeaderWrites`): its messages leave first, then it is written.

@@ -25,11 +25,11 @@
  * - the transport's peer set follows the node's configuration and role (./peers.ts), and snapshot
  *   transfers follow its leadership (./snapshots.ts).
  * Carrying out a batch: one `storage.write` (hard state, snapshots, compactions, appends with their
- * payloads); then the state machine restored from a snapshot the batch installed; then the committed
- * entries applied (to `machine`, in order, each once); then the messages sent (AppendEntries with
- * their payloads, in envelopes: ./envelope.ts; cut to `maxFrameBytes`); then snapshot transfers
- * started. So no message leaves before the storage actions it follows are durable, and nothing is
- * applied before it is durable here. Snapshots are taken by the policy right after applying and
+ * payloads); then the state machine restored from a snapshot the batch installed; then the messages
+ * sent (AppendEntries with their payloads, in envelopes: ./envelope.ts; cut to `maxFrameBytes`), so
+ * that a reply never waits for the state machine; then the committed entries applied (to
+ * `machine`, in order, each once); then snapshot transfers started. So no message leaves before the
+ * storage actions it follows are durable, and nothing is applied before it is durable here. Snapshots are taken by the policy right after applying and
  * written only once the node accepted them (./snapshot-flow.ts).
  *
  * Halting: `halt(info)`, a `fatal` or `internalError` action, a failed storage call, an exception of
@@ -448,7 +448,7 @@ class Executor implements NodeExecutor {
   }
 
   /**
-   * Carry out a batch: write, report, restore, apply, send, transfer (see the module comment); a
+   * Carry out a batch: write, report, restore, send, apply, transfer (see the module comment); a
    * `concurrent` batch sends first, so that the leader's write and its followers' overlap.
    */
   private async carryOut(b: ClosedBatch): Promise<void> {
@@ -456,10 +456,11 @@ class Executor implements NodeExecutor {
     if (!(await this.write(b)) || this.haltInfo !== null) return;
     this.reportPersisted(b);
     if (b.install !== null) this.restoreInstalled(b.install);
+    // Messages need only the write: a follower's reply does not wait for its state machine.
+    if (!b.concurrent) await this.sendMessages(b);
     let commit = -1;
     for (const a of b.actions) if (a.type === 'commitAdvanced') commit = a.commitIndex;
     if (commit > this.applied) await this.applyUpTo(commit, b.state.log);
-    if (!b.concurrent) await this.sendMessages(b);
     for (const a of b.actions) {
       if (this.haltInfo !== null) return;
       if (a.type === 'installSnapshot') this.sender.request(a.to);
