@@ -3,14 +3,16 @@
  * — under 1, 16 and 256 concurrent clients: writes per second with p50/p99 latency, then
  * linearizable reads per second; and the same load against a local three-member etcd (3.4, its
  * JSON gateway: POST /v3/kv/put and /v3/kv/range, base64 keys; reads linearizable, etcd's default),
- * side by side, when `etcd` is on the PATH.
+ * side by side, when `etcd` is on the PATH; and the platform floor (./floor.ts: the same three
+ * processes with no Raft, a durable append on each and group commit), which bounds what any service
+ * on Node can do here.
  *
- *     npm run bench:kv -- [--seconds 5] [--concurrency 1,16,256] [--no-etcd]
+ *     npm run bench:kv -- [--seconds 5] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
  *
  * Each client sends one request at a time, straight to the leader, over keep-alive HTTP; writes
  * put 64-byte values on 1,000 keys. Not part of CI; the figures depend on the disk's fsync.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -88,6 +90,44 @@ async function kvTarget(dir: string, clients: number, agent: http.Agent): Promis
       (await kvs[c]!.run({ op: 'put', key: `key${(c * 7919 + i) % 1000}`, value: VALUE })).status === 'ok',
     read: async (c, i) => (await kvs[c]!.run({ op: 'get', key: `key${(c * 7919 + i) % 1000}` })).status === 'ok',
     stop: () => cluster.stopAll(),
+  };
+}
+
+/**
+ * The platform floor (./floor.ts): the same three-process shape with no Raft in it, so the figures
+ * say what Node, the disk's fsync and loopback HTTP and TCP allow on this machine.
+ */
+async function floorTarget(dir: string, agent: http.Agent): Promise<Target> {
+  const base = await findFreePortRange('127.0.0.1', 3);
+  const script = join(__dirname, 'floor.js');
+  const start = (args: string[]): Promise<ChildProcess> =>
+    new Promise((ready, fail) => {
+      const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      children.add(child);
+      child.once('exit', (code) => fail(new Error(`floor.js ${args[0]} exited with ${code}`)));
+      child.stdout!.once('data', () => ready(child));
+    });
+  await start(['follower', String(base + 1), join(dir, 'floor-1')]);
+  await start(['follower', String(base + 2), join(dir, 'floor-2')]);
+  await start(['leader', String(base), join(dir, 'floor-0'), String(base + 1), String(base + 2)]);
+  const url = `http://127.0.0.1:${base}`;
+  const call = async (method: 'PUT' | 'GET', key: string): Promise<boolean> => {
+    const a = await httpRequest(`${url}/kv/${key}`, method, {
+      body: method === 'PUT' ? VALUE : undefined,
+      timeoutMs: 10_000,
+      agent,
+    });
+    return a.status === 200;
+  };
+  return {
+    name: 'platform floor (no Raft)',
+    write: (c, i) => call('PUT', `key${(c * 7919 + i) % 1000}`),
+    read: (c, i) => call('GET', `key${(c * 7919 + i) % 1000}`),
+    stop: async () => {
+      for (const c of children) c.kill('SIGTERM');
+      children.clear();
+      await sleep(200);
+    },
   };
 }
 
@@ -198,6 +238,7 @@ async function main(): Promise<void> {
   const seconds = intFlag(flags, 'seconds', 5, 1);
   const levels = stringFlag(flags, 'concurrency', '1,16,256').split(',').map(Number);
   const withEtcd = !boolFlag(flags, 'no-etcd') && spawnSync('etcd', ['--version']).status === 0;
+  const withFloor = !boolFlag(flags, 'no-floor');
   const dir = mkdtempSync(join(tmpdir(), 'kv-bench-'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const results: { name: string; rows: Map<string, Figures> }[] = [];
@@ -210,6 +251,11 @@ async function main(): Promise<void> {
       results.push({ name: etcd.name, rows: await run(etcd, levels, seconds) });
       await etcd.stop();
     } else console.log('etcd: not on the PATH (or --no-etcd): skipped');
+    if (withFloor) {
+      const floor = await floorTarget(dir, agent);
+      results.push({ name: floor.name, rows: await run(floor, levels, seconds) });
+      await floor.stop();
+    }
   } finally {
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
