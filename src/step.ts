@@ -289,6 +289,9 @@ function handleMessage(s: RaftState, m: Message): StepResult {
  * where flow control would pause a follower or the log would run out of room for commands, and the
  * rest is stepped as usual. Any other event is stepped on its own, and the lists of back-to-back
  * proposals stepped one by one are joined once, at the end of their run, rather than pair by pair.
+ * The fields of an event in a joined run are read once; a proposal stepped on its own after all is
+ * read once more, by `step` (each use sees one read: what a getter answers cannot differ between a
+ * check and its use).
  */
 export function stepAll(state: RaftState, events: readonly RaftEvent[]): StepResult {
   let s = state;

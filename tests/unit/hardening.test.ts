@@ -224,6 +224,20 @@ describe('an exception inside a rule is a bug, reported as internalError, never 
     }
   });
 
+  test('a state that is not a node state and cannot even be halted: returned as given, with the report', () => {
+    // `halted: null` passes the first check; the rule then trips over the missing fields, and
+    // halting the state fails too (its id cannot be read). step still answers, without throwing.
+    const broken = {
+      halted: null,
+      get id(): string {
+        throw new Error('no id');
+      },
+    } as unknown as RaftState;
+    const [after, actions] = step(broken, { type: 'heartbeat' });
+    expect(after).toBe(broken);
+    expect(actions).toEqual([expect.objectContaining({ type: 'internalError', event: 'heartbeat' })]);
+  });
+
   test('an event whose field throws when read is malformed, not a bug', () => {
     const b = threeNodeCluster().get('b');
     const event = {

@@ -94,12 +94,23 @@ function eventsArb(inbox: readonly RaftEvent[]): fc.Arbitrary<RaftEvent[]> {
       { type: 'proposeConfig', config: makeConfig(['a', 'b', 'c'], [], ['d']) },
     ),
     // Malformed proposals and events: each is reported on its own and ends a run.
-    fc.constantFrom<unknown>({ type: 'propose', count: 0 }, { type: 'propose', count: 'x' }, null, 42, {
-      type: 'propose',
-      get count(): number {
-        throw new Error('unreadable count');
+    fc.constantFrom<unknown>(
+      { type: 'propose', count: 0 },
+      { type: 'propose', count: 'x' },
+      null,
+      42,
+      {
+        type: 'propose',
+        get count(): number {
+          throw new Error('unreadable count');
+        },
       },
-    }) as fc.Arbitrary<RaftEvent>,
+      {
+        get type(): string {
+          throw new Error('unreadable type');
+        },
+      },
+    ) as fc.Arbitrary<RaftEvent>,
   ];
   if (inbox.length > 0) others.push(fc.constantFrom(...inbox));
   return fc.array(
@@ -187,5 +198,64 @@ describe('stepAll is the left fold of step and mergeActions', () => {
     ).toBe(a.log.lastIndex + 4);
     expect(after.log.lastIndex).toBe(a.log.lastIndex + 7);
     expect(joinableCommands(after)).toBe(0);
+  });
+});
+
+describe('stepAll reads the events of a joined run once', () => {
+  // A proposal whose fields count their reads. `step` reads an event's fields once; stepAll reads
+  // each event of a run it joins once too (its type and count), and steps a list of one event as
+  // `step` does. (A lone proposal followed by other events is read once to look for a run, and
+  // once more by `step`.)
+  function counted(reads: number[], k: number): RaftEvent {
+    return {
+      get type(): 'propose' {
+        reads[k]!++;
+        return 'propose';
+      },
+      get count(): number {
+        reads[k]!++;
+        return 1;
+      },
+    } as RaftEvent;
+  }
+
+  test.each([
+    ['one proposal alone', [], 1, []],
+    ['a run of two', [], 2, []],
+    ['a run of six', [], 6, []],
+    [
+      'a run after a heartbeat, then a lone proposal after another',
+      [{ type: 'heartbeat' }],
+      2,
+      [{ type: 'heartbeat' }],
+    ],
+  ] as Array<[string, RaftEvent[], number, RaftEvent[]]>)('%s', (_name, before, n, after) => {
+    const net = new Net(['a', 'b', 'c'], DEFAULT_OPTIONS);
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+    net.deliver();
+    const a = deepFreeze(net.get('a'));
+    const reads = Array.from({ length: n + 1 }, () => 0);
+    const run = Array.from({ length: n }, (_, k) => counted(reads, k));
+    const events = [...before, ...run, ...after, ...(after.length > 0 ? [counted(reads, n)] : [])];
+    const result = stepAll(a, events);
+    // Each field read once: type and count.
+    expect(reads.slice(0, n)).toEqual(run.map(() => 2));
+    if (after.length > 0) expect(reads[n]).toBe(2);
+    const plain = events.map((e) => (before.includes(e) || after.includes(e) ? e : { type: 'propose' as const }));
+    expect(result).toEqual(foldSteps(a, plain));
+  });
+
+  test('up to the exact edge of the flow-control window', () => {
+    const net = new Net(['a', 'b', 'c'], { ...DEFAULT_OPTIONS, maxInflightEntries: 4 });
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+    net.deliver();
+    const a = deepFreeze(net.get('a'));
+    expect(joinableCommands(a)).toBe(4);
+    const reads = [0, 0, 0, 0];
+    stepAll(
+      a,
+      reads.map((_, k) => counted(reads, k)),
+    );
+    expect(reads).toEqual([2, 2, 2, 2]);
   });
 });
