@@ -9,6 +9,7 @@ import {
   TRACKING,
   afterCheckReply,
   afterReply,
+  afterSendTo,
   afterTick,
   heardFrom,
   pausedSlots,
@@ -50,17 +51,31 @@ describe('afterCheckReply: a leadership-check acknowledgement', () => {
     expect(afterCheckReply(p, 0, 1, 3)).toBe(p);
   });
 
-  test('of a round acknowledged already, at a later tick: heard again, the round kept', () => {
-    expect(afterCheckReply(p, 0, 2, 4)).toEqual({ ...p, heard: [4, 3, 3, 3] });
-    expect(afterCheckReply(p, 0, 1, 4)).toEqual({ ...p, heard: [4, 3, 3, 3] });
+  test('of a round acknowledged already, at a later tick: heard again, the round kept (the same column)', () => {
+    for (const round of [2, 1]) {
+      const next = afterCheckReply(p, 0, round, 4);
+      expect(next).toEqual({ ...p, heard: [4, 3, 3, 3] });
+      expect(next.acked).toBe(p.acked);
+    }
   });
 
-  test('of a newer round, at the tick heard at: the round counted', () => {
-    expect(afterCheckReply(p, 3, 3, 3)).toEqual({ ...p, acked: [2, 2, 2, 3] });
+  test('of a newer round, at the tick heard at: the round counted, the heard column kept', () => {
+    const next = afterCheckReply(p, 3, 3, 3);
+    expect(next).toEqual({ ...p, acked: [2, 2, 2, 3] });
+    expect(next.heard).toBe(p.heard);
   });
 
   test('of a newer round at a later tick: both', () => {
     expect(afterCheckReply(p, 2, 5, 6)).toEqual({ ...p, heard: [3, 3, 6, 3], acked: [2, 2, 5, 2] });
+  });
+});
+
+describe('afterSendTo', () => {
+  test('records what was sent to that slot, and nothing else', () => {
+    const p = progress({ heard: [3, 3, 3, 3], sent: [TRACKING, 9, TRACKING, 7] });
+    const next = afterSendTo(p, 3, 12);
+    expect(next).toEqual({ ...p, sent: [TRACKING, 9, TRACKING, 12] });
+    expect(next.heard).toBe(p.heard);
   });
 });
 
@@ -79,6 +94,12 @@ describe('pausedSlots: who a new append must not go to (flow control)', () => {
     // e: probed, 10 in flight.
     const p = progress({ match: [10, 0, 11, 5], sent: [TRACKING, 1, TRACKING, 15] });
     expect(pausedSlots(p, 10, 20)).toEqual([0, 3]);
+  });
+
+  test('a follower being probed is judged by what it was sent, also when it comes before any paused one', () => {
+    // b: probed, sent 1 though 20 behind (not paused). c: tracking, 10 behind (paused).
+    const p = progress({ match: [0, 10, 20, 20], sent: [1, TRACKING, TRACKING, TRACKING] });
+    expect(pausedSlots(p, 10, 20)).toEqual([1]);
   });
 
   test('null when none is paused, also one short of the window', () => {
