@@ -3,6 +3,7 @@
  * from a follower for check-quorum (src/check-quorum.ts): any reply of the current term the leader
  * can attribute, even one it cannot place in its log; never a message it only sent.
  */
+import { TIMER_HEARTBEAT } from '../../src/actions.js';
 import { makeConfig } from '../../src/config.js';
 import { DEFAULT_OPTIONS } from '../../src/options.js';
 import {
@@ -223,5 +224,23 @@ describe('flow control: a tracking follower whose reply shows no progress', () =
     expect(resend).toHaveLength(1);
     const m = resend[0]!.message;
     expect(m.type === 'appendEntries' && [m.entries.prevIndex, m.entries.lastIndex]).toEqual([start, start + 2]);
+  });
+});
+
+describe('flow control without check-quorum', () => {
+  test('an append that skips a paused follower still re-arms the heartbeat timer (sends count as heartbeats)', () => {
+    const net = new Net(['a', 'b', 'c'], { ...DEFAULT_OPTIONS, checkQuorum: false, maxInflightEntries: 2 });
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+    net.deliver();
+    // c stops answering: after two entries in flight it is paused.
+    for (let i = 0; i < 2; i++) {
+      net.step('a', { type: 'propose' });
+      net.drop((e) => e.to === 'c' || e.from === 'c');
+      net.deliver();
+    }
+    const [, actions] = net.step('a', { type: 'propose' });
+    expect(actions.map((x) => x.type)).toEqual(['setTimer', 'appendLog', 'send']);
+    expect(actions[0]).toEqual(TIMER_HEARTBEAT);
+    expect(ofType(actions, 'send').map((x) => x.to)).toEqual(['b']);
   });
 });
