@@ -29,8 +29,9 @@
  * sent (AppendEntries with their payloads, in envelopes: ./envelope.ts; cut to `maxFrameBytes`), so
  * that a reply never waits for the state machine; then the committed entries applied (to
  * `machine`, in order, each once); then snapshot transfers started. So no message leaves before the
- * storage actions it follows are durable, and nothing is applied before it is durable here. Snapshots are taken by the policy right after applying and
- * written only once the node accepted them (./snapshot-flow.ts).
+ * storage actions it follows are durable, and nothing is applied before it is durable here.
+ * Snapshots are taken by the policy right after applying and written only once the node accepted
+ * them (./snapshot-flow.ts).
  *
  * Halting: `halt(info)`, a `fatal` or `internalError` action, a failed storage call, an exception of
  * the machine's `snapshot`/`restore`, or a bug: the timer is cleared, transfers abandoned, the open
