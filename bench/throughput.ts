@@ -9,9 +9,9 @@
  * proposals stepped with `step` one by one, their actions merged with `mergeActions`; multi: one
  * event proposing `batch` commands.
  *
- * The warm-up is in commands for perCommand and oneByOne (default 200,000, in rounds of min(batch, warm-up)) and
- * in rounds of `batch` commands for multi (default 20,000 rounds): the JIT warms up with the number
- * of steps, and a multi round is a handful of steps whatever its batch.
+ * The warm-up is in commands for perCommand and oneByOne (default 200,000, in rounds of
+ * min(batch, warm-up)) and in rounds of `batch` commands for multi (default 20,000 rounds): the JIT
+ * warms up with the number of steps, and a multi round is a handful of steps whatever its batch.
  */
 import { checkCounts, Cluster, expectedCounts } from './workload.js';
 
