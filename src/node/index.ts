@@ -8,7 +8,9 @@
 export {
   FileStorage,
   nodeFileLayer,
+  blockingNodeFileLayer,
   DEFAULT_SEGMENT_BYTES,
+  type FsyncMode,
   type FileStorageOptions,
   type FileLayer,
   type FileHandleLayer,

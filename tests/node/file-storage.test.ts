@@ -12,7 +12,14 @@ import { emptyEntries } from '../../src/index.js';
 import { appendCommands, appendTermStart } from '../../src/log.js';
 import { MemoryStorage } from '../../src/host/memory-storage.js';
 import type { Storage, StorageWrite } from '../../src/host/storage.js';
-import { FileStorage, type FileHandleLayer, type FileLayer, type OpenMode } from '../../src/node/file-storage.js';
+import nodeFs from 'node:fs';
+import {
+  FileStorage,
+  type FileHandleLayer,
+  type FileLayer,
+  type FileStorageOptions,
+  type OpenMode,
+} from '../../src/node/file-storage.js';
 import { fcParams } from '../support/seed.js';
 import {
   append,
@@ -36,6 +43,14 @@ describeStorageContract('FileStorage', async () => {
   const dir = await tempDir();
   return {
     open: () => FileStorage.open(join(dir, 'node'), { segmentBytes: 512 }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describeStorageContract('FileStorage with blocking fsyncs', async () => {
+  const dir = await tempDir();
+  return {
+    open: () => FileStorage.open(join(dir, 'node'), { segmentBytes: 512, fsync: 'blocking' }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
@@ -229,6 +244,37 @@ describe('FileStorage on disk', () => {
     await expect(s.payloads(0, 0)).rejects.toThrow(/load\(\) must complete/);
     await s.close();
     await expect(FileStorage.open(dir, { segmentBytes: 0 })).rejects.toThrow(RangeError);
+    const sometimes = { fsync: 'sometimes' } as unknown as FileStorageOptions;
+    await expect(FileStorage.open(dir, sometimes)).rejects.toThrow(/fsync must be 'threadPool' or 'blocking'/);
+    await expect(FileStorage.open(dir, { fsync: 'blocking', fs: new FaultFs() })).rejects.toThrow(
+      /cannot be given with fs/,
+    );
+  });
+
+  test.each([
+    ['blocking', true],
+    ['threadPool', false],
+  ] as const)('fsync %s: fsyncs run on the calling thread: %s', async (mode, blocking) => {
+    const s = await FileStorage.open(dir, { fsync: mode });
+    await s.load();
+    const fsyncSync = jest.spyOn(nodeFs, 'fsyncSync');
+    try {
+      // A new segment: the segment's fsync, then wal/'s (the name), and the hard state's file and <dir>.
+      await s.write([append(firstLeaderLog(1, 3))]);
+      expect(fsyncSync).toHaveBeenCalledTimes(blocking ? 2 : 0);
+      fsyncSync.mockClear();
+      await s.write([hardState(1, 'a')]);
+      expect(fsyncSync).toHaveBeenCalledTimes(blocking ? 2 : 0);
+      fsyncSync.mockClear();
+      await s.write([append(appendCommands(emptyEntries(1, 3), 2))]);
+      expect(fsyncSync).toHaveBeenCalledTimes(blocking ? 1 : 0);
+    } finally {
+      fsyncSync.mockRestore();
+      await s.close();
+    }
+    const again = await opened();
+    expect((await loadCanonical(again)).log.lastIndex).toBe(5);
+    await again.close();
   });
 });
 
