@@ -38,7 +38,7 @@
  * [--election-ticks 10] [--snapshot-every 10000] [--request-timeout-ms 3000]
  * [--fsync threadPool|blocking] [--unsafe-local-reads]`. `--fsync` says where the WAL's fsyncs run
  * (`FileStorageOptions.fsync`): `threadPool` (default) lets the event loop go on during each fsync;
- * `blocking` saves a thread-pool round trip per write, which made one writing client 15-25 % faster
+ * `blocking` saves a thread-pool round trip per write, which made one writing client 5-35 % faster
  * here, but halved the rate of 16 and 256 clients, whose requests wait while the loop is blocked. (The last one breaks linearizability on purpose — every node answers
  * reads from its own state at once — so that `kv:load` can show the checker catching stale reads.)
  * `--bootstrap` forms
