@@ -1,0 +1,364 @@
+/**
+ * Linearizable reads (src/reads.ts; Raft thesis §6.4) at their edges, beyond the scenario files:
+ * - a forwarded read has no read index on its follower until the leader answers, and the leader keys
+ *   the reads it holds by origin and id: a re-forwarded read is taken once;
+ * - the answers: at once on a single voter and under a lease (a forwarded read still goes back to its
+ *   follower), never from a lease while a transfer runs, and only for the rounds a majority
+ *   confirmed; a confirmation starts a new round only for reads that wait for one;
+ * - who follows a leadership check, and which replies and answers count;
+ * - a node gives up the reads it holds when its term, its role or its leader's liveness changes.
+ */
+import { withNonVoters } from '../../src/config.js';
+import { leadershipCheck, leadershipCheckReply, readIndex, readIndexReply } from '../../src/messages.js';
+import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
+import { leaseHolds } from '../../src/reads.js';
+import { latestConfig, type LeaderState, type RaftState } from '../../src/state.js';
+import { Net, ofType, threeNodeCluster } from './support';
+
+const LEASE = { ...DEFAULT_OPTIONS, leaseReads: true };
+const CHECK_QUORUM = { ...BASIC_OPTIONS, checkQuorum: true };
+
+/** `s`, which must lead. */
+function leader(s: RaftState): LeaderState {
+  if (s.role !== 'leader') throw new Error(`${s.id} is ${s.role}, not leader`);
+  return s;
+}
+
+/** The rounds of the leadership checks broadcast by `actions`. */
+function roundsSent(actions: readonly { type: string; message?: { type: string; round?: number } }[]): number[] {
+  return actions.flatMap((a) =>
+    a.type === 'broadcast' && a.message?.type === 'leadershipCheck' ? [a.message.round!] : [],
+  );
+}
+
+/** A three-node cluster led by a (lease reads on) whose lease holds after one confirmed round. */
+function leasedCluster(): Net {
+  const net = threeNodeCluster(LEASE);
+  net.step('a', { type: 'timeout' });
+  net.deliver();
+  expect(leaseHolds(leader(net.get('a')))).toBe(true);
+  return net;
+}
+
+describe('a forwarded read and the reads a leader holds', () => {
+  test('a read forwarded by a follower has no read index there (-1) until its leader answers', () => {
+    const net = threeNodeCluster();
+    const [b, actions] = net.step('b', { type: 'read', id: 'r1' });
+    expect(b.reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+    expect(actions).toEqual([{ type: 'send', to: 'a', message: readIndex('b', 1, ['r1']) }]);
+  });
+
+  test('the leader tells its own read from a forwarded read with the same id', () => {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'read', id: 'x' });
+    net.deliver((e) => e.message.type === 'readIndex');
+    const [a, actions] = net.step('a', { type: 'read', id: 'x' });
+    expect(ofType(actions, 'rejected')).toEqual([]);
+    expect(a.reads.map((r) => [r.from, r.id])).toEqual([
+      ['b', 'x'],
+      [null, 'x'],
+    ]);
+  });
+
+  test('a read forwarded again (with a heartbeat) that the leader holds is taken once: the same state, no actions', () => {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'read', id: 'r1' });
+    net.deliver((e) => e.message.type === 'readIndex');
+    const held = net.get('a');
+    expect(held.reads).toEqual([{ id: 'r1', from: 'b', index: 2, round: 1 }]);
+    const [again, actions] = net.step('a', readIndex('b', 1, ['r1']));
+    expect(again).toBe(held);
+    expect(actions).toEqual([]);
+  });
+
+  test('a forwarded read of an older term is refused (index -1), not taken', () => {
+    const net = threeNodeCluster();
+    const before = net.get('a');
+    const [a, actions] = net.step('a', readIndex('b', 0, ['x']));
+    expect(a.reads).toEqual([]);
+    expect(a.term).toBe(before.term);
+    expect(actions).toEqual([{ type: 'send', to: 'b', message: readIndexReply('a', 1, [{ id: 'x', index: -1 }]) }]);
+  });
+});
+
+describe('when a leader answers at once', () => {
+  test('the only voter answers a read at once, with its commit index', () => {
+    const net = new Net(['a']);
+    net.step('a', { type: 'createCluster', voters: ['a'] });
+    net.deliver();
+    const a = leader(net.get('a'));
+    const [after, actions] = net.step('a', { type: 'read', id: 'r1' });
+    expect(actions).toEqual([{ type: 'readReady', id: 'r1', index: a.commitIndex }]);
+    expect(after.reads).toEqual([]);
+  });
+
+  test('under a lease, a forwarded read is answered to its follower (readIndexReply), not as the leader’s own', () => {
+    const net = leasedCluster();
+    net.step('b', { type: 'read', id: 'r1' });
+    const forwarded = net.take((e) => e.message.type === 'readIndex');
+    const [a, actions] = net.step('a', forwarded.message);
+    expect(actions).toEqual([{ type: 'send', to: 'b', message: readIndexReply('a', 1, [{ id: 'r1', index: 2 }]) }]);
+    expect(a.reads).toEqual([]);
+  });
+
+  test('no lease read while a leadership transfer runs: the read waits for a round', () => {
+    const net = leasedCluster();
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    net.drop();
+    expect(leaseHolds(leader(net.get('a')))).toBe(false);
+    const [a, actions] = net.step('a', { type: 'read', id: 'r1' });
+    expect(ofType(actions, 'readReady')).toEqual([]);
+    expect(roundsSent(actions)).toHaveLength(1);
+    expect(a.reads).toHaveLength(1);
+  });
+});
+
+describe('rounds: which reads a confirmation answers, and when it starts another', () => {
+  /** a holds r1 in round 1 and r2 in round 2 (sent at the next tick); nothing delivered yet. */
+  function twoRounds(): Net {
+    const net = threeNodeCluster();
+    net.step('a', { type: 'read', id: 'r1' });
+    net.step('a', { type: 'read', id: 'r2' });
+    net.step('a', { type: 'timeout' });
+    expect(net.get('a').reads.map((r) => [r.id, r.round])).toEqual([
+      ['r1', 1],
+      ['r2', 2],
+    ]);
+    return net;
+  }
+
+  test('confirming round 1 answers its reads only; a read of round 2 stays, and no third round starts', () => {
+    const net = twoRounds();
+    net.deliver((e) => e.from === 'a' && e.to === 'b' && e.message.type === 'leadershipCheck' && e.message.round === 1);
+    const reply = net.take((e) => e.to === 'a' && e.message.type === 'leadershipCheckReply');
+    const [a, actions] = net.step('a', reply.message);
+    expect(ofType(actions, 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 2 }]);
+    expect(roundsSent(actions)).toEqual([]);
+    expect(a.reads).toEqual([{ id: 'r2', from: null, index: 2, round: 2 }]);
+  });
+
+  test('a reply of an older term, or from a node the leader does not track, is ignored', () => {
+    const net = threeNodeCluster();
+    net.step('a', { type: 'read', id: 'r1' });
+    const held = net.get('a');
+    for (const m of [leadershipCheckReply('b', 0, 1), leadershipCheckReply('z', 1, 1)]) {
+      const [a, actions] = net.step('a', m);
+      expect(a).toBe(held);
+      expect(actions).toEqual([]);
+    }
+  });
+
+  test('a second acknowledgement of the same round changes nothing: the same state', () => {
+    const net = threeNodeCluster();
+    net.step('a', { type: 'read', id: 'r1' });
+    net.deliver((e) => e.to === 'b' || e.from === 'b');
+    const confirmed = net.get('a');
+    expect(confirmed.reads).toEqual([]);
+    const [again, actions] = net.step('a', leadershipCheckReply('b', 1, 1));
+    expect(again).toBe(confirmed);
+    expect(actions).toEqual([]);
+  });
+
+  test('without lease reads, a confirmed round does not set a lease', () => {
+    const net = threeNodeCluster();
+    const before = leader(net.get('a')).lead.leaseUntil;
+    net.step('a', { type: 'read', id: 'r1' });
+    net.deliver();
+    const a = leader(net.get('a'));
+    expect(a.lead.confirmed).toBe(1);
+    expect(a.lead.leaseUntil).toBe(before);
+  });
+
+  test('with lease reads, confirming an older round while a newer one is out does not renew the lease', () => {
+    const net = leasedCluster();
+    const before = leader(net.get('a')).lead;
+    net.step('a', { type: 'timeout' }); // round 2
+    net.step('a', { type: 'timeout' }); // round 3
+    const sent = leader(net.get('a')).lead;
+    expect(sent.round).toBe(before.round + 2);
+    net.deliver((e) => e.to === 'b' && e.message.type === 'leadershipCheck' && e.message.round === before.round + 1);
+    const reply = net.take((e) => e.to === 'a' && e.message.type === 'leadershipCheckReply');
+    const a = leader(net.step('a', reply.message)[0]);
+    expect(a.lead.confirmed).toBe(before.round + 1);
+    expect(a.lead.leaseUntil).toBe(before.leaseUntil);
+  });
+});
+
+describe('a read that waits for the leader’s first commit of its term joins no round', () => {
+  test('with lease reads, lease rounds confirm without answering it or starting another round', () => {
+    // c's timer fires first (it stops believing in a, and its own pre-vote is lost), then b wins
+    // term 2 with c's vote; b's term-start entry is not acknowledged, so a read on b has no index.
+    const net = threeNodeCluster(LEASE);
+    net.step('c', { type: 'timeout' });
+    net.drop();
+    net.step('b', { type: 'timeout' });
+    net.deliver((e) => e.to !== 'a' && e.from !== 'a' && e.message.type !== 'appendEntries');
+    expect(net.get('b')).toMatchObject({ role: 'leader', term: 2 });
+    net.drop();
+    net.step('b', { type: 'read', id: 'r1' });
+    expect(net.get('b').reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+    net.step('b', { type: 'timeout' }); // a lease round, without r1
+    net.drop((e) => e.message.type !== 'leadershipCheck');
+    expect(net.get('b').reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+    net.deliver((e) => e.to === 'c' && e.message.type === 'leadershipCheck');
+    const reply = net.take((e) => e.to === 'b' && e.message.type === 'leadershipCheckReply');
+    const [b, actions] = net.step('b', reply.message);
+    expect(leader(b).lead.confirmed).toBe(leader(b).lead.round);
+    expect(actions).toEqual([]);
+    expect(b.reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+  });
+});
+
+describe('who follows a leadership check', () => {
+  test('a check of an older term gets this node’s term back, and changes nothing', () => {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'timeout' }); // b campaigns in term 2
+    net.drop();
+    const candidate = net.get('b');
+    const [b, actions] = net.step('b', leadershipCheck('a', 1, 1));
+    expect(b).toBe(candidate);
+    expect(actions).toEqual([{ type: 'send', to: 'a', message: leadershipCheckReply('b', 2, 1) }]);
+  });
+
+  test('a leader ignores a check of its own term from another node', () => {
+    const net = threeNodeCluster();
+    const a = net.get('a');
+    const [after, actions] = net.step('a', leadershipCheck('b', 1, 1));
+    expect(after).toBe(a);
+    expect(actions).toEqual([]);
+  });
+
+  test('a follower of the checking leader, hearing from it, keeps its state and only answers', () => {
+    const net = threeNodeCluster();
+    const b = net.get('b');
+    expect(b).toMatchObject({ role: 'follower', votedFor: 'a', leaderAlive: true });
+    const [after, actions] = net.step('b', leadershipCheck('a', 1, 1));
+    expect(after).toBe(b);
+    expect(actions).toEqual([
+      { type: 'setTimer', wait: 'follower' },
+      { type: 'send', to: 'a', message: leadershipCheckReply('b', 1, 1) },
+    ]);
+  });
+
+  test('a candidate of the same term follows the checking node, saving its vote for it', () => {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'timeout' }); // b campaigns in term 2
+    net.drop();
+    const [b, actions] = net.step('b', leadershipCheck('c', 2, 1));
+    expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'c', leaderAlive: true });
+    expect(actions).toEqual([
+      { type: 'setTimer', wait: 'follower' },
+      { type: 'saveHardState', term: 2, votedFor: 'c' },
+      { type: 'send', to: 'c', message: leadershipCheckReply('b', 2, 1) },
+    ]);
+  });
+
+  test('a follower that voted for the checking node, not hearing from it yet, now counts it alive', () => {
+    const net = threeNodeCluster();
+    net.step('c', { type: 'timeout' }); // c campaigns in term 2
+    net.deliver((e) => e.to === 'b' && e.message.type === 'requestVote');
+    const voted = net.get('b');
+    expect(voted).toMatchObject({ role: 'follower', term: 2, votedFor: 'c', leaderAlive: false });
+    const [b, actions] = net.step('b', leadershipCheck('c', 2, 1));
+    expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'c', leaderAlive: true });
+    expect(actions).toEqual([
+      { type: 'setTimer', wait: 'follower' },
+      { type: 'send', to: 'c', message: leadershipCheckReply('b', 2, 1) },
+    ]);
+  });
+});
+
+describe('answers to forwarded reads on the follower', () => {
+  /** b holds r1 and r2, forwarded to a (the messages are lost). */
+  function bHoldsTwo(): Net {
+    const net = threeNodeCluster();
+    net.step('b', { type: 'read', id: 'r1' });
+    net.step('b', { type: 'read', id: 'r2' });
+    net.drop();
+    return net;
+  }
+
+  test('an answer settles the read it names, and only that one', () => {
+    const net = bHoldsTwo();
+    const [b, actions] = net.step('b', readIndexReply('a', 1, [{ id: 'r2', index: 2 }]));
+    expect(actions).toEqual([{ type: 'readReady', id: 'r2', index: 2 }]);
+    expect(b.reads.map((r) => r.id)).toEqual(['r1']);
+  });
+
+  test('an answer for a read the follower does not hold is ignored: the same state, no actions', () => {
+    const net = bHoldsTwo();
+    const held = net.get('b');
+    const [b, actions] = net.step('b', readIndexReply('a', 1, [{ id: 'zz', index: 2 }]));
+    expect(b).toBe(held);
+    expect(actions).toEqual([]);
+  });
+});
+
+describe('a node gives up the reads it holds', () => {
+  test('a leader that steps down refuses the forwarded reads it held, one answer per follower, in id order', () => {
+    const net = threeNodeCluster();
+    net.step('c', { type: 'read', id: 'fc' });
+    net.step('b', { type: 'read', id: 'fb' });
+    net.deliver((e) => e.message.type === 'readIndex');
+    net.drop();
+    expect(net.get('a').reads.map((r) => r.from)).toEqual(['c', 'b']);
+    // A message of term 2 makes a step down.
+    const [a, actions] = net.step('a', { type: 'appendEntriesReply', from: 'c', term: 2, lastTerm: 1, lastIndex: 2 });
+    expect(a).toMatchObject({ role: 'follower', term: 2 });
+    expect(ofType(actions, 'send')).toEqual([
+      { type: 'send', to: 'b', message: readIndexReply('a', 2, [{ id: 'fb', index: -1 }]) },
+      { type: 'send', to: 'c', message: readIndexReply('a', 2, [{ id: 'fc', index: -1 }]) },
+    ]);
+  });
+
+  test('a leader that steps down for check-quorum, in its term, rejects its own reads', () => {
+    const net = threeNodeCluster(CHECK_QUORUM);
+    net.step('a', { type: 'read', id: 'r1' });
+    net.drop();
+    let rejected: unknown[] = [];
+    for (let t = 0; t < 3 * CHECK_QUORUM.electionTimeoutTicks && net.get('a').role === 'leader'; t++) {
+      rejected = ofType(net.step('a', { type: 'timeout' })[1], 'rejected');
+      net.drop();
+    }
+    expect(net.get('a')).toMatchObject({ role: 'follower', term: 1, reads: [] });
+    expect(rejected).toEqual([
+      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: null, count: 0, id: 'r1' },
+    ]);
+  });
+
+  test('a follower that votes again for the same node in a new term rejects the read it forwarded', () => {
+    // b votes for a in term 1 and forwards a read to it while a campaigns; a campaigns again in term 2.
+    const net = new Net(['a', 'b', 'c']);
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+    net.deliver((e) => e.to === 'b' && e.message.type === 'requestVote');
+    net.drop();
+    expect(net.get('b')).toMatchObject({ role: 'follower', term: 1, votedFor: 'a', leaderAlive: false });
+    net.step('b', { type: 'read', id: 'r1' });
+    net.drop();
+    net.step('a', { type: 'timeout' });
+    const vote = net.take((e) => e.to === 'b' && e.message.type === 'requestVote');
+    const [b, actions] = net.step('b', vote.message);
+    expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'a', reads: [] });
+    expect(ofType(actions, 'rejected')).toEqual([
+      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
+    ]);
+  });
+
+  test('a non-voter whose election timer fires (it cannot campaign) rejects the read it forwarded', () => {
+    const net = new Net(['a', 'b', 'c', 'd']);
+    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+    net.deliver();
+    net.step('a', { type: 'proposeConfig', config: withNonVoters(latestConfig(net.get('a')), ['d'], []) });
+    net.deliver();
+    net.step('a', { type: 'heartbeat' });
+    net.deliver();
+    expect(net.get('d')).toMatchObject({ role: 'follower', votedFor: 'a', leaderAlive: true });
+    net.step('d', { type: 'read', id: 'r1' });
+    net.drop();
+    const [d, actions] = net.step('d', { type: 'timeout' });
+    expect(d).toMatchObject({ role: 'follower', leaderAlive: false, reads: [] });
+    expect(ofType(actions, 'rejected')).toEqual([
+      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
+    ]);
+  });
+});
