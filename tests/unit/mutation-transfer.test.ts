@@ -4,7 +4,8 @@
  *   nothing is in flight to it, a snapshot when it is behind the leader's snapshot;
  * - `timeoutNow` makes a node campaign only when it comes from the leader of the node's term, the
  *   node is not that leader, and the node is a voter;
- * - a transfer is abandoned `electionTimeoutTicks` ticks after it started, whenever it started.
+ * - a transfer is abandoned `electionTimeoutTicks` ticks after it started, whenever it started;
+ * - while it runs, the leader refuses configuration changes (`transferInProgress`), as it refuses proposals.
  */
 import { withNonVoters } from '../../src/config.js';
 import { emptyEntries } from '../../src/log.js';
@@ -155,5 +156,21 @@ describe('a transfer is abandoned electionTimeoutTicks ticks after it started', 
     tick();
     expect(transferTo(net.get('a'))).toBeNull();
     expect(net.get('a').metrics.transfersAbandoned).toBe(1);
+  });
+});
+
+describe('a leader handing leadership over takes no configuration change', () => {
+  test('proposeConfig during a transfer is refused (transferInProgress), and nothing changes', () => {
+    const net = threeNodeCluster();
+    net.step('a', { type: 'transferLeadership', to: 'c' });
+    net.drop();
+    const handing = net.get('a');
+    expect(transferTo(handing)).toBe('c');
+    const config = withNonVoters(latestConfig(handing), ['d'], []);
+    const [a, actions] = net.step('a', { type: 'proposeConfig', config });
+    expect(a).toBe(handing);
+    expect(actions).toEqual([
+      { type: 'rejected', request: 'proposeConfig', reason: 'transferInProgress', leaderHint: 'a', count: 0, id: null },
+    ]);
   });
 });
