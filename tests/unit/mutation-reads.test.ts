@@ -4,11 +4,13 @@
  *   the reads it holds by origin and id: a re-forwarded read is taken once;
  * - the answers: at once on a single voter and under a lease (a forwarded read still goes back to its
  *   follower), never from a lease while a transfer runs, and only for the rounds a majority
- *   confirmed; a confirmation starts a new round only for reads that wait for one;
+ *   confirmed (a commit answers none); a confirmation starts a new round only for reads that wait
+ *   for one, and a late acknowledgement of a confirmed round starts none;
  * - who follows a leadership check, and which replies and answers count;
  * - a node gives up the reads it holds when its term, its role or its leader's liveness changes.
  */
 import { withNonVoters } from '../../src/config.js';
+import { emptyEntries } from '../../src/log.js';
 import { leadershipCheck, leadershipCheckReply, readIndex, readIndexReply } from '../../src/messages.js';
 import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
 import { leaseHolds } from '../../src/reads.js';
@@ -29,6 +31,11 @@ function roundsSent(actions: readonly { type: string; message?: { type: string; 
   return actions.flatMap((a) =>
     a.type === 'broadcast' && a.message?.type === 'leadershipCheck' ? [a.message.round!] : [],
   );
+}
+
+/** True for a leadership check, or a reply to one, of round `round`. */
+function isRound(m: { type: string; round?: number }, round: number): boolean {
+  return (m.type === 'leadershipCheck' || m.type === 'leadershipCheckReply') && m.round === round;
 }
 
 /** A three-node cluster led by a (lease reads on) whose lease holds after one confirmed round. */
@@ -137,6 +144,52 @@ describe('rounds: which reads a confirmation answers, and when it starts another
     expect(a.reads).toEqual([{ id: 'r2', from: null, index: 2, round: 2 }]);
   });
 
+  test('a confirmed round answers the reads of several followers with one readIndexReply each, in id order', () => {
+    // r0 opens round 1; c's and b's reads arrive while it is out, so both join round 2.
+    const net = threeNodeCluster();
+    net.step('a', { type: 'read', id: 'r0' });
+    net.step('c', { type: 'read', id: 'fc' });
+    net.step('b', { type: 'read', id: 'fb' });
+    net.deliver((e) => e.message.type === 'readIndex');
+    expect(net.get('a').reads.map((r) => [r.from, r.round])).toEqual([
+      [null, 1],
+      ['c', 0],
+      ['b', 0],
+    ]);
+    net.deliver((e) => (e.to === 'b' || e.from === 'b') && isRound(e.message, 1));
+    net.deliver((e) => e.to === 'b' && isRound(e.message, 2));
+    const reply = net.take((e) => e.to === 'a' && isRound(e.message, 2));
+    const [a, actions] = net.step('a', reply.message);
+    expect(a.reads).toEqual([]);
+    expect(actions).toEqual([
+      { type: 'send', to: 'b', message: readIndexReply('a', 1, [{ id: 'fb', index: 2 }]) },
+      { type: 'send', to: 'c', message: readIndexReply('a', 1, [{ id: 'fc', index: 2 }]) },
+    ]);
+  });
+
+  test('a late acknowledgement of a round already confirmed starts no round, even with reads waiting', () => {
+    // Round 1 is confirmed by b; r2 goes out in round 2 and r3 waits for the next; c's
+    // acknowledgement of round 1 then arrives.
+    const net = threeNodeCluster();
+    net.step('a', { type: 'read', id: 'r1' });
+    net.deliver((e) => (e.to === 'b' || e.from === 'b') && isRound(e.message, 1));
+    net.step('a', { type: 'read', id: 'r2' });
+    net.step('a', { type: 'read', id: 'r3' });
+    expect(net.get('a').reads.map((r) => [r.id, r.round])).toEqual([
+      ['r2', 2],
+      ['r3', 0],
+    ]);
+    net.deliver((e) => e.to === 'c' && isRound(e.message, 1));
+    const late = net.take((e) => e.from === 'c' && isRound(e.message, 1));
+    const [a, actions] = net.step('a', late.message);
+    expect(actions).toEqual([]);
+    expect(leader(a).lead).toMatchObject({ round: 2, confirmed: 1 });
+    expect(a.reads.map((r) => [r.id, r.round])).toEqual([
+      ['r2', 2],
+      ['r3', 0],
+    ]);
+  });
+
   test('a reply of an older term, or from a node the leader does not track, is ignored', () => {
     const net = threeNodeCluster();
     net.step('a', { type: 'read', id: 'r1' });
@@ -181,6 +234,33 @@ describe('rounds: which reads a confirmation answers, and when it starts another
     const a = leader(net.step('a', reply.message)[0]);
     expect(a.lead.confirmed).toBe(before.round + 1);
     expect(a.lead.leaseUntil).toBe(before.leaseUntil);
+  });
+});
+
+describe('reads are answered by rounds, not by commits', () => {
+  test('under a lease renewed after it arrived, a read waiting for its round is not answered by a commit', () => {
+    // a's lease runs out (the rounds of ticks 2-9 are lost but the last), r1 arrives while round k
+    // is out, round k then renews the lease and r1 goes out in round k + 1, which is not answered.
+    const net = leasedCluster();
+    const expiry = leader(net.get('a')).lead.leaseUntil;
+    while (leader(net.get('a')).lead.ticks < expiry) {
+      net.drop();
+      net.step('a', { type: 'timeout' });
+    }
+    expect(leaseHolds(leader(net.get('a')))).toBe(false);
+    const k = leader(net.get('a')).lead.round;
+    net.step('a', { type: 'read', id: 'r1' });
+    expect(net.get('a').reads).toEqual([{ id: 'r1', from: null, index: 2, round: 0 }]);
+    net.deliver((e) => !isRound(e.message, k + 1));
+    const renewed = leader(net.get('a'));
+    expect(leaseHolds(renewed)).toBe(true);
+    expect(renewed.reads).toEqual([{ id: 'r1', from: null, index: 2, round: k + 1 }]);
+    net.step('a', { type: 'propose' });
+    net.deliver((e) => e.message.type === 'appendEntries' || e.message.type === 'appendEntriesReply');
+    const committed = leader(net.get('a'));
+    expect(committed.commitIndex).toBe(3);
+    expect(committed.reads).toEqual(renewed.reads);
+    expect(committed.metrics.readsReady).toBe(renewed.metrics.readsReady);
   });
 });
 
@@ -338,6 +418,28 @@ describe('a node gives up the reads it holds', () => {
     net.step('a', { type: 'timeout' });
     const vote = net.take((e) => e.to === 'b' && e.message.type === 'requestVote');
     const [b, actions] = net.step('b', vote.message);
+    expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'a', reads: [] });
+    expect(ofType(actions, 'rejected')).toEqual([
+      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
+    ]);
+  });
+
+  test('a follower that voted for one node and then hears from another leader of that term rejects its read', () => {
+    // b votes for c in term 2 and forwards a read to it; then a, which won term 2, reaches b.
+    const net = threeNodeCluster();
+    net.step('c', { type: 'timeout' });
+    net.deliver((e) => e.to === 'b' && e.message.type === 'requestVote');
+    net.drop();
+    net.step('b', { type: 'read', id: 'r1' });
+    net.drop();
+    expect(net.get('b')).toMatchObject({ term: 2, votedFor: 'c', reads: [{ id: 'r1' }] });
+    const [b, actions] = net.step('b', {
+      type: 'appendEntries',
+      from: 'a',
+      term: 2,
+      commitIndex: 2,
+      entries: emptyEntries(1, 2),
+    });
     expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'a', reads: [] });
     expect(ofType(actions, 'rejected')).toEqual([
       { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
