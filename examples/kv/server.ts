@@ -36,11 +36,12 @@
  * This file is one node's process: `node build/examples/kv/server.js --id n<i> --base-port P
  * --data-dir DIR [--raft-base-port R] [--bootstrap n0,n1,n2] [--heartbeat-ms 50]
  * [--election-ticks 10] [--snapshot-every 10000] [--request-timeout-ms 3000]
- * [--fsync threadPool|blocking] [--unsafe-local-reads]`. `--fsync` says where the WAL's fsyncs run
+ * [--fsync threadPool|blocking] [--unsafe-local-reads]`. `--unsafe-local-reads` breaks
+ * linearizability on purpose — every node answers reads from its own state at once — so that
+ * `kv:load` can show the checker catching stale reads. `--fsync` says where the WAL's fsyncs run
  * (`FileStorageOptions.fsync`): `threadPool` (default) lets the event loop go on during each fsync;
  * `blocking` saves a thread-pool round trip per write, which made one writing client 5-35 % faster
- * here, but halved the rate of 16 and 256 clients, whose requests wait while the loop is blocked. (The last one breaks linearizability on purpose — every node answers
- * reads from its own state at once — so that `kv:load` can show the checker catching stale reads.)
+ * here, but halved the rate of 16 and 256 clients, whose requests wait while the loop is blocked.
  * `--bootstrap` forms
  * a new cluster of those voters from this node if its storage is fresh (give it to one node of a
  * new cluster, once). SIGTERM (or SIGINT) shuts it down gracefully: it stops taking requests, hands

@@ -787,10 +787,10 @@ export interface FileStorageOptions {
    * `'blocking'` (see {@link blockingNodeFileLayer}) runs it on the calling thread, which blocks the
    * event loop for the fsync's duration and saves a thread-pool round trip per write (about 100 µs
    * of CPU and of commit latency per write on a 2-vCPU machine). Nothing else runs meanwhile: in
-   * `examples/kv` on such a machine, `'blocking'` made one writing client 5-35 % faster (alternating runs) and halved
-   * the rate of 16 and 256 concurrent clients. Choose it only for a process that runs a node and
-   * little else, under light concurrency. Any other value is refused with a `RangeError`, as is
-   * `fsync` given with `fs`.
+   * `examples/kv` on such a machine, `'blocking'` made one writing client 5-35 % faster (in
+   * alternating runs) and halved the rate of 16 and 256 concurrent clients. Choose it only for a
+   * process that runs a node and little else, under light concurrency. Any other value is refused
+   * with a `RangeError`, as is `fsync` given with `fs`.
    */
   readonly fsync?: FsyncMode;
   /** The file system to use (default {@link nodeFileLayer}); tests pass one that injects faults. */
