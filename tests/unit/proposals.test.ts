@@ -111,6 +111,24 @@ describe('proposeCommands on a leader', () => {
     expect(commitStatus(s, { term: 1, index: 5 })).toBe('committed'); // the snapshot's own position
     expect(commitStatus(s, { term: 1, index: 7 })).toBe('inProgress');
   });
+
+  test('commitStatus of a position past the commit index, of a term older than the committed entry’s, is rejected', () => {
+    // Committed up to index 5 in term 2 (a snapshot there): an entry of term 1 can no longer be
+    // written after it, since terms never go down along a log; one of term 2 or later still can.
+    const [s] = restartNode({
+      options: BASIC_OPTIONS,
+      id: 'b',
+      term: 2,
+      votedFor: null,
+      log: appendCommands(emptyEntries(2, 5), 3),
+      snapshotConfig: makeConfig(['a', 'b', 'c']),
+    });
+    expect(s.commitIndex).toBe(5);
+    expect(commitStatus(s, { term: 1, index: 6 })).toBe('rejected');
+    expect(commitStatus(s, { term: 1, index: 9 })).toBe('rejected');
+    expect(commitStatus(s, { term: 2, index: 7 })).toBe('inProgress');
+    expect(commitStatus(s, { term: 3, index: 9 })).toBe('inProgress');
+  });
 });
 
 describe('proposeCommands refused', () => {
