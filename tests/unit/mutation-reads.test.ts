@@ -9,13 +9,12 @@
  * - who follows a leadership check, and which replies and answers count;
  * - a node gives up the reads it holds when its term, its role or its leader's liveness changes.
  */
-import { withNonVoters } from '../../src/config.js';
 import { emptyEntries } from '../../src/log.js';
 import { leadershipCheck, leadershipCheckReply, readIndex, readIndexReply } from '../../src/messages.js';
 import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
 import { leaseHolds } from '../../src/reads.js';
-import { latestConfig, type LeaderState, type RaftState } from '../../src/state.js';
-import { Net, ofType, threeNodeCluster } from './support';
+import type { LeaderState, RaftState } from '../../src/state.js';
+import { Net, clusterWithNonVoterD, ofType, threeNodeCluster } from './support';
 
 const LEASE = { ...DEFAULT_OPTIONS, leaseReads: true };
 const CHECK_QUORUM = { ...BASIC_OPTIONS, checkQuorum: true };
@@ -447,11 +446,7 @@ describe('a node gives up the reads it holds', () => {
   });
 
   test('a non-voter whose election timer fires (it cannot campaign) rejects the read it forwarded', () => {
-    const net = new Net(['a', 'b', 'c', 'd']);
-    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
-    net.deliver();
-    net.step('a', { type: 'proposeConfig', config: withNonVoters(latestConfig(net.get('a')), ['d'], []) });
-    net.deliver();
+    const net = clusterWithNonVoterD();
     net.step('a', { type: 'heartbeat' });
     net.deliver();
     expect(net.get('d')).toMatchObject({ role: 'follower', votedFor: 'a', leaderAlive: true });

@@ -13,7 +13,7 @@ import { appendEntriesCall, timeoutNow } from '../../src/messages.js';
 import { BASIC_OPTIONS } from '../../src/options.js';
 import { latestConfig, positionAndConfigAt, type RaftState } from '../../src/state.js';
 import { step } from '../../src/step.js';
-import { Net, threeNodeCluster } from './support';
+import { clusterWithNonVoterD, threeNodeCluster, type Net } from './support';
 
 const TICKS = BASIC_OPTIONS.electionTimeoutTicks;
 
@@ -122,11 +122,7 @@ describe('timeoutNow: only from the leader of the node’s term, to a voter that
   });
 
   test('on a non-voter, from its leader: ignored (it could not win)', () => {
-    const net = new Net(['a', 'b', 'c', 'd']);
-    net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
-    net.deliver();
-    net.step('a', { type: 'proposeConfig', config: withNonVoters(latestConfig(net.get('a')), ['d'], []) });
-    net.deliver();
+    const net = clusterWithNonVoterD();
     const d = net.get('d');
     expect(d).toMatchObject({ role: 'follower', term: 1, votedFor: 'a', leaderAlive: true });
     expect(latestConfig(d).nonVoters).toEqual(['d']);

@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { appendCommands, appendConfig, appendTermStart, emptyEntries, type LogEntries } from '../../src/log.js';
-import { makeConfig, type ClusterConfig } from '../../src/config.js';
+import { makeConfig, withNonVoters, type ClusterConfig } from '../../src/config.js';
 import type { RaftAction, RaftActions } from '../../src/actions.js';
 import type { RaftEvent } from '../../src/events.js';
 import type { Message } from '../../src/messages.js';
-import type { RaftState, StepResult } from '../../src/state.js';
+import { latestConfig, type RaftState, type StepResult } from '../../src/state.js';
 import { deepFreeze } from '../support/freeze';
 import { Host } from '../support/host';
 import { BASIC_OPTIONS, type NodeOptions } from '../../src/options.js';
@@ -82,6 +82,19 @@ export class Net {
 export function threeNodeCluster(nodeOptions: Partial<NodeOptions> = BASIC_OPTIONS): Net {
   const net = new Net(['a', 'b', 'c'], nodeOptions);
   net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+  net.deliver();
+  return net;
+}
+
+/**
+ * Four nodes a, b, c, d: `a` formed a cluster of voters a, b, c and leads term 1, then added `d` as
+ * a non-voter; every message delivered, so `d` follows `a`.
+ */
+export function clusterWithNonVoterD(nodeOptions: Partial<NodeOptions> = BASIC_OPTIONS): Net {
+  const net = new Net(['a', 'b', 'c', 'd'], nodeOptions);
+  net.step('a', { type: 'createCluster', voters: ['a', 'b', 'c'] });
+  net.deliver();
+  net.step('a', { type: 'proposeConfig', config: withNonVoters(latestConfig(net.get('a')), ['d'], []) });
   net.deliver();
   return net;
 }
