@@ -11,6 +11,9 @@
  * - Rounds are shared: every read waiting when a round is sent is answered by it, and reads that
  *   arrive while a round is in flight go out together in the next one, sent as soon as the first
  *   is confirmed. A round not confirmed within a tick is sent again with a new number.
+ * - A leader that is the only voter of its latest configuration needs no acknowledgement: it answers
+ *   at once, and a round it starts (a tick's) is confirmed as it starts, which also answers reads
+ *   that waited for voters a configuration change has since removed.
  * - With `leaseReads`, a leader whose lease holds answers at once (see `NodeOptions.leaseReads`).
  *   The lease is renewed by a round at every tick: it holds until `electionTimeoutTicks -
  *   leaseDriftTicks` ticks after the latest round a majority acknowledged was sent.
@@ -137,9 +140,14 @@ export function startRoundIfIdle(s: LeaderState): StepResult {
   return s.lead.round > s.lead.confirmed ? [s, []] : startRound(s);
 }
 
-/** Send leadership-check round `round + 1`; every read waiting for a round joins it. */
+/**
+ * Send leadership-check round `round + 1`; every read waiting for a round joins it. A leader that is
+ * its only voter (a change removed the others while reads waited for their acknowledgements) needs
+ * no one's: the round is confirmed as it starts (see {@link confirmAlone}).
+ */
 export function startRound(s: LeaderState): StepResult {
   const round = s.lead.round + 1;
+  if (hasNoOtherVoter(s)) return confirmAlone(s, round);
   const reads = s.reads.map((r) => (r.round === 0 && r.index >= 0 ? { ...r, round } : r));
   const next = withLeaderBook(s, {
     progress: s.progress,
@@ -147,6 +155,26 @@ export function startRound(s: LeaderState): StepResult {
     reads,
   });
   return [next, [broadcast(leadershipCheck(s.id, s.term, round))]];
+}
+
+/**
+ * Round `round` on a leader that is the only voter of its latest configuration: its own
+ * acknowledgement is a majority (as for its commits), so the round is confirmed at once, every read
+ * with a read index is answered, and the lease (lease reads on) is renewed from now.
+ */
+function confirmAlone(s: LeaderState, round: number): StepResult {
+  const lead = s.lead;
+  const leaseUntil = s.options.leaseReads
+    ? lead.ticks + s.options.electionTimeoutTicks - s.options.leaseDriftTicks
+    : lead.leaseUntil;
+  const due = s.reads.filter((r) => r.index >= 0);
+  const waiting = s.reads.filter((r) => r.index < 0);
+  const next = withLeaderBook(s, {
+    progress: s.progress,
+    lead: { ...lead, round, roundTick: lead.ticks, confirmed: round, leaseUntil },
+    reads: waiting.length === 0 ? NO_READS : waiting,
+  });
+  return answerReads(next, [], due);
 }
 
 /** The leader, after its commit index reached its own term: reads that waited for it take it. */

@@ -9,11 +9,12 @@
  * - who follows a leadership check, and which replies and answers count;
  * - a node gives up the reads it holds when its term, its role or its leader's liveness changes.
  */
+import { toJointConsensus } from '../../src/config.js';
 import { emptyEntries } from '../../src/log.js';
 import { leadershipCheck, leadershipCheckReply, readIndex, readIndexReply } from '../../src/messages.js';
 import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
 import { leaseHolds } from '../../src/reads.js';
-import type { LeaderState, RaftState } from '../../src/state.js';
+import { latestConfig, type LeaderState, type RaftState } from '../../src/state.js';
 import { Net, clusterWithNonVoterD, ofType, threeNodeCluster } from './support';
 
 const LEASE = { ...DEFAULT_OPTIONS, leaseReads: true };
@@ -260,6 +261,27 @@ describe('reads are answered by rounds, not by commits', () => {
     expect(committed.commitIndex).toBe(3);
     expect(committed.reads).toEqual(renewed.reads);
     expect(committed.metrics.readsReady).toBe(renewed.metrics.readsReady);
+  });
+});
+
+describe('a leader left as its only voter', () => {
+  test('answers the reads that waited for the removed voters’ acknowledgements at its next tick', () => {
+    // a and b; r1 goes out in round 1 (lost); then b is removed, and a is the only voter.
+    const net = new Net(['a', 'b']);
+    net.step('a', { type: 'createCluster', voters: ['a', 'b'] });
+    net.deliver();
+    net.step('a', { type: 'read', id: 'r1' });
+    net.drop();
+    net.step('a', { type: 'proposeConfig', config: toJointConsensus(latestConfig(net.get('a')), [], ['b']) });
+    net.deliver((e) => e.message.type === 'appendEntries' || e.message.type === 'appendEntriesReply');
+    const alone = leader(net.get('a'));
+    expect(latestConfig(alone)).toMatchObject({ voters: ['a'], newVoters: [] });
+    expect(alone.commitIndex).toBe(alone.log.lastIndex);
+    expect(alone.reads).toEqual([{ id: 'r1', from: null, index: 2, round: 1 }]);
+    const [a, actions] = net.step('a', { type: 'timeout' });
+    expect(ofType(actions, 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 2 }]);
+    expect(a.reads).toEqual([]);
+    expect(leader(a).lead).toMatchObject({ round: alone.lead.round + 1, confirmed: alone.lead.round + 1 });
   });
 });
 
