@@ -164,9 +164,7 @@ export function startRound(s: LeaderState): StepResult {
  */
 function confirmAlone(s: LeaderState, round: number): StepResult {
   const lead = s.lead;
-  const leaseUntil = s.options.leaseReads
-    ? lead.ticks + s.options.electionTimeoutTicks - s.options.leaseDriftTicks
-    : lead.leaseUntil;
+  const leaseUntil = s.options.leaseReads ? leaseFrom(s, lead.ticks) : lead.leaseUntil;
   const due = s.reads.filter((r) => r.index >= 0);
   const waiting = s.reads.filter((r) => r.index < 0);
   const next = withLeaderBook(s, {
@@ -175,6 +173,14 @@ function confirmAlone(s: LeaderState, round: number): StepResult {
     reads: waiting.length === 0 ? NO_READS : waiting,
   });
   return answerReads(next, [], due);
+}
+
+/**
+ * Where a lease renewed by a round sent at tick `sent` ends (see `Leadership.leaseUntil`): an
+ * election timeout later, less the clock drift the option allows.
+ */
+function leaseFrom(s: LeaderState, sent: number): number {
+  return sent + s.options.electionTimeoutTicks - s.options.leaseDriftTicks;
 }
 
 /** The leader, after its commit index reached its own term: reads that waited for it take it. */
@@ -218,10 +224,7 @@ export function onLeadershipCheckReply(s: RaftState, m: LeadershipCheckReply): S
   const lead = s.lead;
   const confirmed = jointMajorityIndex(progress.voterSlots, progress.newVoterSlots, progress.acked, lead.round);
   if (confirmed <= lead.confirmed) return [withLeaderBook(s, { progress, lead, reads: s.reads }), []];
-  const leaseUntil =
-    s.options.leaseReads && confirmed === lead.round
-      ? lead.roundTick + s.options.electionTimeoutTicks - s.options.leaseDriftTicks
-      : lead.leaseUntil;
+  const leaseUntil = s.options.leaseReads && confirmed === lead.round ? leaseFrom(s, lead.roundTick) : lead.leaseUntil;
   const due = s.reads.filter((r) => r.round !== 0 && r.round <= confirmed);
   const waiting = s.reads.filter((r) => r.round === 0 || r.round > confirmed);
   const next = withLeaderBook(s, { progress, lead: { ...lead, confirmed, leaseUntil }, reads: waiting });

@@ -259,7 +259,8 @@ describe('FileStorage on disk', () => {
     await s.load();
     const fsyncSync = jest.spyOn(nodeFs, 'fsyncSync');
     try {
-      // A new segment: the segment's fsync, then wal/'s (the name), and the hard state's file and <dir>.
+      // The first append opens a segment: its fsync and wal/'s (the new name). A hard state: its
+      // file's and <dir>'s. A later append: the segment's alone.
       await s.write([append(firstLeaderLog(1, 3))]);
       expect(fsyncSync).toHaveBeenCalledTimes(blocking ? 2 : 0);
       fsyncSync.mockClear();

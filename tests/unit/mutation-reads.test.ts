@@ -26,6 +26,11 @@ function leader(s: RaftState): LeaderState {
   return s;
 }
 
+/** The `rejected` action of read `id` given up because the leader changed, with `hint`. */
+function leaderChanged(id: string, hint: string | null): object {
+  return { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: hint, count: 0, id };
+}
+
 /** The rounds of the leadership checks broadcast by `actions`. */
 function roundsSent(actions: readonly { type: string; message?: { type: string; round?: number } }[]): number[] {
   return actions.flatMap((a) =>
@@ -422,9 +427,7 @@ describe('a node gives up the reads it holds', () => {
       net.drop();
     }
     expect(net.get('a')).toMatchObject({ role: 'follower', term: 1, reads: [] });
-    expect(rejected).toEqual([
-      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: null, count: 0, id: 'r1' },
-    ]);
+    expect(rejected).toEqual([leaderChanged('r1', null)]);
   });
 
   test('a follower that votes again for the same node in a new term rejects the read it forwarded', () => {
@@ -440,9 +443,7 @@ describe('a node gives up the reads it holds', () => {
     const vote = net.take((e) => e.to === 'b' && e.message.type === 'requestVote');
     const [b, actions] = net.step('b', vote.message);
     expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'a', reads: [] });
-    expect(ofType(actions, 'rejected')).toEqual([
-      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
-    ]);
+    expect(ofType(actions, 'rejected')).toEqual([leaderChanged('r1', 'a')]);
   });
 
   test('a follower that voted for one node and then hears from another leader of that term rejects its read', () => {
@@ -462,9 +463,7 @@ describe('a node gives up the reads it holds', () => {
       entries: emptyEntries(1, 2),
     });
     expect(b).toMatchObject({ role: 'follower', term: 2, votedFor: 'a', reads: [] });
-    expect(ofType(actions, 'rejected')).toEqual([
-      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
-    ]);
+    expect(ofType(actions, 'rejected')).toEqual([leaderChanged('r1', 'a')]);
   });
 
   test('a non-voter whose election timer fires (it cannot campaign) rejects the read it forwarded', () => {
@@ -476,8 +475,6 @@ describe('a node gives up the reads it holds', () => {
     net.drop();
     const [d, actions] = net.step('d', { type: 'timeout' });
     expect(d).toMatchObject({ role: 'follower', leaderAlive: false, reads: [] });
-    expect(ofType(actions, 'rejected')).toEqual([
-      { type: 'rejected', request: 'read', reason: 'leaderChanged', leaderHint: 'a', count: 0, id: 'r1' },
-    ]);
+    expect(ofType(actions, 'rejected')).toEqual([leaderChanged('r1', 'a')]);
   });
 });
