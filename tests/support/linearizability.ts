@@ -31,6 +31,26 @@
  * collision has odds of 2^-64 per pair) and an interned id of the value, and holds the `info` sets
  * explored there as bitsets.
  *
+ * Runs of `info` operations. An `info` write may be placed anywhere after its call, so a search
+ * that tries them all tries every order of every subset of the open ones before each `ok`
+ * operation. Only some of those orders can matter, and the search keeps to them. Every valid order
+ * can be rewritten, keeping it valid, into one with these properties:
+ * - no `info` operation right before one whose result would be the same without it (a put, or an
+ *   `info` put or delete): it is dropped (`infoMadeNoDifference`);
+ * - every run of `info` operations ends right before an `ok` operation that needs it. A read or a
+ *   failed cas that accepts the value before the run's last operation can move in front of it,
+ *   so the run's value must be one the operation needs: the exact value a read, a checked append or
+ *   a cas that swapped expects (which the rest of the run must be able to reach, by appending or by
+ *   a cas swapping a value in), or, for a failed cas, off its expected value
+ *   (`someCandidateCanUse`);
+ * - of two `info` operations that do the same thing, the one called first is placed first.
+ * These rules look only at the configuration and, inside a run, at how the run began, which the
+ * memoization key therefore includes. In the second pass, a segment's configuration whose last `ok`
+ * operation would have accepted the value before the `info` operation just ahead of it is not
+ * carried to the next cut: the one without that `info` operation, which places it after the cut,
+ * does everything it does (`canWaitForNextSegment`). With these rules a history with a few hundred
+ * open `info` writes is decided in a fraction of a second where the plain search ran out of steps.
+ *
  * Two passes. A linearizable history is usually found at once by the search above (about a
  * hundred steps per operation). A history that is not must be searched exhaustively, and with
  * `info` writes (concurrent with everything after their call) that is slow over thousands of
@@ -360,6 +380,94 @@ class Explored {
   }
 }
 
+/**
+ * What an `ok` operation needs of the value just before it: one exact value (a read, a checked
+ * append, a cas that swapped), 'none' (a put or a delete: the value before does not matter), or
+ * 'any' (a failed cas, an unchecked append: some values are wanted, which ones is not worth saying).
+ */
+function neededBefore(op: Operation): { value: RegisterValue } | { notValue: RegisterValue } | 'none' | 'any' {
+  switch (op.op) {
+    case 'get': {
+      const value = normalize(op.output);
+      return value === undefined ? 'none' : { value };
+    }
+    case 'put':
+    case 'delete':
+      return 'none';
+    case 'append': {
+      if (typeof op.output !== 'string') return 'any';
+      const suffix = op.value ?? '';
+      return op.output.endsWith(suffix) ? { value: op.output.slice(0, op.output.length - suffix.length) } : 'none';
+    }
+    case 'cas':
+      if (op.output === true) return { value: op.expected ?? null };
+      return op.output === false ? { notValue: op.expected ?? null } : 'any';
+  }
+}
+
+/** For each of `ops`, its `info` twin called before it, or -1 (see `Search.twinBefore`). */
+function twinsBefore(ops: readonly Operation[]): Int32Array {
+  const before = new Int32Array(ops.length).fill(-1);
+  const last = new Map<string, number>();
+  const infos = ops
+    .flatMap((op, i) => (op.status === 'info' ? [i] : []))
+    .sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
+  for (const i of infos) {
+    const op = ops[i]!;
+    const what = JSON.stringify([op.op, op.value ?? null, op.op === 'cas' ? (op.expected ?? null) : null]);
+    before[i] = last.get(what) ?? -1;
+    last.set(what, i);
+  }
+  return before;
+}
+
+/** The `info` operations a run may still place to change the value: cas operations and appends. */
+interface RestOfRun {
+  readonly cas: readonly Operation[];
+  /** The strings the appends append. */
+  readonly appends: readonly string[];
+}
+
+/**
+ * True when a run of `rest`'s operations may take the value from `from` to `target`: appends to it,
+ * or appends to a value that a cas (not in `usedCas`) swaps in when the value it expects can itself
+ * be reached. Over-approximates: an append may be counted in more than one stretch of the run.
+ */
+function canReach(from: RegisterValue, target: RegisterValue, rest: RestOfRun, usedCas: Set<Operation>): boolean {
+  if (canExtendTo(from, target, rest.appends)) return true;
+  for (const cas of rest.cas) {
+    if (usedCas.has(cas) || !canExtendTo(from, cas.expected ?? null, rest.appends)) continue;
+    usedCas.add(cas);
+    const reached = canReach(cas.value ?? null, target, rest, usedCas);
+    usedCas.delete(cas);
+    if (reached) return true;
+  }
+  return false;
+}
+
+/**
+ * True when `target` is `start` followed by some of `appends`, each at most once, in some order (an
+ * absent `start` appended to is the appended string alone). A null `target` is only `start` null.
+ */
+function canExtendTo(start: RegisterValue, target: RegisterValue, appends: readonly string[]): boolean {
+  if (target === null) return start === null;
+  const prefix = start ?? '';
+  return target.startsWith(prefix) && isConcatenationOf(target.slice(prefix.length), appends, new Set());
+}
+
+/** True when `rest` is some of `parts` (those not in `used`, each at most once) one after another. */
+function isConcatenationOf(rest: string, parts: readonly string[], used: Set<number>): boolean {
+  if (rest === '') return true;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (used.has(i) || part === '' || !rest.startsWith(part)) continue;
+    used.add(i);
+    if (isConcatenationOf(rest.slice(part.length), parts, used)) return true;
+    used.delete(i);
+  }
+  return false;
+}
+
 /** A configuration of the search: how it was reached, and what is left to try from it. */
 interface Frame {
   /** The operation linearized to reach it (-1 at the root), and the value before that. */
@@ -369,6 +477,11 @@ interface Frame {
   readonly ops: readonly number[];
   next: number;
   readonly blocking: number;
+  /**
+   * The value before the run of `info` operations that reached it (its own value when it was
+   * reached by an `ok` operation, or is the root).
+   */
+  readonly runStart: RegisterValue;
 }
 
 /**
@@ -397,6 +510,14 @@ class Search {
   private readonly infoIndex: Int32Array;
   /** The `info` operations, by their number. */
   private readonly infoOps: Operation[] = [];
+  /**
+   * Per operation: the `info` operation just before it (by call) that does exactly what it does
+   * (same kind, value and expected value), or -1. Either of two such twins can stand in for the
+   * other, so the later one is placed only once the earlier one is.
+   */
+  private readonly twinBefore: Int32Array;
+  /** The `info` cas and append operations (operation numbers): what can go on a run. */
+  private readonly infoOther: number[] = [];
 
   /**
    * `ops` to place, from `initial`; `taken` are `info` operations placed before (they are not in
@@ -438,9 +559,11 @@ class Search {
       if (op.status !== 'info') return;
       this.infoIndex[i] = this.infoOps.length;
       this.infoOps.push(op);
+      if (op.op === 'cas' || op.op === 'append') this.infoOther.push(i);
       this.keyLo[i] = 0;
       this.keyHi[i] = 0;
     });
+    this.twinBefore = twinsBefore(ops);
   }
 
   /** True when some order explains every operation; false when none does; 'unknown' out of steps. */
@@ -519,6 +642,83 @@ class Search {
     this.stuck = { op: this.ops[frame.blocking]!, value, depth };
   }
 
+  /** Whether the `info` operation `op` may be placed now (giving `after`): see the rules it calls. */
+  private mayPlaceInfo(frame: Frame, op: number, before: RegisterValue, after: RegisterValue, info: Bits): boolean {
+    const twin = this.twinBefore[op]!;
+    if (twin >= 0 && !info.has(this.infoIndex[twin]!)) return false;
+    return this.someCandidateCanUse(frame, op, before, after, info);
+  }
+
+  /**
+   * Whether an `info` operation `op` placed now (giving `after`) can be of use: a run of `info`
+   * operations is only worth placing if an `ok` operation placed right after it needs its value (one
+   * that does not can take its place: see `infoMadeNoDifference`, and the order with the run after
+   * it reaches the same configuration), and the `ok` operations that may come next are the frame's
+   * candidates (placing `info` operations does not change them). A read, a checked append and a cas
+   * that swapped each need one exact value before them; the rest of a run can only append to
+   * `after`, or jump to the new value of an `info` cas not yet taken and append to that. So the run
+   * is cut when no candidate's value starts with one of those. A failed cas and an unchecked append
+   * may need any value: they keep every run.
+   */
+  private someCandidateCanUse(
+    frame: Frame,
+    op: number,
+    before: RegisterValue,
+    after: RegisterValue,
+    info: Bits,
+  ): boolean {
+    let rest: RestOfRun | null = null;
+    for (const candidate of frame.ops) {
+      if (this.infoIndex[candidate]! >= 0) break; // the `ok` candidates come first
+      const needed = neededBefore(this.ops[candidate]!);
+      if (needed === 'any') return true;
+      if (needed === 'none') continue;
+      // A failed cas needs the run to end with moving the value off its expected one.
+      if ('notValue' in needed && needed.notValue === before) return true;
+      const target = 'notValue' in needed ? needed.notValue : needed.value;
+      if (!('notValue' in needed) && target === frame.runStart) continue;
+      rest ??= this.restOfRun(op, info);
+      if (canReach(after, target, rest, new Set())) return true;
+    }
+    return false;
+  }
+
+  /** What the rest of a run may do after `op`: the `info` cas and appends not yet taken, but `op`. */
+  private restOfRun(op: number, info: Bits): RestOfRun {
+    const cas: Operation[] = [];
+    const appends: string[] = [];
+    for (const other of this.infoOther) {
+      if (other === op || info.has(this.infoIndex[other]!)) continue;
+      const o = this.ops[other]!;
+      if (o.op === 'cas') cas.push(o);
+      else appends.push(o.value ?? '');
+    }
+    return { cas, appends };
+  }
+
+  /**
+   * True when `op`, placed right after an `info` operation, would have given the same value without
+   * it (a put or a delete, or an `info` write that replaces the value): the configuration reached is
+   * then dominated by the one that places `op` in that `info` operation's stead, which the frame
+   * before tries too. Without this, every subset of the `info` writes called before a put is tried.
+   */
+  private infoMadeNoDifference(frame: Frame, op: number, after: RegisterValue): boolean {
+    return frame.op >= 0 && this.infoIndex[frame.op]! >= 0 && registerStep(frame.before, this.ops[op]!) === after;
+  }
+
+  /**
+   * True when the configuration reached by placing the last `ok` operation `op` (from `value`, giving
+   * `after`) right after an `info` operation need not be reported: `op` leaves the value as it is
+   * and would have been accepted before that `info` operation too, so the same order with the `info`
+   * operation moved past the cut reaches everything this one does, with fewer `info` operations taken
+   * at the cut. Reporting both makes the set of configurations grow with every order of the `info`
+   * operations that a read or a failed cas at the end of a segment cannot tell apart.
+   */
+  private canWaitForNextSegment(frame: Frame, op: number): boolean {
+    if (frame.op < 0 || this.infoIndex[frame.op]! < 0) return false;
+    return registerStep(frame.before, this.ops[op]!) === frame.before;
+  }
+
   /**
    * The search: with `found` null, stop at the first configuration with every `ok` operation
    * placed (true); else report each and go on. False when nothing placed them all.
@@ -538,7 +738,7 @@ class Search {
     const explored = new Explored();
     const info = new Bits(this.infoOps.length);
     const hash: [number, number] = [0, 0];
-    const stack: Frame[] = [{ op: -1, before: null, next: 0, ...this.candidates() }];
+    const stack: Frame[] = [{ op: -1, before: null, next: 0, runStart: this.initial, ...this.candidates() }];
     let value: RegisterValue = this.initial;
     let done = 0;
     let any = false;
@@ -548,14 +748,22 @@ class Search {
         const op = frame.ops[frame.next++]!;
         if (++this.steps > this.maxSteps) return 'unknown';
         const after = registerStep(value, this.ops[op]!);
-        if (after === undefined) continue;
+        if (after === undefined || this.infoMadeNoDifference(frame, op, after)) continue;
+        if (this.infoIndex[op]! >= 0 && !this.mayPlaceInfo(frame, op, value, after, info)) continue;
         this.flip(op, info, hash);
-        if (!explored.add(`${hash[0]}:${hash[1]}:${intern(after)}`, info)) {
+        // Inside a run of `info` operations the rules above look at how the run began, so that is
+        // part of what makes two configurations the same.
+        const run = this.infoIndex[op]! >= 0 ? `:${op}:${intern(value)}:${intern(frame.runStart)}` : '';
+        if (!explored.add(`${hash[0]}:${hash[1]}:${intern(after)}${run}`, info)) {
           this.flip(op, info, hash);
           continue;
         }
         if (this.infoIndex[op]! < 0 && done + 1 === required) {
           if (found === null) return true;
+          if (this.canWaitForNextSegment(frame, op)) {
+            this.flip(op, info, hash);
+            continue;
+          }
           found(after, this.takenIn(info));
           any = true;
           this.flip(op, info, hash);
@@ -563,7 +771,8 @@ class Search {
         }
         if (this.infoIndex[op]! < 0) done++;
         this.lift(op);
-        stack.push({ op, before: value, next: 0, ...this.candidates() });
+        const runStart = this.infoIndex[op]! >= 0 ? frame.runStart : after;
+        stack.push({ op, before: value, next: 0, runStart, ...this.candidates() });
         value = after;
         continue;
       }
