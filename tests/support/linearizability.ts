@@ -35,8 +35,8 @@
  * that tries them all tries every order of every subset of the open ones before each `ok`
  * operation. Only some of those orders can matter, and the search keeps to them. Every valid order
  * can be rewritten, keeping it valid, into one with these properties:
- * - no `info` operation right before one whose result would be the same without it (a put, or an
- *   `info` put or delete): it is dropped (`infoMadeNoDifference`);
+ * - no `info` operation right before one whose result would be the same without it (a put or a
+ *   delete, `ok` or `info`): it is dropped (`infoMadeNoDifference`);
  * - every run of `info` operations ends right before an `ok` operation that needs it. A read or a
  *   failed cas that accepts the value before the run's last operation can move in front of it,
  *   so the run's value must be one the operation needs: the exact value a read, a checked append or
