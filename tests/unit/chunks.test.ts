@@ -52,16 +52,23 @@ function expectWellFormed(list: Chunked<Item>): void {
   });
 }
 
-/** Items at indices 1, 3, 5, ... (gaps, so lookups between items are tested too), term = position + 1. */
-function items(n: number, from = 0): Item[] {
-  return Array.from({ length: n }, (_, k) => ({ index: 2 * (from + k) + 1, term: from + k + 1 }));
+/**
+ * Items at indices 1, 3, 5, ... (gaps, so lookups between items are tested too), or with `gap` 1 at
+ * 1, 2, 3, ... (so a chunk's last item and the next chunk's first are neighbours); term = position + 1.
+ */
+function items(n: number, from = 0, gap: 1 | 2 = 2): Item[] {
+  return Array.from({ length: n }, (_, k) => ({ index: gap * (from + k) + 1, term: from + k + 1 }));
 }
 
 /** Builds a list of `n` items the way a log does: one push at a time, or in pieces joined by concat. */
 const listArb = fc
-  .tuple(fc.integer({ min: 0, max: 3 * CHUNK_SIZE + 7 }), fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 8 }))
-  .map(([n, pieces]) => {
-    const all = items(n);
+  .tuple(
+    fc.integer({ min: 0, max: 3 * CHUNK_SIZE + 7 }),
+    fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 8 }),
+    fc.constantFrom<1 | 2>(1, 2),
+  )
+  .map(([n, pieces, gap]) => {
+    const all = items(n, 0, gap);
     let list: Chunked<Item> = [];
     let at = 0;
     for (const size of pieces) {
@@ -108,6 +115,48 @@ describe('chunked lists behave as the flat sorted array they hold', () => {
       list = next;
     }
     expectWellFormed(list);
+  });
+
+  test('a flat list splits into full chunks and one partial chunk at most, none empty', () => {
+    for (const n of [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 2 * CHUNK_SIZE + 5]) {
+      const list = toChunks(items(n));
+      expectWellFormed(list);
+      expect([n, list.map((chunk) => chunk.length)]).toEqual([
+        n,
+        Array.from({ length: Math.ceil(n / CHUNK_SIZE) }, (_, c) => Math.min(CHUNK_SIZE, n - c * CHUNK_SIZE)),
+      ]);
+    }
+  });
+
+  test('a cut that keeps everything returns the list itself, and a cut keeps every whole chunk shared', () => {
+    const list = toChunks(items(3 * CHUNK_SIZE + 10));
+    const last = list[list.length - 1]!;
+    const lastIndex = last[last.length - 1]!.index;
+    expect(itemsUpTo(list, lastIndex)).toBe(list);
+    expect(itemsUpTo(list, lastIndex + 5)).toBe(list);
+    expect(itemsAbove(list, 0)).toBe(list);
+    // Up to the last item of the second chunk: the first two chunks themselves, nothing copied.
+    const second = list[1]!;
+    const upTo = itemsUpTo(list, second[second.length - 1]!.index);
+    expect(upTo).toHaveLength(2);
+    expect(upTo[0]).toBe(list[0]);
+    expect(upTo[1]).toBe(second);
+    // Above the last item of the first chunk: the later chunks themselves.
+    const above = itemsAbove(list, list[0]![CHUNK_SIZE - 1]!.index);
+    expect(above).toHaveLength(3);
+    above.forEach((chunk, c) => expect(chunk).toBe(list[c + 1]));
+  });
+
+  test('a walk that starts at a chunk boundary starts at the right item', () => {
+    const all = items(3 * CHUNK_SIZE, 0, 1); // indices 1, 2, 3, ...: chunks end at 256, 512
+    const list = toChunks(all);
+    for (const boundary of [CHUNK_SIZE, 2 * CHUNK_SIZE]) {
+      for (let from = boundary - 2; from <= boundary + 2; from++) {
+        const seen: number[] = [];
+        forEachItemBetween(list, from, from + 3, (x) => seen.push(x.index));
+        expect([from, seen]).toEqual([from, [from, from + 1, from + 2, from + 3]]);
+      }
+    }
   });
 
   test('many one-item concats do not fragment the list', () => {
