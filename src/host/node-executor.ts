@@ -605,14 +605,18 @@ class Executor implements NodeExecutor {
         return;
       }
       payloads = got;
+    }
+    let frame = encodeFrame({ kind: 'message', message: m, payloads });
+    // Encoded first: the frame's length is the size check, and only a frame too long is cut.
+    if (m.type === 'appendEntries' && frame.length > this.settings.maxFrameBytes) {
       const cut = fitToFrame(m, payloads, this.settings.maxFrameBytes);
       if (cut !== null) {
         m = cut.message;
         payloads = cut.payloads;
         this.counters.messagesTruncated++;
+        frame = encodeFrame({ kind: 'message', message: m, payloads });
       }
     }
-    const frame = encodeFrame({ kind: 'message', message: m, payloads });
     for (const to of peers) {
       if (this.sendFrame(to, frame, answer)) this.counters.messagesSent++;
       else this.counters.messagesDropped++;
