@@ -19,7 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvClient, httpRequest } from './client.js';
 import { LocalCluster, findFreePortRange, freeTopology, sleep } from './cluster.js';
-import { boolFlag, intFlag, parseFlags, stringFlag } from './topology.js';
+import { USAGE_EXIT_CODE, UsageError, boolFlag, intFlag, parseFlags, stringFlag, type FlagSpec } from './topology.js';
+
+/** The flags of this command. */
+const FLAGS: FlagSpec = { seconds: 'value', concurrency: 'value', 'no-etcd': 'switch', 'no-floor': 'switch' };
 import { quantile } from './workload.js';
 
 /** One measurement: operations per second and latency quantiles (ms). */
@@ -234,9 +237,12 @@ async function run(target: Target, levels: readonly number[], seconds: number): 
 
 /** Run the benchmark (see the module comment). */
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags(process.argv.slice(2), FLAGS);
   const seconds = intFlag(flags, 'seconds', 5, 1);
   const levels = stringFlag(flags, 'concurrency', '1,16,256').split(',').map(Number);
+  if (!levels.every((c) => Number.isSafeInteger(c) && c >= 1)) {
+    throw new UsageError('--concurrency must be a comma-separated list of integers >= 1');
+  }
   const withEtcd = !boolFlag(flags, 'no-etcd') && spawnSync('etcd', ['--version']).status === 0;
   const withFloor = !boolFlag(flags, 'no-floor');
   const dir = mkdtempSync(join(tmpdir(), 'kv-bench-'));
@@ -271,6 +277,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`bench:kv: ${e.message}`);
+      process.exit(USAGE_EXIT_CODE);
+    }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   },

@@ -22,7 +22,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { boolFlag, intFlag, parseFlags, stringFlag } from './topology.js';
+import { USAGE_EXIT_CODE, UsageError, boolFlag, intFlag, parseFlags, stringFlag, type FlagSpec } from './topology.js';
+
+/** The flags of this command. */
+const FLAGS: FlagSpec = {
+  'base-port': 'value',
+  host: 'value',
+  url: 'value',
+  nodes: 'value',
+  'deadline-ms': 'value',
+  absent: 'switch',
+};
 
 /** An operation on one key. */
 export type KvOperation =
@@ -311,7 +321,7 @@ export class KvClient {
 
 /** The command line (see the module comment). */
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags(process.argv.slice(2), FLAGS);
   const basePort = intFlag(flags, 'base-port', 7000, 1);
   const host = stringFlag(flags, 'host', '127.0.0.1');
   const urls = flags.values.has('url')
@@ -400,8 +410,8 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
+      console.error(e instanceof UsageError ? `kv client: ${e.message}` : e instanceof Error ? e.message : e);
+      process.exit(e instanceof UsageError ? USAGE_EXIT_CODE : 1);
     },
   );
 }

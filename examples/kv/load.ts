@@ -28,7 +28,16 @@ import { seededRandom } from '../../src/host/index.js';
 import { LocalCluster, freeTopology } from './cluster.js';
 import { Nemesis, type FaultKind } from './nemesis.js';
 import { PartitionProxy } from './proxy.js';
-import { boolFlag, intFlag, parseFlags, stringFlag, type Flags } from './topology.js';
+import {
+  USAGE_EXIT_CODE,
+  UsageError,
+  boolFlag,
+  intFlag,
+  parseFlags,
+  stringFlag,
+  type FlagSpec,
+  type Flags,
+} from './topology.js';
 import { finalReads, runWorkload, summarize, type HistoryRecord, type WorkloadStats } from './workload.js';
 
 /** The load tool's settings, from its command line. */
@@ -50,13 +59,33 @@ interface LoadSettings {
   readonly anyNode: boolean;
 }
 
-/** The settings in `flags`; throws on an unknown nemesis. */
+/** The flags of this command. */
+const FLAGS: FlagSpec = {
+  nodes: 'value',
+  clients: 'value',
+  ops: 'value',
+  keys: 'value',
+  seed: 'value',
+  history: 'value',
+  nemesis: 'value',
+  'data-dir': 'value',
+  keep: 'switch',
+  'heartbeat-ms': 'value',
+  'election-ticks': 'value',
+  'snapshot-every': 'value',
+  'deadline-ms': 'value',
+  'unsafe-local-reads': 'switch',
+  'any-node': 'switch',
+};
+
+/** The settings in `flags`; throws a UsageError on an unknown nemesis. */
 function loadSettings(flags: Flags): LoadSettings {
   const nemesis = stringFlag(flags, 'nemesis', '')
     .split(',')
     .filter((s) => s !== '');
   for (const k of nemesis) {
-    if (!['kill', 'pause', 'partition'].includes(k)) throw new Error(`unknown nemesis ${k} (kill, pause, partition)`);
+    if (!['kill', 'pause', 'partition'].includes(k))
+      throw new UsageError(`unknown nemesis ${k} (kill, pause, partition)`);
   }
   return {
     nodes: intFlag(flags, 'nodes', 3, 1),
@@ -116,7 +145,7 @@ function report(
 /** Run the load (see the module comment); the exit code. */
 async function main(): Promise<number> {
   const started = Date.now();
-  const s = loadSettings(parseFlags(process.argv.slice(2)));
+  const s = loadSettings(parseFlags(process.argv.slice(2), FLAGS));
   const dataDir = s.dataDir ?? mkdtempSync(join(tmpdir(), 'kv-load-'));
   const partition = s.nemesis.includes('partition');
   const topology = await freeTopology(dataDir, partition);
@@ -176,6 +205,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`kv:load: ${e.message}`);
+      process.exit(USAGE_EXIT_CODE);
+    }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   },

@@ -23,7 +23,30 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KvClient } from './client.js';
 import { LocalCluster, describeSlot } from './cluster.js';
-import { httpUrl, intFlag, nodeId, parseFlags, slotOf, stringFlag, type Topology } from './topology.js';
+import {
+  USAGE_EXIT_CODE,
+  UsageError,
+  httpUrl,
+  intFlag,
+  nodeId,
+  parseFlags,
+  slotOf,
+  stringFlag,
+  type FlagSpec,
+  type Topology,
+} from './topology.js';
+
+/** The flags of this command. */
+const FLAGS: FlagSpec = {
+  nodes: 'value',
+  'base-port': 'value',
+  'data-dir': 'value',
+  host: 'value',
+  'raft-base-port': 'value',
+  'heartbeat-ms': 'value',
+  'election-ticks': 'value',
+  'snapshot-every': 'value',
+};
 
 /** The slots whose data directories exist under `dataDir`. */
 function existingSlots(dataDir: string): number[] {
@@ -146,11 +169,11 @@ async function perform(cluster: LocalCluster, book: Book, line: string): Promise
 
 /** Start the cluster and serve the keyboard until quit (see the module comment). */
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags(process.argv.slice(2), FLAGS);
   const nodes = intFlag(flags, 'nodes', 3, 1);
   const basePort = intFlag(flags, 'base-port', 7000, 1);
   const dataDir = stringFlag(flags, 'data-dir', '');
-  if (dataDir === '') throw new Error('usage: npm run kv -- --nodes 3 --base-port 7000 --data-dir DIR');
+  if (dataDir === '') throw new UsageError('usage: npm run kv -- --nodes 3 --base-port 7000 --data-dir DIR');
   const topology: Topology = {
     host: stringFlag(flags, 'host', '127.0.0.1'),
     basePort,
@@ -205,6 +228,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  console.error(e instanceof UsageError ? `kv: ${e.message}` : e instanceof Error ? e.message : e);
+  process.exit(e instanceof UsageError ? USAGE_EXIT_CODE : 1);
 });

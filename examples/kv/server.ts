@@ -56,6 +56,8 @@ import { FileStorage, TcpTransport, type FsyncMode } from '../../src/node/index.
 import { KvMachine } from './machine.js';
 import { createHandler, type KvHost } from './service.js';
 import {
+  USAGE_EXIT_CODE,
+  UsageError,
   boolFlag,
   httpAddress,
   httpUrl,
@@ -66,9 +68,27 @@ import {
   raftAddress,
   slotOf,
   stringFlag,
+  type FlagSpec,
   type Flags,
   type Topology,
 } from './topology.js';
+
+/** The flags of this command. */
+const FLAGS: FlagSpec = {
+  id: 'value',
+  'data-dir': 'value',
+  'base-port': 'value',
+  'raft-base-port': 'value',
+  'proxy-base-port': 'value',
+  host: 'value',
+  bootstrap: 'value',
+  fsync: 'value',
+  'heartbeat-ms': 'value',
+  'election-ticks': 'value',
+  'snapshot-every': 'value',
+  'request-timeout-ms': 'value',
+  'unsafe-local-reads': 'switch',
+};
 
 /** A node's settings, from its command line. */
 export interface ServerSettings {
@@ -92,14 +112,14 @@ export function serverSettings(flags: Flags): ServerSettings {
   const slot = slotOf(id);
   const dataDir = stringFlag(flags, 'data-dir', '');
   if (slot === undefined || dataDir === '' || !flags.values.has('base-port')) {
-    throw new Error('usage: server.js --id n<i> --base-port PORT --data-dir DIR [options] (see the file header)');
+    throw new UsageError('usage: server.js --id n<i> --base-port PORT --data-dir DIR [options] (see the file header)');
   }
   const basePort = intFlag(flags, 'base-port', 7000, 1);
   const proxy = flags.values.has('proxy-base-port') ? intFlag(flags, 'proxy-base-port', 0, 1) : undefined;
   const bootstrap = flags.values.get('bootstrap');
   const fsync = stringFlag(flags, 'fsync', 'threadPool');
   if (fsync !== 'blocking' && fsync !== 'threadPool') {
-    throw new Error(`--fsync must be blocking or threadPool, not ${JSON.stringify(fsync)}`);
+    throw new UsageError(`--fsync must be blocking or threadPool, not ${JSON.stringify(fsync)}`);
   }
   return {
     id,
@@ -197,7 +217,7 @@ function watchRole(host: KvHost, log: (line: string) => void): void {
 
 /** Run a node until it is told to stop (see the module comment). */
 async function main(): Promise<void> {
-  const s = serverSettings(parseFlags(process.argv.slice(2)));
+  const s = serverSettings(parseFlags(process.argv.slice(2), FLAGS));
   const log = logger(s.id);
   const machine = new KvMachine();
   const host = await startHost(s, machine);
@@ -254,7 +274,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
+    console.error(e instanceof UsageError ? `kv server: ${e.message}` : e instanceof Error ? e.message : e);
+    process.exit(e instanceof UsageError ? USAGE_EXIT_CODE : 1);
   });
 }

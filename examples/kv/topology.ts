@@ -71,15 +71,37 @@ export function nodeDir(t: Topology, slot: number): string {
   return join(t.dataDir, `node-${slot}`);
 }
 
-/** Parsed command-line flags: `--name value`, `--name=value`, or a bare `--name` (the value "true"). */
+/** Parsed command-line flags: `--name value`, `--name=value`, or a switch `--name` (the value "true"). */
 export interface Flags {
   readonly values: ReadonlyMap<string, string>;
   /** Arguments that are not flags, in order. */
   readonly positional: readonly string[];
 }
 
-/** Parse `argv` (without the node and script paths) into flags and positional arguments. */
-export function parseFlags(argv: readonly string[]): Flags {
+/**
+ * The flags a tool takes: each name (without `--`) is a `value` flag (`--name value` or
+ * `--name=value`) or a `switch` (`--name`, never followed by a value, so a positional argument after
+ * it stays positional; `--name=false` turns it off).
+ */
+export type FlagSpec = Readonly<Record<string, 'value' | 'switch'>>;
+
+/**
+ * A command line a tool cannot run (an unknown flag, a missing or bad value): the tools print its
+ * message as one line and exit with {@link USAGE_EXIT_CODE}, before starting anything.
+ */
+export class UsageError extends RangeError {}
+
+/** The exit code of a usage error: 64, `EX_USAGE` of sysexits (the tools use 0–2 for outcomes). */
+export const USAGE_EXIT_CODE = 64;
+
+const SWITCH_VALUES = ['true', 'false', '1', '0', 'yes', 'no'];
+
+/**
+ * Parse `argv` (without the node and script paths) into flags and positional arguments; throws a
+ * {@link UsageError} for a flag `spec` does not name, a value flag without a value, or a switch
+ * given a value other than true/false, 1/0, yes/no.
+ */
+export function parseFlags(argv: readonly string[], spec: FlagSpec): Flags {
   const values = new Map<string, string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -89,9 +111,21 @@ export function parseFlags(argv: readonly string[]): Flags {
       continue;
     }
     const eq = arg.indexOf('=');
-    if (eq >= 0) values.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) values.set(arg.slice(2), argv[++i]!);
-    else values.set(arg.slice(2), 'true');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const kind = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
+    if (kind === undefined) {
+      const known = Object.keys(spec)
+        .map((k) => `--${k}`)
+        .join(', ');
+      throw new UsageError(`unknown flag --${name} (this tool takes ${known})`);
+    }
+    if (kind === 'switch') {
+      const value = eq >= 0 ? arg.slice(eq + 1) : 'true';
+      if (!SWITCH_VALUES.includes(value)) throw new UsageError(`--${name} is a switch: --${name}, or --${name}=false`);
+      values.set(name, value);
+    } else if (eq >= 0) values.set(name, arg.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) values.set(name, argv[++i]!);
+    else throw new UsageError(`--${name} needs a value`);
   }
   return { values, positional };
 }
@@ -101,12 +135,12 @@ export function stringFlag(flags: Flags, name: string, fallback: string): string
   return flags.values.get(name) ?? fallback;
 }
 
-/** The integer flag `name` (at least `min`), or `fallback`; throws a RangeError naming the flag otherwise. */
+/** The integer flag `name` (at least `min`), or `fallback`; throws a UsageError naming the flag otherwise. */
 export function intFlag(flags: Flags, name: string, fallback: number, min = 0): number {
   const raw = flags.values.get(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, not ${raw}`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, not ${raw}`);
   return n;
 }
 
