@@ -608,7 +608,7 @@ class Executor implements NodeExecutor {
     }
     let frame = encodeFrame({ kind: 'message', message: m, payloads });
     // Encoded first: the frame's length is the size check, and only a frame too long is cut.
-    if (m.type === 'appendEntries' && frame.length > this.settings.maxFrameBytes) {
+    if (payloads.length > 0 && frame.length > this.settings.maxFrameBytes) {
       const cut = fitToFrame(m, payloads, this.settings.maxFrameBytes);
       if (cut !== null) {
         m = cut.message;

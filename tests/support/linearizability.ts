@@ -655,10 +655,12 @@ class Search {
    * that does not can take its place: see `infoMadeNoDifference`, and the order with the run after
    * it reaches the same configuration), and the `ok` operations that may come next are the frame's
    * candidates (placing `info` operations does not change them). A read, a checked append and a cas
-   * that swapped each need one exact value before them; the rest of a run can only append to
-   * `after`, or jump to the new value of an `info` cas not yet taken and append to that. So the run
-   * is cut when no candidate's value starts with one of those. A failed cas and an unchecked append
-   * may need any value: they keep every run.
+   * that swapped each need one exact value before them (not the run's first value: then they could
+   * come before the run), which the rest of the run must reach: it can only append to `after`, or
+   * swap in the new value of an `info` cas not yet taken (when the value it expects is reachable)
+   * and append to that (`canReach`). A failed cas needs the run to end by moving the value off the
+   * one it expects: `op` does that when it starts from it, else the rest of the run must reach it
+   * first. An unchecked append may need any value: it keeps every run.
    */
   private someCandidateCanUse(
     frame: Frame,
