@@ -102,6 +102,11 @@ export interface HostStats extends ExecutorStats {
   readsServed: number;
   /** Batches whose messages left while their write was in flight (a leader's own appends, `concurrentLeaderWrites`). */
   concurrentBatches: number;
+  /**
+   * Batches that wrote nothing, carried out while a leader's own write was in flight: commits that
+   * a majority of followers made durable, applied without waiting for the leader's disk.
+   */
+  batchesAheadOfWrite: number;
   /** `appendPersisted` events stepped after a durable write (with `concurrentLeaderWrites`; on a leader only). */
   appendsReported: number;
   /** Snapshot taking and streaming. */

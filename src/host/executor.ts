@@ -20,7 +20,8 @@
  * messages (AppendEntries with their payloads); apply the committed entries; start snapshot
  * transfers. Messages therefore leave only once every storage action before them is durable —
  * except in a `concurrent` batch, whose only writes are a leader's own appends marked `concurrent`
- * (the core's `concurrentLeaderWrites`): its messages leave first, then it is written.
+ * (the core's `concurrentLeaderWrites`): its messages leave first, then it is written, and while it
+ * is written a later batch that writes nothing (a commit its followers made) may be carried out.
  *
  * This module imports only the core and the host's own modules, and runs in browsers.
  */
@@ -86,6 +87,11 @@ export class BatchQueue {
   /** True when the open batch holds anything to carry out. */
   get pending(): boolean {
     return this.actions.length > 0 || this.snapshots.length > 0;
+  }
+
+  /** True when the open batch writes to storage (a snapshot, hard state, a compaction or an append). */
+  get writes(): boolean {
+    return this.snapshots.length > 0 || this.actions.some(isStorage);
   }
 
   /** Merge a step's actions (outcomes are left out) into the open batch. */

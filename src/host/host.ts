@@ -183,6 +183,7 @@ function hostStats(own: StepCounters, executor: NodeExecutor): HostStats {
     entriesApplied: e.entriesApplied,
     readsServed: own.readsServed,
     concurrentBatches: e.concurrentBatches,
+    batchesAheadOfWrite: e.batchesAheadOfWrite,
     appendsReported: e.appendsReported,
     snapshots: executor.snapshotStats(),
   };

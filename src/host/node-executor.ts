@@ -29,7 +29,10 @@
  * sent (AppendEntries with their payloads, in envelopes: ./envelope.ts; cut to `maxFrameBytes`), so
  * that a reply never waits for the state machine; then the committed entries applied (to
  * `machine`, in order, each once); then snapshot transfers started. So no message leaves before the
- * storage actions it follows are durable, and nothing is applied before it is durable here.
+ * storage actions it follows are durable, and nothing is applied before it is durable here — but
+ * for a leader's own appends (`concurrentLeaderWrites`): their messages leave before their write,
+ * and while it is in flight, a later batch that writes nothing (a commit its followers' copies
+ * made) is carried out, so that the leader applies and answers without waiting for its disk.
  * Snapshots are taken by the policy right after applying and written only once the node accepted
  * them (./snapshot-flow.ts).
  *
@@ -111,6 +114,8 @@ export interface ExecutorStats {
   entriesApplied: number;
   /** Batches whose messages left while their write was in flight (a leader's own appends only). */
   concurrentBatches: number;
+  /** Batches that wrote nothing, carried out while a leader's own write was in flight (see `mayGoOn`). */
+  batchesAheadOfWrite: number;
   /** `appendPersisted` events handed back after a write (with `concurrentLeaderWrites`). */
   appendsReported: number;
 }
@@ -244,6 +249,7 @@ class Executor implements NodeExecutor {
     messagesTruncated: 0,
     entriesApplied: 0,
     concurrentBatches: 0,
+    batchesAheadOfWrite: 0,
     appendsReported: 0,
   };
   private haltInfo: HaltInfo | null = null;
@@ -252,6 +258,12 @@ class Executor implements NodeExecutor {
   /** The batch loop: its promise while it runs, else null. */
   private running: Promise<void> | null = null;
   private executing = false;
+  /** A leader's own appends being written while later batches go on (see `startConcurrent`), or null. */
+  private inflight: Promise<void> | null = null;
+  /** The term of the leader whose write is `inflight`. */
+  private inflightTerm = -1;
+  /** The applying in progress, if any (see `applyCommitted`): applies run one after another. */
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(config: NodeExecutorConfig) {
     this.node = config.state;
@@ -341,7 +353,8 @@ class Executor implements NodeExecutor {
   }
 
   flush(): void {
-    if (this.executing || this.haltInfo !== null || !this.batches.pending) return;
+    // A batch held back by a write in flight (see `mayGoOn`) starts when the write lands.
+    if (this.executing || this.haltInfo !== null || !this.batches.pending || !this.mayGoOn()) return;
     this.executing = true; // before the loop starts: its synchronous part may come back here
     this.running = this.runBatches().finally(() => {
       this.executing = false;
@@ -439,9 +452,11 @@ class Executor implements NodeExecutor {
 
   private async runBatches(): Promise<void> {
     try {
-      while (this.haltInfo === null && this.batches.pending) {
+      while (this.haltInfo === null && this.batches.pending && this.mayGoOn()) {
+        if (this.inflight !== null) this.counters.batchesAheadOfWrite++;
         const batch: ClosedBatch = this.batches.close(this.node, this.cache);
-        await this.carryOut(batch);
+        if (batch.concurrent) await this.startConcurrent(batch);
+        else await this.carryOut(batch);
       }
     } catch (e) {
       this.haltWith({ kind: 'host', reason: `host error: ${messageOf(e)}` });
@@ -449,19 +464,58 @@ class Executor implements NodeExecutor {
   }
 
   /**
-   * Carry out a batch: write, report, restore, send, apply, transfer (see the module comment); a
-   * `concurrent` batch sends first, so that the leader's write and its followers' overlap.
+   * True when the open batch may be carried out now. While a leader's own appends are being written
+   * (a `concurrent` batch in flight), only a batch that writes nothing, closed by that leader in the
+   * same term, goes on: its commit is durable on a majority, which the leader's disk need not be
+   * part of, and a leader's messages never claim that its own appends are durable. Any other batch
+   * waits for the write (and `flush` runs again when it lands): writes stay in order, and a node
+   * that stepped down does not answer for entries its disk may not hold yet.
+   */
+  private mayGoOn(): boolean {
+    if (this.inflight === null) return true;
+    const s = this.node;
+    return s.role === 'leader' && s.term === this.inflightTerm && !this.batches.writes;
+  }
+
+  /**
+   * Carry out a batch: write, report, restore, send, apply, transfer (see the module comment).
    */
   private async carryOut(b: ClosedBatch): Promise<void> {
-    if (b.concurrent) await this.sendMessages(b);
     if (!(await this.write(b)) || this.haltInfo !== null) return;
     this.reportPersisted(b);
     if (b.install !== null) this.restoreInstalled(b.install);
     // Messages need only the write: a follower's reply does not wait for its state machine.
-    if (!b.concurrent) await this.sendMessages(b);
+    await this.sendMessages(b);
+    await this.afterMessages(b);
+  }
+
+  /**
+   * Start a `concurrent` batch (a leader's own appends, with `concurrentLeaderWrites`): its messages
+   * leave first, so that the leader's write and its followers' overlap; the write then goes on in
+   * the background while later batches that write nothing are carried out (see `mayGoOn`). What
+   * the batch does after its write (report it, apply, transfer) happens when the write lands.
+   */
+  private async startConcurrent(b: ClosedBatch): Promise<void> {
+    await this.sendMessages(b);
+    if (this.haltInfo !== null) return;
+    const done = (async () => {
+      if (!(await this.write(b)) || this.haltInfo !== null) return;
+      this.reportPersisted(b);
+      await this.afterMessages(b);
+    })();
+    this.inflight = done;
+    this.inflightTerm = b.state.term;
+    void done.finally(() => {
+      this.inflight = null;
+      this.flush();
+    });
+  }
+
+  /** What follows a batch's messages: apply what it commits, start the snapshot transfers it asks for. */
+  private async afterMessages(b: ClosedBatch): Promise<void> {
     let commit = -1;
     for (const a of b.actions) if (a.type === 'commitAdvanced') commit = a.commitIndex;
-    if (commit > this.applied) await this.applyUpTo(commit, b.state.log);
+    if (commit > this.applied) await this.applyCommitted(commit, b.state.log);
     for (const a of b.actions) {
       if (this.haltInfo !== null) return;
       if (a.type === 'installSnapshot') this.sender.request(a.to);
@@ -523,6 +577,17 @@ class Executor implements NodeExecutor {
     this.snapshotCounters.snapshotsInstalled++;
     this.cache.evictUpTo(snap.index);
     this.machine.appliedUpTo(snap.index);
+  }
+
+  /**
+   * Apply the committed entries up to `commit`, described by `log` (the batch's), after any apply
+   * in progress: a batch carried out while a leader's write is in flight may apply while the batch
+   * of that write, once it lands, applies too, and each must see the other's progress.
+   */
+  private applyCommitted(commit: number, log: LogEntries): Promise<void> {
+    const run = this.applying.then(() => (commit > this.applied ? this.applyUpTo(commit, log) : undefined));
+    this.applying = run.catch(() => undefined);
+    return run;
   }
 
   /** Apply the committed entries up to `commit`, described by `log` (the batch's). */
@@ -648,6 +713,7 @@ class Executor implements NodeExecutor {
     this.onHalt(info);
     this.closing = (async () => {
       if (this.running !== null) await this.running;
+      if (this.inflight !== null) await this.inflight;
       await this.transport.close().catch(() => undefined);
       await this.storage.close().catch(() => undefined);
     })();

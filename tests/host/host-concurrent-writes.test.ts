@@ -49,10 +49,11 @@ describe('a host writes a leader’s entries while it sends them', () => {
     return { leader, gate, others: c.running().filter((h) => h !== leader) };
   }
 
-  test('on by default: the followers hold the entry before the leader’s write lands; the result waits for it', async () => {
+  test('on by default: the followers hold the entry before the leader’s write lands, and their copies commit it', async () => {
     const { leader, gate, others } = await cluster(undefined);
     expect(leader.state.options.concurrentLeaderWrites).toBe(true);
     const last = leader.state.log.lastIndex;
+    const reportedBefore = leader.status().stats.appendsReported;
     gate.hold();
     const result = c.clock.settled(leader.propose(set('k', 'v')), 60_000);
     await c.clock.until(
@@ -60,18 +61,41 @@ describe('a host writes a leader’s entries while it sends them', () => {
       1_000,
       'the followers appending the entry while the leader’s write is held',
     );
-    let settled = false;
-    void result.then(() => (settled = true));
-    await c.clock.advance(100);
-    expect(settled).toBe(false); // applied (and answered) only once the leader's own write is done
-    gate.release();
+    // Durable on both followers, a majority without the leader's disk: committed, applied and
+    // answered while the leader's own write is still held.
     const r = await result;
     expect(r).toEqual({ ok: true, value: null });
-    const stats = leader.status().stats;
-    expect(stats.concurrentBatches).toBeGreaterThan(0);
-    expect(stats.appendsReported).toBeGreaterThan(0);
+    expect(leader.state.commitIndex).toBe(last + 1);
+    expect(leader.state.role === 'leader' && leader.state.lead.persisted).toBeLessThan(last + 1);
+    expect(leader.status().stats.appendsReported).toBe(reportedBefore);
+    expect(leader.status().stats.batchesAheadOfWrite).toBeGreaterThan(0);
+    gate.release();
+    await c.clock.until(
+      () => leader.status().stats.appendsReported > reportedBefore,
+      1_000,
+      'the leader’s write landing and being reported',
+    );
+    expect(leader.state.role === 'leader' && leader.state.lead.persisted).toBe(last + 1);
+    expect(leader.status().stats.concurrentBatches).toBeGreaterThan(0);
     // Only a leader is told of its writes: a follower would ignore the report.
     for (const f of others) expect(f.status().stats.appendsReported).toBe(0);
+    expect(c.agreement.violations).toEqual([]);
+  });
+
+  test('while the leader’s write is held, a batch that writes waits for it', async () => {
+    const { leader, gate, others } = await cluster(undefined);
+    const last = leader.state.log.lastIndex;
+    gate.hold();
+    const first = c.clock.settled(leader.propose(set('a', '1')), 60_000);
+    expect(await first).toEqual({ ok: true, value: null });
+    // A second proposal appends (a write): it waits behind the held write, so nothing of it leaves.
+    const second = c.clock.settled(leader.propose(set('b', '2')), 60_000);
+    await c.clock.advance(200);
+    expect(leader.state.log.lastIndex).toBe(last + 2);
+    for (const f of others) expect(f.state.log.lastIndex).toBe(last + 1);
+    gate.release();
+    expect(await second).toEqual({ ok: true, value: null });
+    for (const f of others) expect(f.state.log.lastIndex).toBe(last + 2);
     expect(c.agreement.violations).toEqual([]);
   });
 
@@ -89,6 +113,7 @@ describe('a host writes a leader’s entries while it sends them', () => {
     expect(await result).toEqual({ ok: true, value: null });
     for (const f of others) expect(f.state.log.lastIndex).toBe(last + 1);
     expect(leader.status().stats.concurrentBatches).toBe(0);
+    expect(leader.status().stats.batchesAheadOfWrite).toBe(0);
     expect(leader.status().stats.appendsReported).toBe(0);
   });
 
