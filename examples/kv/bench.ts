@@ -7,7 +7,7 @@
  * processes with no Raft, a durable append on each and group commit), which bounds what any service
  * on Node can do here.
  *
- *     npm run bench:kv -- [--seconds 5] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
+ *     npm run bench:kv -- [--seconds 5] [--warmup 4] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
  *
  * Each client sends one request at a time, straight to the leader, over keep-alive HTTP; writes
  * put 64-byte values on 1,000 keys. Not part of CI; the figures depend on the disk's fsync.
@@ -22,7 +22,13 @@ import { LocalCluster, findFreePortRange, freeTopology, sleep } from './cluster.
 import { USAGE_EXIT_CODE, UsageError, boolFlag, intFlag, parseFlags, stringFlag, type FlagSpec } from './topology.js';
 
 /** The flags of this command. */
-const FLAGS: FlagSpec = { seconds: 'value', concurrency: 'value', 'no-etcd': 'switch', 'no-floor': 'switch' };
+const FLAGS: FlagSpec = {
+  seconds: 'value',
+  warmup: 'value',
+  concurrency: 'value',
+  'no-etcd': 'switch',
+  'no-floor': 'switch',
+};
 import { quantile } from './workload.js';
 
 /** One measurement: operations per second and latency quantiles (ms). */
@@ -219,8 +225,23 @@ function cell(f: Figures | undefined): string {
   return `${f.perSecond.toFixed(0)}/s  p50 ${f.p50.toFixed(1)} ms  p99 ${f.p99.toFixed(1)} ms${errors}`;
 }
 
-/** Measure every load against `target`; results by row name. */
-async function run(target: Target, levels: readonly number[], seconds: number): Promise<Map<string, Figures>> {
+/**
+ * Measure every load against `target`; results by row name. First, `warmup` seconds not measured
+ * (half writes, half reads, from up to 16 clients), the same for every target: a Node process
+ * compiles its hot code as it runs, so a cold one would measure V8's compiler along with the
+ * system (a Go server such as etcd has nothing to warm up, and loses nothing by it).
+ */
+async function run(
+  target: Target,
+  levels: readonly number[],
+  seconds: number,
+  warmup: number,
+): Promise<Map<string, Figures>> {
+  if (warmup > 0) {
+    const clients = Math.min(16, Math.max(...levels));
+    await measure(clients, warmup / 2, target.write);
+    await measure(clients, warmup / 2, target.read);
+  }
   const out = new Map<string, Figures>();
   for (const c of levels) {
     const w = await measure(c, seconds, target.write);
@@ -239,6 +260,7 @@ async function run(target: Target, levels: readonly number[], seconds: number): 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), FLAGS);
   const seconds = intFlag(flags, 'seconds', 5, 1);
+  const warmup = intFlag(flags, 'warmup', 4, 0);
   const levels = stringFlag(flags, 'concurrency', '1,16,256').split(',').map(Number);
   if (!levels.every((c) => Number.isSafeInteger(c) && c >= 1)) {
     throw new UsageError('--concurrency must be a comma-separated list of integers >= 1');
@@ -250,23 +272,23 @@ async function main(): Promise<void> {
   const results: { name: string; rows: Map<string, Figures> }[] = [];
   try {
     const kv = await kvTarget(dir, Math.max(...levels), agent);
-    results.push({ name: kv.name, rows: await run(kv, levels, seconds) });
+    results.push({ name: kv.name, rows: await run(kv, levels, seconds, warmup) });
     await kv.stop();
     if (withEtcd) {
       const etcd = await etcdTarget(dir, agent);
-      results.push({ name: etcd.name, rows: await run(etcd, levels, seconds) });
+      results.push({ name: etcd.name, rows: await run(etcd, levels, seconds, warmup) });
       await etcd.stop();
     } else console.log('etcd: not on the PATH (or --no-etcd): skipped');
     if (withFloor) {
       const floor = await floorTarget(dir, agent);
-      results.push({ name: floor.name, rows: await run(floor, levels, seconds) });
+      results.push({ name: floor.name, rows: await run(floor, levels, seconds, warmup) });
       await floor.stop();
     }
   } finally {
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n${seconds} s per row, 3 nodes on loopback, fsync on`);
+  console.log(`\n${seconds} s per row after ${warmup} s of warm-up, 3 nodes on loopback, fsync on`);
   const rows = [...results[0]!.rows.keys()];
   const width = Math.max(...rows.map((r) => r.length));
   console.log(`${''.padEnd(width)}  ${results.map((r) => r.name.padEnd(44)).join('')}`);
