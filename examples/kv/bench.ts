@@ -10,7 +10,9 @@
  *     npm run bench:kv -- [--seconds 5] [--warmup 4] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
  *
  * Each client sends one request at a time, straight to the leader, over keep-alive HTTP; writes
- * put 64-byte values on 1,000 keys. Not part of CI; the figures depend on the disk's fsync.
+ * put 64-byte values on 1,000 keys. The three systems run side by side for the whole benchmark;
+ * each is warmed up first (`--warmup`, not measured), then each row is measured on each system in
+ * turn, so that the systems compared in a row meet the same machine. Not part of CI; the figures depend on the disk's fsync.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -109,10 +111,12 @@ async function kvTarget(dir: string, clients: number, agent: http.Agent): Promis
 async function floorTarget(dir: string, agent: http.Agent): Promise<Target> {
   const base = await findFreePortRange('127.0.0.1', 3);
   const script = join(__dirname, 'floor.js');
+  const own: ChildProcess[] = [];
   const start = (args: string[]): Promise<ChildProcess> =>
     new Promise((ready, fail) => {
       const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
       children.add(child);
+      own.push(child);
       child.once('exit', (code) => fail(new Error(`floor.js ${args[0]} exited with ${code}`)));
       child.stdout!.once('data', () => ready(child));
     });
@@ -132,11 +136,7 @@ async function floorTarget(dir: string, agent: http.Agent): Promise<Target> {
     name: 'platform floor (no Raft)',
     write: (c, i) => call('PUT', `key${(c * 7919 + i) % 1000}`),
     read: (c, i) => call('GET', `key${(c * 7919 + i) % 1000}`),
-    stop: async () => {
-      for (const c of children) c.kill('SIGTERM');
-      children.clear();
-      await sleep(200);
-    },
+    stop: () => stopChildren(own, 200),
   };
 }
 
@@ -151,11 +151,21 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Start a three-member etcd cluster on free ports; the client URLs. */
-async function startEtcd(dir: string): Promise<string[]> {
+/** SIGTERM `own` (children of one target), then give them `ms` to exit. */
+async function stopChildren(own: readonly ChildProcess[], ms: number): Promise<void> {
+  for (const c of own) {
+    c.kill('SIGTERM');
+    children.delete(c);
+  }
+  await sleep(ms);
+}
+
+/** Start a three-member etcd cluster on free ports; its client URLs and processes. */
+async function startEtcd(dir: string): Promise<{ urls: string[]; own: ChildProcess[] }> {
   const base = await findFreePortRange('127.0.0.1', 6);
   const peers = [0, 1, 2].map((i) => `e${i}=http://127.0.0.1:${base + 3 + i}`).join(',');
   const urls: string[] = [];
+  const own: ChildProcess[] = [];
   for (let i = 0; i < 3; i++) {
     const client = `http://127.0.0.1:${base + i}`;
     const peer = `http://127.0.0.1:${base + 3 + i}`;
@@ -176,9 +186,10 @@ async function startEtcd(dir: string): Promise<string[]> {
       { stdio: 'ignore' },
     );
     children.add(child);
+    own.push(child);
     urls.push(client);
   }
-  return urls;
+  return { urls, own };
 }
 
 /** The client URL of etcd's leader (via /v3/maintenance/status); waits for one. */
@@ -201,7 +212,7 @@ async function etcdLeader(urls: readonly string[], agent: http.Agent): Promise<s
 
 /** etcd: a three-member cluster, clients talking to the leader through the JSON gateway. */
 async function etcdTarget(dir: string, agent: http.Agent): Promise<Target> {
-  const urls = await startEtcd(dir);
+  const { urls, own } = await startEtcd(dir);
   const leader = await etcdLeader(urls, agent);
   const post = async (path: string, body: object): Promise<boolean> => {
     const a = await httpRequest(`${leader}${path}`, 'POST', { body: JSON.stringify(body), timeoutMs: 10_000, agent });
@@ -211,10 +222,7 @@ async function etcdTarget(dir: string, agent: http.Agent): Promise<Target> {
     name: 'etcd',
     write: (c, i) => post('/v3/kv/put', { key: b64(`key${(c * 7919 + i) % 1000}`), value: b64(VALUE) }),
     read: (c, i) => post('/v3/kv/range', { key: b64(`key${(c * 7919 + i) % 1000}`) }),
-    stop: async () => {
-      for (const c of children) c.kill('SIGTERM');
-      await sleep(500);
-    },
+    stop: () => stopChildren(own, 500),
   };
 }
 
@@ -225,35 +233,25 @@ function cell(f: Figures | undefined): string {
   return `${f.perSecond.toFixed(0)}/s  p50 ${f.p50.toFixed(1)} ms  p99 ${f.p99.toFixed(1)} ms${errors}`;
 }
 
+/** The rows of the benchmark: writes at each concurrency, then reads at each. */
+function rowsOf(levels: readonly number[]): { name: string; clients: number; op: 'write' | 'read' }[] {
+  const name = (what: string, c: number): string => `${what}, ${c} client${c === 1 ? '' : 's'}`;
+  return [
+    ...levels.map((c) => ({ name: name('writes', c), clients: c, op: 'write' as const })),
+    ...levels.map((c) => ({ name: name('linearizable reads', c), clients: c, op: 'read' as const })),
+  ];
+}
+
 /**
- * Measure every load against `target`; results by row name. First, `warmup` seconds not measured
- * (half writes, half reads, from up to 16 clients), the same for every target: a Node process
- * compiles its hot code as it runs, so a cold one would measure V8's compiler along with the
- * system (a Go server such as etcd has nothing to warm up, and loses nothing by it).
+ * Warm `target` up for `seconds`, not measured (half writes, half reads, from up to 16 clients): a
+ * Node process compiles its hot code as it runs, so a cold one would measure V8's compiler along
+ * with the system (a Go server such as etcd has nothing to warm up, and loses nothing by it).
  */
-async function run(
-  target: Target,
-  levels: readonly number[],
-  seconds: number,
-  warmup: number,
-): Promise<Map<string, Figures>> {
-  if (warmup > 0) {
-    const clients = Math.min(16, Math.max(...levels));
-    await measure(clients, warmup / 2, target.write);
-    await measure(clients, warmup / 2, target.read);
-  }
-  const out = new Map<string, Figures>();
-  for (const c of levels) {
-    const w = await measure(c, seconds, target.write);
-    out.set(`writes, ${c} client${c === 1 ? '' : 's'}`, w);
-    console.log(`${target.name}: writes, ${c} client${c === 1 ? '' : 's'}: ${cell(w)}`);
-  }
-  for (const c of levels) {
-    const r = await measure(c, seconds, target.read);
-    out.set(`linearizable reads, ${c} client${c === 1 ? '' : 's'}`, r);
-    console.log(`${target.name}: linearizable reads, ${c} client${c === 1 ? '' : 's'}: ${cell(r)}`);
-  }
-  return out;
+async function warmUp(target: Target, levels: readonly number[], seconds: number): Promise<void> {
+  if (seconds <= 0) return;
+  const clients = Math.min(16, Math.max(...levels));
+  await measure(clients, seconds / 2, target.write);
+  await measure(clients, seconds / 2, target.read);
 }
 
 /** Run the benchmark (see the module comment). */
@@ -270,21 +268,29 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kv-bench-'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const results: { name: string; rows: Map<string, Figures> }[] = [];
+  const targets: Target[] = [];
   try {
-    const kv = await kvTarget(dir, Math.max(...levels), agent);
-    results.push({ name: kv.name, rows: await run(kv, levels, seconds, warmup) });
-    await kv.stop();
-    if (withEtcd) {
-      const etcd = await etcdTarget(dir, agent);
-      results.push({ name: etcd.name, rows: await run(etcd, levels, seconds, warmup) });
-      await etcd.stop();
-    } else console.log('etcd: not on the PATH (or --no-etcd): skipped');
-    if (withFloor) {
-      const floor = await floorTarget(dir, agent);
-      results.push({ name: floor.name, rows: await run(floor, levels, seconds, warmup) });
-      await floor.stop();
+    // Every system runs for the whole benchmark, and each row is measured on each system in turn:
+    // the machine's other tenants change from minute to minute, and so the systems compared in a
+    // row meet the same machine.
+    targets.push(await kvTarget(dir, Math.max(...levels), agent));
+    if (withEtcd) targets.push(await etcdTarget(dir, agent));
+    else console.log('etcd: not on the PATH (or --no-etcd): skipped');
+    if (withFloor) targets.push(await floorTarget(dir, agent));
+    for (const t of targets) {
+      await warmUp(t, levels, warmup);
+      results.push({ name: t.name, rows: new Map() });
+    }
+    for (const row of rowsOf(levels)) {
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[k]!;
+        const f = await measure(row.clients, seconds, row.op === 'write' ? t.write : t.read);
+        results[k]!.rows.set(row.name, f);
+        console.log(`${t.name}: ${row.name}: ${cell(f)}`);
+      }
     }
   } finally {
+    for (const t of targets) await t.stop();
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
