@@ -7,7 +7,7 @@
  * processes with no Raft, a durable append on each and group commit), which bounds what any service
  * on Node can do here.
  *
- *     npm run bench:kv -- [--seconds 5] [--warmup 4] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
+ *     npm run bench:kv -- [--seconds 5] [--warmup 10] [--concurrency 1,16,256] [--no-etcd] [--no-floor]
  *
  * Each client sends one request at a time, straight to the leader, over keep-alive HTTP; writes
  * put 64-byte values on 1,000 keys. The three systems run side by side for the whole benchmark;
@@ -258,7 +258,7 @@ async function warmUp(target: Target, levels: readonly number[], seconds: number
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), FLAGS);
   const seconds = intFlag(flags, 'seconds', 5, 1);
-  const warmup = intFlag(flags, 'warmup', 4, 0);
+  const warmup = intFlag(flags, 'warmup', 10, 0);
   const levels = stringFlag(flags, 'concurrency', '1,16,256').split(',').map(Number);
   if (!levels.every((c) => Number.isSafeInteger(c) && c >= 1)) {
     throw new UsageError('--concurrency must be a comma-separated list of integers >= 1');
