@@ -20,7 +20,7 @@ import {
   requestVoteReply,
   timeoutNow,
 } from '../../src/messages.js';
-import { METRIC_NAMES, ZERO_METRICS, type MetricName, type Metrics } from '../../src/metrics.js';
+import { METRIC_NAMES, ZERO_METRICS, bump, bumpBy, type MetricName, type Metrics } from '../../src/metrics.js';
 import { restartNode, startNode } from '../../src/node.js';
 import { followerMatchIndex, type RaftState } from '../../src/state.js';
 import { step } from '../../src/step.js';
@@ -611,5 +611,15 @@ describe('followerMatchIndex: what the leader knows each follower holds', () => 
     net.drop();
     net.step('a', { type: 'proposeConfig', config: makeConfig(['a', 'b', 'c'], [], ['x']) });
     expect(followerMatchIndex(net.get('a'), 'x')).toBe(0);
+  });
+});
+
+describe('a saturated counter', () => {
+  test('stays at 2^53 - 1, and bumping it returns the same metrics object (a step that changes nothing keeps its state)', () => {
+    const saturated: Metrics = { ...ZERO_METRICS, electionsStarted: Number.MAX_SAFE_INTEGER };
+    expect(bump(saturated, 'electionsStarted')).toBe(saturated);
+    expect(bumpBy(saturated, 'electionsStarted', 5)).toBe(saturated);
+    const below: Metrics = { ...ZERO_METRICS, electionsStarted: Number.MAX_SAFE_INTEGER - 1 };
+    expect(bumpBy(below, 'electionsStarted', 5).electionsStarted).toBe(Number.MAX_SAFE_INTEGER);
   });
 });

@@ -54,9 +54,26 @@ describe('node options', () => {
     ['maxInflightEntries', Number.MAX_SAFE_INTEGER, 'options.maxInflightEntries must be an integer from 1 to 2^53 - 2'],
     ['maxEntriesPerAppend', -1, 'options.maxEntriesPerAppend must be an integer from 1 to 2^53 - 2'],
     ['maxEntriesPerAppend', '4096', 'options.maxEntriesPerAppend must be an integer from 1 to 2^53 - 2'],
+    [
+      'maxEntriesPerAppend',
+      Number.MAX_SAFE_INTEGER,
+      'options.maxEntriesPerAppend must be an integer from 1 to 2^53 - 2',
+    ],
   ])('%s = %p is refused: "%s"', (name, value, problem) => {
     expect(parseOptions({ [name]: value })).toBe(problem);
     expect(() => startNode('a', { [name]: value })).toThrow(new TypeError(`startNode: ${problem}`));
+  });
+
+  test('every bound is inclusive: the least and the greatest values are taken', () => {
+    const least = { electionTimeoutTicks: 2, leaseDriftTicks: 1, maxInflightEntries: 1, maxEntriesPerAppend: 1 };
+    expect(parseOptions(least)).toEqual({ ...DEFAULT_OPTIONS, ...least });
+    const most = {
+      electionTimeoutTicks: 1_000_000,
+      leaseDriftTicks: 999_999,
+      maxInflightEntries: Number.MAX_SAFE_INTEGER - 1,
+      maxEntriesPerAppend: Number.MAX_SAFE_INTEGER - 1,
+    };
+    expect(parseOptions(most)).toEqual({ ...DEFAULT_OPTIONS, ...most });
   });
 
   test('the lease drift is bounded by the election timeout as given, not the default', () => {
