@@ -11,9 +11,12 @@ import { TestCluster, printSeed, set, type KvHost } from './support-host.js';
 const SEED = BASE_SEED;
 printSeed('host-concurrent-writes', SEED);
 
-/** A gate for a storage's writes: `hold()` makes them wait until `release()`. */
+/**
+ * A gate for a storage's writes: `hold()` makes them wait until `release()`; `lose()` makes the
+ * held ones fail without reaching the disk (a crash before they were written).
+ */
 class Gate {
-  private waiting: Array<() => void> = [];
+  private waiting: Array<{ go: () => void; fail: (e: Error) => void }> = [];
   held = false;
 
   hold(): void {
@@ -22,12 +25,17 @@ class Gate {
 
   release(): void {
     this.held = false;
-    for (const go of this.waiting.splice(0)) go();
+    for (const w of this.waiting.splice(0)) w.go();
+  }
+
+  lose(): void {
+    this.held = false;
+    for (const w of this.waiting.splice(0)) w.fail(new Error('crashed before the write reached the disk'));
   }
 
   /** What the storage awaits before each write. */
   readonly pass = (): Promise<void> =>
-    this.held ? new Promise<void>((resolve) => this.waiting.push(resolve)) : Promise.resolve();
+    this.held ? new Promise<void>((go, fail) => this.waiting.push({ go, fail })) : Promise.resolve();
 }
 
 describe('a host writes a leader’s entries while it sends them', () => {
@@ -79,6 +87,30 @@ describe('a host writes a leader’s entries while it sends them', () => {
     expect(leader.status().stats.concurrentBatches).toBeGreaterThan(0);
     // Only a leader is told of its writes: a follower would ignore the report.
     for (const f of others) expect(f.status().stats.appendsReported).toBe(0);
+    expect(c.agreement.violations).toEqual([]);
+  });
+
+  test('a leader that answered before its own write landed, then crashed and lost that write: the entry survives', async () => {
+    const { leader, gate, others } = await cluster(undefined);
+    const last = leader.state.log.lastIndex;
+    gate.hold();
+    expect(await c.clock.settled(leader.propose(set('k', 'v')), 60_000)).toEqual({ ok: true, value: null });
+    // The crash: the held write never reaches the disk.
+    const crashed = leader.id;
+    const stopped = c.stop(crashed);
+    gate.lose();
+    await stopped;
+    const restarted = await c.start(crashed);
+    expect(restarted.state.log.lastIndex).toBe(last); // the entry is not on its disk
+    // The two followers hold it, elect one of themselves (the restarted node's log is behind), and
+    // bring the restarted node up to date.
+    await c.clock.until(
+      () => others.some((f) => f.state.role === 'leader') && restarted.state.log.lastIndex > last,
+      10_000,
+      'a new leader among the followers, and the restarted node caught up',
+    );
+    await c.clock.until(() => c.node(crashed).machine.query('k') === 'v', 10_000, 'the restarted node applying k');
+    for (const f of others) expect(f.state.log.lastIndex).toBeGreaterThanOrEqual(last + 1);
     expect(c.agreement.violations).toEqual([]);
   });
 
