@@ -7,6 +7,7 @@ import { EMPTY_CONFIG, makeConfig } from '../../src/config.js';
 import { appendCommands, emptyEntries } from '../../src/log.js';
 import { preVote } from '../../src/messages.js';
 import { applyToStoredLog, restartNode, startNode, type PersistedState } from '../../src/node.js';
+import { configChangeInProgress } from '../../src/state.js';
 import { step } from '../../src/step.js';
 
 /** A follower of term 3 that stored entries 11..15 of term 2 after a snapshot at (2, 10), with no configuration anywhere. */
@@ -67,5 +68,31 @@ describe('createCluster is refused on a node that already has a log or a configu
     const [after, actions] = step(node, { type: 'createCluster', voters: ['n1'] });
     expect(after).toBe(node);
     expect(actions).toEqual([expect.objectContaining({ type: 'rejected', reason: 'alreadyInCluster' })]);
+  });
+});
+
+describe('a node that cannot campaign', () => {
+  test('a timeout changes nothing once it no longer hears from a leader: the same state object', () => {
+    const [fresh] = startNode('n1'); // no configuration: not a voter of anything
+    expect(fresh.leaderAlive).toBe(false);
+    const [after, actions] = step(fresh, { type: 'timeout' });
+    expect(after).toBe(fresh);
+    expect(actions).toEqual([]);
+    // A restarted one first stops counting on its leader, then stays as it is.
+    const [restarted] = restartNode(STORED);
+    const [once] = step(restarted, { type: 'timeout' });
+    expect(once.leaderAlive).toBe(false);
+    expect(step(once, { type: 'timeout' })[0]).toBe(once);
+  });
+});
+
+describe('configChangeInProgress', () => {
+  test('true while the latest configuration is joint, even once it is committed', () => {
+    const joint = makeConfig(['n1', 'n2', 'n3'], ['n1', 'n2', 'n4']);
+    const [node] = restartNode({ ...STORED, log: emptyEntries(2, 10), snapshotConfig: joint });
+    expect(node.commitIndex).toBe(10); // the snapshot, and the joint configuration with it, is committed
+    expect(configChangeInProgress(node)).toBe(true);
+    const [settled] = restartNode({ ...STORED, log: emptyEntries(2, 10), snapshotConfig: makeConfig(['n1', 'n2']) });
+    expect(configChangeInProgress(settled)).toBe(false);
   });
 });
