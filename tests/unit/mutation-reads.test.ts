@@ -315,6 +315,39 @@ describe('a read that waits for the leader’s first commit of its term joins no
   });
 });
 
+describe('a read that waited for the first commit, once it comes', () => {
+  test('under a lease, the commit answers it at once, in the step that commits', () => {
+    // As above: b leads term 2, its term start not acknowledged; r1 waits with no index, and a lease
+    // round is confirmed by c.
+    const net = threeNodeCluster(LEASE);
+    net.step('c', { type: 'timeout' });
+    net.drop();
+    net.step('b', { type: 'timeout' });
+    net.deliver((e) => e.to !== 'a' && e.from !== 'a' && e.message.type !== 'appendEntries');
+    net.drop();
+    net.step('b', { type: 'read', id: 'r1' });
+    net.step('b', { type: 'timeout' });
+    net.drop((e) => e.message.type !== 'leadershipCheck');
+    net.deliver((e) => e.to === 'c' && e.message.type === 'leadershipCheck');
+    net.step('b', net.take((e) => e.to === 'b' && e.message.type === 'leadershipCheckReply').message);
+    expect(leaseHolds(leader(net.get('b')))).toBe(true);
+    net.drop();
+    // The term start reaches c (a heartbeat shows c behind; b sends what it lacks); c's
+    // acknowledgement commits it, and r1 is answered by that step, from the lease.
+    net.step('b', { type: 'heartbeat' });
+    const start = net.get('b').log.lastIndex;
+    let answer: unknown[] = [];
+    for (let k = 0; k < 4 && net.get('b').commitIndex < start; k++) {
+      net.deliver((e) => e.to === 'c');
+      const reply = net.take((e) => e.to === 'b' && e.message.type === 'appendEntriesReply');
+      answer = ofType(net.step('b', reply.message)[1], 'readReady');
+    }
+    expect(net.get('b').commitIndex).toBe(start);
+    expect(answer).toEqual([{ type: 'readReady', id: 'r1', index: start }]);
+    expect(net.get('b').reads).toEqual([]);
+  });
+});
+
 describe('who follows a leadership check', () => {
   test('a check of an older term gets this node’s term back, and changes nothing', () => {
     const net = threeNodeCluster();
@@ -428,6 +461,21 @@ describe('a node gives up the reads it holds', () => {
     }
     expect(net.get('a')).toMatchObject({ role: 'follower', term: 1, reads: [] });
     expect(rejected).toEqual([leaderChanged('r1', null)]);
+  });
+
+  test('a leader deposed by check-quorum still votes for itself in its term: a read on it is refused, not sent to itself', () => {
+    const net = threeNodeCluster(CHECK_QUORUM);
+    net.drop();
+    for (let t = 0; t < 3 * CHECK_QUORUM.electionTimeoutTicks && net.get('a').role === 'leader'; t++) {
+      net.step('a', { type: 'timeout' });
+      net.drop();
+    }
+    expect(net.get('a')).toMatchObject({ role: 'follower', term: 1, votedFor: 'a' });
+    const [a, actions] = net.step('a', { type: 'read', id: 'r2' });
+    expect(actions).toEqual([
+      { type: 'rejected', request: 'read', reason: 'notLeader', leaderHint: null, count: 0, id: 'r2' },
+    ]);
+    expect(a.reads).toEqual([]);
   });
 
   test('a follower that votes again for the same node in a new term rejects the read it forwarded', () => {
