@@ -14,7 +14,9 @@ import { emptyEntries } from '../../src/log.js';
 import { leadershipCheck, leadershipCheckReply, readIndex, readIndexReply } from '../../src/messages.js';
 import { BASIC_OPTIONS, DEFAULT_OPTIONS } from '../../src/options.js';
 import { leaseHolds } from '../../src/reads.js';
+import { startNode } from '../../src/node.js';
 import { latestConfig, type LeaderState, type RaftState } from '../../src/state.js';
+import { step } from '../../src/step.js';
 import { Net, clusterWithNonVoterD, ofType, threeNodeCluster } from './support';
 
 const LEASE = { ...DEFAULT_OPTIONS, leaseReads: true };
@@ -287,6 +289,24 @@ describe('a leader left as its only voter', () => {
     expect(ofType(actions, 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 2 }]);
     expect(a.reads).toEqual([]);
     expect(leader(a).lead).toMatchObject({ round: alone.lead.round + 1, confirmed: alone.lead.round + 1 });
+  });
+});
+
+describe('a leader that is its only voter from the start, its own write not yet durable', () => {
+  test('a lease round at its tick confirms alone, and keeps the read that waits for the first commit', () => {
+    // With concurrent leader writes, the only voter counts its term start only once it is durable:
+    // until then a read has no index, and the lease round of each tick must leave it waiting.
+    const [fresh] = startNode('a', { leaseReads: true, concurrentLeaderWrites: true });
+    const [led] = step(fresh, { type: 'createCluster', voters: ['a'] });
+    const [reading] = step(led, { type: 'read', id: 'r1' });
+    expect(reading.reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+    const [ticked, actions] = step(reading, { type: 'timeout' });
+    expect(ofType(actions, 'readReady')).toEqual([]);
+    expect(leader(ticked).lead.confirmed).toBe(leader(ticked).lead.round);
+    expect(ticked.reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
+    const [done, more] = step(ticked, { type: 'appendPersisted', term: 1, index: 2 });
+    expect(ofType(more, 'readReady')).toEqual([{ type: 'readReady', id: 'r1', index: 2 }]);
+    expect(done.reads).toEqual([]);
   });
 });
 
