@@ -310,17 +310,25 @@ describe('a leader that is its only voter from the start, its own write not yet 
   });
 });
 
+/**
+ * Lease reads on: c's timer fires first (it stops believing in a, and its own pre-vote is lost),
+ * then b wins term 2 with c's vote; b's term-start entry is not acknowledged (nothing in flight), so
+ * a read on b has no index yet.
+ */
+function leaderWithoutItsTermStart(): Net {
+  const net = threeNodeCluster(LEASE);
+  net.step('c', { type: 'timeout' });
+  net.drop();
+  net.step('b', { type: 'timeout' });
+  net.deliver((e) => e.to !== 'a' && e.from !== 'a' && e.message.type !== 'appendEntries');
+  expect(net.get('b')).toMatchObject({ role: 'leader', term: 2 });
+  net.drop();
+  return net;
+}
+
 describe('a read that waits for the leader’s first commit of its term joins no round', () => {
   test('with lease reads, lease rounds confirm without answering it or starting another round', () => {
-    // c's timer fires first (it stops believing in a, and its own pre-vote is lost), then b wins
-    // term 2 with c's vote; b's term-start entry is not acknowledged, so a read on b has no index.
-    const net = threeNodeCluster(LEASE);
-    net.step('c', { type: 'timeout' });
-    net.drop();
-    net.step('b', { type: 'timeout' });
-    net.deliver((e) => e.to !== 'a' && e.from !== 'a' && e.message.type !== 'appendEntries');
-    expect(net.get('b')).toMatchObject({ role: 'leader', term: 2 });
-    net.drop();
+    const net = leaderWithoutItsTermStart();
     net.step('b', { type: 'read', id: 'r1' });
     expect(net.get('b').reads).toEqual([{ id: 'r1', from: null, index: -1, round: 0 }]);
     net.step('b', { type: 'timeout' }); // a lease round, without r1
@@ -337,14 +345,8 @@ describe('a read that waits for the leader’s first commit of its term joins no
 
 describe('a read that waited for the first commit, once it comes', () => {
   test('under a lease, the commit answers it at once, in the step that commits', () => {
-    // As above: b leads term 2, its term start not acknowledged; r1 waits with no index, and a lease
-    // round is confirmed by c.
-    const net = threeNodeCluster(LEASE);
-    net.step('c', { type: 'timeout' });
-    net.drop();
-    net.step('b', { type: 'timeout' });
-    net.deliver((e) => e.to !== 'a' && e.from !== 'a' && e.message.type !== 'appendEntries');
-    net.drop();
+    // r1 waits with no index on b, and a lease round is confirmed by c.
+    const net = leaderWithoutItsTermStart();
     net.step('b', { type: 'read', id: 'r1' });
     net.step('b', { type: 'timeout' });
     net.drop((e) => e.message.type !== 'leadershipCheck');
