@@ -12,7 +12,8 @@
  * Each client sends one request at a time, straight to the leader, over keep-alive HTTP; writes
  * put 64-byte values on 1,000 keys. The three systems run side by side for the whole benchmark;
  * each is warmed up first (`--warmup`, not measured), then each row is measured on each system in
- * turn, so that the systems compared in a row meet the same machine. Not part of CI; the figures depend on the disk's fsync.
+ * turn, so that the systems compared in a row meet the same machine. Not part of CI; the figures
+ * depend on the disk's fsync.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
