@@ -19,7 +19,9 @@ import {
   emptyEntries,
   entryAt,
   entryCount,
+  forEachEntry,
   keepFirst,
+  lastIndexWithTermAtMost,
   lastPosition,
   listEntries,
   prevPosition,
@@ -63,7 +65,9 @@ const M = {
     const e = m.entries[index - m.prevIndex - 1];
     return e === undefined ? -1 : e.term;
   },
-  contains: (m: Model, term: number, index: number): boolean => M.termAt(m, index) === term,
+  /** True when `index` is in `[prevIndex, lastIndex]` and its entry has term `term`. */
+  contains: (m: Model, term: number, index: number): boolean =>
+    index >= m.prevIndex && index <= M.lastIndex(m) && M.termAt(m, index) === term,
   push: (m: Model, ...entries: ModelEntry[]): Model => ({ ...m, entries: m.entries.concat(entries) }),
   commands: (m: Model, n: number): Model =>
     M.push(m, ...Array.from({ length: n }, () => ({ term: M.lastTerm(m), kind: 'command' as const }))),
@@ -179,9 +183,39 @@ function disagreements(real: LogEntries, model: Model): string[] {
     const want = k >= 0 && k < list.length ? { ...list[k]! } : null;
     if (want !== null) delete (want as { index?: number }).index;
     same(`entryAt(${i})`, entryAt(real, i), want);
-    // The right term, its neighbours, and term 0.
-    for (const t of new Set([0, term - 1, term, term + 1, model.prevTerm])) {
-      if (t >= 0) same(`containsPosition(${t}, ${i})`, containsPosition(real, t, i), M.contains(model, t, i));
+    // The right term, its neighbours, term 0, and -1 (what termAt answers outside the run: never held).
+    for (const t of new Set([-1, 0, term - 1, term, term + 1, model.prevTerm])) {
+      same(`containsPosition(${t}, ${i})`, containsPosition(real, t, i), M.contains(model, t, i));
+    }
+  }
+  // Where a peer's log can still match: every limit inside the run, every term from below the anchor's.
+  for (let max = model.prevIndex; max <= last; max++) {
+    for (let t = Math.max(0, model.prevTerm - 1); t <= M.lastTerm(model) + 1; t++) {
+      let want = -1;
+      for (let j = max; j >= model.prevIndex && want === -1; j--) if (M.termAt(model, j) <= t) want = j;
+      same(`lastIndexWithTermAtMost(${t}, ${max})`, lastIndexWithTermAtMost(real, t, max), want);
+    }
+  }
+  // Walks over ranges that start and end before, at, inside and past the run, clipped to it.
+  const ends = [
+    model.prevIndex - 1,
+    model.prevIndex,
+    model.prevIndex + 1,
+    Math.floor((model.prevIndex + last) / 2),
+    last,
+    last + 1,
+  ];
+  for (const from of ends) {
+    for (const to of ends) {
+      const seen: Array<{ index: number } & LogEntry> = [];
+      forEachEntry(real, from, to, (index, term, kind, config) =>
+        seen.push(kind === 'config' ? { index, kind, term, config: config! } : { index, kind, term }),
+      );
+      same(
+        `forEachEntry(${from}, ${to})`,
+        seen,
+        list.filter((e) => e.index >= from && e.index <= to),
+      );
     }
   }
   return problems;
