@@ -8,6 +8,7 @@
  */
 import { BASIC_OPTIONS, DEFAULT_OPTIONS, type NodeOptions } from '../../src/options.js';
 import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
 import {
   TIMER_ELECTION,
   TIMER_FOLLOWER,
@@ -16,6 +17,7 @@ import {
   broadcast,
   commitAdvanced,
   compactLog,
+  concurrentAppendLog,
   installSnapshot,
   invalidEvent,
   mergeActions,
@@ -45,6 +47,9 @@ import {
   appendEntriesCall,
   appendEntriesReply,
   isCall,
+  preVote,
+  readIndex,
+  readIndexReply,
   requestVote,
   requestVoteReply,
   stripAppendEntriesPrefix,
@@ -63,12 +68,19 @@ import {
   build,
   buildOpArb,
   entriesArb,
+  type BuildOp,
   idArb,
   messageArb,
   ofType,
   orderProblems,
   threeNodeCluster,
 } from './support';
+
+/**
+ * A deep copy that shares nothing, not even within itself (`structuredClone` keeps an object used
+ * twice as one object, which the pipelining shortcuts would still recognise as the proposal shape).
+ */
+const unshared = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 /** Commands `(prevIndex, prevIndex + n]` in term `term`. */
 const cmds = (term: number, prevIndex: number, n: number): LogEntries => commandsAfter(term, prevIndex, n);
@@ -175,6 +187,64 @@ describe('mergeActions, rule by rule', () => {
     // The same anchor with the same term: nothing to rebase.
     const same = mergeActions([appendLog(cmds(1, 5, 2))], [compactLog(1, 5)]);
     expect(same).toEqual([compactLog(1, 5), appendLog(cmds(1, 5, 2))]);
+  });
+
+  test('compactions keep the furthest snapshot, whatever the order', () => {
+    expect(mergeActions([compactLog(2, 10)], [compactLog(2, 6)])).toEqual([compactLog(2, 10)]);
+    expect(mergeActions([compactLog(2, 6)], [compactLog(2, 10)])).toEqual([compactLog(2, 10)]);
+  });
+
+  test('an append that replaces the earlier one is concurrent only when both were', () => {
+    // The later run is anchored before the earlier one, so it replaces it whole; merging never relaxes
+    // the persistence rule of the earlier write.
+    expect(mergeActions([appendLog(cmds(1, 5, 3))], [concurrentAppendLog(cmds(1, 3, 1))])).toEqual([
+      appendLog(cmds(1, 3, 1)),
+    ]);
+    expect(mergeActions([concurrentAppendLog(cmds(1, 5, 3))], [appendLog(cmds(1, 3, 1))])).toEqual([
+      appendLog(cmds(1, 3, 1)),
+    ]);
+    expect(mergeActions([concurrentAppendLog(cmds(1, 5, 3))], [concurrentAppendLog(cmds(1, 3, 1))])).toEqual([
+      concurrentAppendLog(cmds(1, 3, 1)),
+    ]);
+  });
+
+  test('a compaction below a pending append leaves that append as it was, concurrent or not', () => {
+    expect(mergeActions([concurrentAppendLog(cmds(1, 6, 2))], [compactLog(1, 4)])).toEqual([
+      compactLog(1, 4),
+      concurrentAppendLog(cmds(1, 6, 2)),
+    ]);
+  });
+
+  test('a pre-vote behind a later snapshot is rebased as a pre-vote, reporting the snapshot position', () => {
+    expect(mergeActions([broadcast(preVote('a', 3, 1, 2))], [compactLog(2, 6)])).toEqual([
+      compactLog(2, 6),
+      broadcast(preVote('a', 3, 2, 6)),
+    ]);
+  });
+
+  test('forwarded reads to one leader join their ids once each; answers to one follower join their lists', () => {
+    const forwarded = mergeActions(
+      [send('b', readIndex('a', 2, ['r1', 'r2']))],
+      [send('b', readIndex('a', 2, ['r2', 'r3']))],
+    );
+    expect(forwarded).toEqual([send('b', readIndex('a', 2, ['r1', 'r2', 'r3']))]);
+    // Reads forwarded in an older term went to a leader that is no more: the newer list replaces them.
+    expect(mergeActions([send('b', readIndex('a', 2, ['r1']))], [send('b', readIndex('a', 3, ['r2']))])).toEqual([
+      send('b', readIndex('a', 3, ['r2'])),
+    ]);
+    const answers = mergeActions(
+      [send('b', readIndexReply('a', 2, [{ id: 'r1', index: 5 }]))],
+      [send('b', readIndexReply('a', 2, [{ id: 'r2', index: 6 }]))],
+    );
+    expect(answers).toEqual([
+      send(
+        'b',
+        readIndexReply('a', 2, [
+          { id: 'r1', index: 5 },
+          { id: 'r2', index: 6 },
+        ]),
+      ),
+    ]);
   });
 
   test('merging with nothing returns the other list itself', () => {
@@ -462,11 +532,132 @@ describe('pipelining fast path', () => {
         (e1, ops, c1, c2) => {
           const e2 = ops.reduce(build, emptyEntries(e1.lastTerm, e1.lastIndex));
           const fast = mergeActions(proposal(c1, e1), proposal(c2, e2));
-          const general = mergeActions(structuredClone(proposal(c1, e1)), structuredClone(proposal(c2, e2)));
+          const general = mergeActions(unshared(proposal(c1, e1)), unshared(proposal(c2, e2)));
           expect(fast).toEqual(general);
         },
       ),
       fcParams('actions: pipelining fast path equals the general rules'),
+    );
+  });
+
+  // Lists of the proposal shape and lists that only look like it: another first action, a message
+  // whose run is not the append's, a run that does not start where the one before ends, another
+  // term, a term start, a mix of concurrent and plain appends. The shortcuts (`mergeActions` on
+  // two proposals, `mergeAll` on a run of them) must tell them apart and give the general rules'
+  // result whatever they get.
+  interface Shape {
+    readonly first: 'timer' | 'none' | 'hardState' | 'compaction';
+    readonly concurrent: boolean;
+    readonly otherTerm: boolean;
+    readonly anchor: 'end' | 'gap' | 'inside' | 'otherTerm';
+    readonly message: 'same' | 'copy' | 'other';
+    readonly ops: readonly BuildOp[];
+    readonly commitIndex: number;
+  }
+  /** The lists of `shapes`, each anchored against where the one before ends. */
+  function nearProposals(shapes: readonly Shape[]): RaftActions[] {
+    let end = { term: 2, index: 4 };
+    return shapes.map((sh) => {
+      const anchor =
+        sh.anchor === 'end'
+          ? end
+          : sh.anchor === 'gap'
+            ? { term: end.term, index: end.index + 2 }
+            : sh.anchor === 'inside'
+              ? { term: end.term, index: end.index - 1 }
+              : { term: end.term + 1, index: end.index };
+      const entries = sh.ops.reduce(build, emptyEntries(anchor.term, anchor.index));
+      end = lastPosition(entries);
+      const carried =
+        sh.message === 'same'
+          ? entries
+          : sh.message === 'copy'
+            ? unshared(entries)
+            : emptyEntries(anchor.term, anchor.index);
+      const tail: RaftAction[] = [
+        sh.concurrent ? concurrentAppendLog(entries) : appendLog(entries),
+        broadcast(appendEntriesCall('a', sh.otherTerm ? 3 : 2, sh.commitIndex, carried)),
+      ];
+      if (sh.first === 'timer') return [TIMER_HEARTBEAT, ...tail];
+      if (sh.first === 'hardState') return [saveHardState(2, 'a'), ...tail];
+      if (sh.first === 'compaction') return [compactLog(1, 2), ...tail];
+      return tail;
+    });
+  }
+  /** The shortcuts' results on `lists` equal the general rules' (on copies that share nothing). */
+  function expectGeneralRules(lists: readonly RaftActions[]): void {
+    const same = (got: RaftActions, want: RaftActions): void => {
+      if (!isDeepStrictEqual(got, want)) expect([lists, got]).toEqual([lists, want]); // names the lists
+    };
+    for (let i = 0; i + 1 < lists.length; i++) {
+      same(mergeActions(lists[i]!, lists[i + 1]!), mergeActions(unshared(lists[i]!), unshared(lists[i + 1]!)));
+    }
+    same(
+      mergeAll(lists),
+      lists.map(unshared).reduce<RaftActions>((acc, l) => mergeActions(acc, l), []),
+    );
+  }
+  /** Every combination of the values given for each field of a shape. */
+  function shapes(choices: { readonly [K in keyof Shape]: readonly Shape[K][] }): Shape[] {
+    let out: Shape[] = [{} as Shape];
+    for (const key of Object.keys(choices) as (keyof Shape)[]) {
+      out = out.flatMap((partial) => choices[key].map((value) => ({ ...partial, [key]: value })));
+    }
+    return out;
+  }
+
+  test('every pair of a proposal-like list and a list that may deviate from it in one or more ways', () => {
+    const COMMANDS: readonly BuildOp[] = [{ op: 'commands', n: 2 }];
+    const TERM_START: readonly BuildOp[] = [
+      { op: 'termStart', delta: 1 },
+      { op: 'commands', n: 1 },
+    ];
+    const firsts = shapes({
+      first: ['timer', 'none', 'hardState'],
+      concurrent: [false, true],
+      otherTerm: [false],
+      anchor: ['end'],
+      message: ['same', 'other'],
+      ops: [COMMANDS, TERM_START],
+      commitIndex: [1],
+    });
+    const seconds = shapes({
+      first: ['timer', 'none', 'hardState'],
+      concurrent: [false, true],
+      otherTerm: [false, true],
+      anchor: ['end', 'gap', 'inside', 'otherTerm'],
+      message: ['same', 'other'],
+      ops: [COMMANDS, TERM_START],
+      commitIndex: [2],
+    });
+    for (const a of firsts) for (const b of seconds) expectGeneralRules(nearProposals([a, b]));
+  });
+
+  test('random runs of proposal-like lists merge by the general rules, pairwise and in runs', () => {
+    const shapeArb: fc.Arbitrary<Shape> = fc.record({
+      first: fc.constantFrom<Shape['first']>(
+        'timer',
+        'timer',
+        'timer',
+        'none',
+        'none',
+        'none',
+        'hardState',
+        'compaction',
+      ),
+      concurrent: fc.boolean(),
+      otherTerm: fc.constantFrom(false, false, false, false, true),
+      anchor: fc.constantFrom<Shape['anchor']>('end', 'end', 'end', 'end', 'end', 'gap', 'inside', 'otherTerm'),
+      message: fc.constantFrom<Shape['message']>('same', 'same', 'same', 'same', 'copy', 'other'),
+      ops: fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }).map((n): BuildOp[] => [{ op: 'commands', n }]) },
+        { weight: 1, arbitrary: fc.array(buildOpArb, { minLength: 1, maxLength: 3 }) },
+      ),
+      commitIndex: fc.nat(9),
+    });
+    fc.assert(
+      fc.property(fc.array(shapeArb, { minLength: 2, maxLength: 8 }), (s) => expectGeneralRules(nearProposals(s))),
+      fcParams('actions: proposal-like runs merge by the general rules', 300),
     );
   });
 });
