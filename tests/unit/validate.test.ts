@@ -173,6 +173,16 @@ function withEntries(changes: Record<string, unknown>): Record<string, unknown> 
   return edit('appendEntries', { entries });
 }
 
+/** Term starts in chunks, each start given as `[index, term]`. */
+function startsIn(...chunks: [number, number][][]): unknown {
+  return chunks.map((c) => c.map(([index, term]) => ({ index, term })));
+}
+
+/** A configuration entry of a run at `index`. */
+function configAt(index: number, config: unknown = CONFIG): unknown {
+  return { index, config };
+}
+
 /** An object whose `key` throws `thrown` when read. */
 function throwingOn(base: object, key: string, thrown: unknown): EventObject {
   const o: Record<string, unknown> = { ...base };
@@ -346,8 +356,6 @@ describe('log runs (the entries of appendEntries)', () => {
   });
 
   test('the rules of a run', () => {
-    const starts = (...s: [number, number][][]): unknown => s.map((c) => c.map(([index, term]) => ({ index, term })));
-    const config = (index: number, c: unknown = CONFIG): unknown => ({ index, config: c });
     expectRows([
       ['lastTerm above term', edit('appendEntries', { term: 2 }), 'entries.lastTerm must not exceed term'],
       ['prevIndex > lastIndex', withEntries({ prevIndex: 9 }), 'entries.prevIndex must not exceed lastIndex'],
@@ -368,7 +376,7 @@ describe('log runs (the entries of appendEntries)', () => {
       ],
       [
         'lastTerm not the last start',
-        withEntries({ termStarts: starts([[5, 2]]) }),
+        withEntries({ termStarts: startsIn([[5, 2]]) }),
         'entries.lastTerm must be the term of the last term start (or prevTerm)',
       ],
       [
@@ -409,27 +417,27 @@ describe('log runs (the entries of appendEntries)', () => {
       ],
       [
         'a start at prevIndex',
-        withEntries({ termStarts: starts([[3, 2]], [[7, 3]]) }),
+        withEntries({ termStarts: startsIn([[3, 2]], [[7, 3]]) }),
         'entries.termStarts[0][0].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'starts out of order',
-        withEntries({ termStarts: starts([[7, 2]], [[7, 3]]) }),
+        withEntries({ termStarts: startsIn([[7, 2]], [[7, 3]]) }),
         'entries.termStarts[1][0].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'a start past lastIndex',
-        withEntries({ termStarts: starts([[5, 2]], [[9, 3]]) }),
+        withEntries({ termStarts: startsIn([[5, 2]], [[9, 3]]) }),
         'entries.termStarts[1][0].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'a start of prevTerm',
-        withEntries({ termStarts: starts([[5, 1]]) }),
+        withEntries({ termStarts: startsIn([[5, 1]]) }),
         'entries.termStarts[0][0].term must be increasing and above prevTerm',
       ],
       [
         'starts whose terms do not rise',
-        withEntries({ termStarts: starts([[5, 3]], [[7, 3]]) }),
+        withEntries({ termStarts: startsIn([[5, 3]], [[7, 3]]) }),
         'entries.termStarts[1][0].term must be increasing and above prevTerm',
       ],
       [
@@ -449,27 +457,27 @@ describe('log runs (the entries of appendEntries)', () => {
       ],
       [
         'a configuration entry at prevIndex',
-        withEntries({ configs: [config(3)] }),
+        withEntries({ configs: [configAt(3)] }),
         'entries.configs[0].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'configuration entries out of order',
-        withEntries({ configs: [config(6), config(6)] }),
+        withEntries({ configs: [configAt(6), configAt(6)] }),
         'entries.configs[1].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'a configuration entry past lastIndex',
-        withEntries({ configs: [config(9)] }),
+        withEntries({ configs: [configAt(9)] }),
         'entries.configs[0].index must be increasing and within (prevIndex, lastIndex]',
       ],
       [
         'a configuration entry at a term start',
-        withEntries({ configs: [config(4), config(7)] }),
+        withEntries({ configs: [configAt(4), configAt(7)] }),
         'entries.configs[1].index is a term start: an entry is one or the other',
       ],
       [
         'a configuration entry with a broken configuration',
-        withEntries({ configs: [config(6, { ...CONFIG, voters: ['b', 'a'] })] }),
+        withEntries({ configs: [configAt(6, { ...CONFIG, voters: ['b', 'a'] })] }),
         'entries.configs[0].config.voters must be sorted ascending without duplicates',
       ],
     ]);
@@ -479,15 +487,12 @@ describe('log runs (the entries of appendEntries)', () => {
     for (const ok of [
       withEntries({ termStarts: [[], [{ index: 5, term: 2 }], [], [{ index: 7, term: 3 }]] }),
       withEntries({ termStarts: [[{ index: 4, term: 2 }], [{ index: 8, term: 3 }]] }),
-      withEntries({ configs: [config6(4), config6(8)] }),
+      withEntries({ configs: [configAt(4), configAt(8)] }),
       withEntries({ prevTerm: 3, prevIndex: 8, termStarts: [], configs: [] }),
       withEntries({ prevTerm: 0, prevIndex: 0, lastTerm: 0, lastIndex: 0, termStarts: [], configs: [] }),
-      withEntries({ prevTerm: 3, lastTerm: 3, termStarts: [], configs: [config6(4)] }),
+      withEntries({ prevTerm: 3, lastTerm: 3, termStarts: [], configs: [configAt(4)] }),
     ]) {
       expect(validateEvent(ok)).toBeNull();
-    }
-    function config6(index: number): unknown {
-      return { index, config: CONFIG };
     }
     const read = parseLogEntries({ ...ENTRIES, termStarts: [[], [{ index: 5, term: 2 }], [{ index: 7, term: 3 }]] });
     expect(flat(read as LogEntries)).toEqual(flat(ENTRIES as unknown as LogEntries));
