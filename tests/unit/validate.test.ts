@@ -375,6 +375,11 @@ describe('log runs (the entries of appendEntries)', () => {
         'entries.lastTerm must be the term of the last term start (or prevTerm)',
       ],
       [
+        'a term start in a run whose lastTerm is prevTerm',
+        withEntries({ prevTerm: 3, lastTerm: 3, termStarts: startsIn([[5, 4]]), configs: [] }),
+        'entries.lastTerm must be the term of the last term start (or prevTerm)',
+      ],
+      [
         'lastTerm not the last start',
         withEntries({ termStarts: startsIn([[5, 2]]) }),
         'entries.lastTerm must be the term of the last term start (or prevTerm)',
@@ -489,6 +494,7 @@ describe('log runs (the entries of appendEntries)', () => {
       withEntries({ termStarts: [[{ index: 4, term: 2 }], [{ index: 8, term: 3 }]] }),
       withEntries({ configs: [configAt(4), configAt(8)] }),
       withEntries({ prevTerm: 3, prevIndex: 8, termStarts: [], configs: [] }),
+      withEntries({ prevTerm: 3, prevIndex: 8, termStarts: [[]], configs: [] }),
       withEntries({ prevTerm: 0, prevIndex: 0, lastTerm: 0, lastIndex: 0, termStarts: [], configs: [] }),
       withEntries({ prevTerm: 3, lastTerm: 3, termStarts: [], configs: [configAt(4)] }),
     ]) {
@@ -498,6 +504,7 @@ describe('log runs (the entries of appendEntries)', () => {
     expect(flat(read as LogEntries)).toEqual(flat(ENTRIES as unknown as LogEntries));
     expect(validateLogEntries(ENTRIES)).toBeNull();
     expect(validateLogEntries({ ...ENTRIES, configs: 1 }, 'log.')).toBe('log.configs must be an array');
+    expect(validateLogEntries({ ...ENTRIES, configs: 1 })).toBe('configs must be an array');
   });
 });
 
@@ -565,11 +572,14 @@ describe('configurations and id lists', () => {
     ]);
     expect(validateConfig({ voters: [], newVoters: [], nonVoters: [] })).toBeNull();
     expect(validateConfig({ voters: ['a', 'c'], newVoters: ['b'], nonVoters: ['ab', 'bb', 'd'] })).toBeNull();
+    expect(validateConfig(null)).toBe('config must be an object');
+    expect(validateConfig({ ...CONFIG, voters: 'a' })).toBe('voters must be an array of node ids');
     expect(validateConfig({ ...CONFIG, nonVoters: ['a'] }, 'snap.config.')).toBe(
       'snap.config.nonVoters must not contain a voter ("a")',
     );
     const noPrototype = Object.assign(Object.create(null) as object, CONFIG);
     expect(parseConfig(noPrototype)).toEqual(CONFIG);
+    expect(parseConfig([])).toBe('config must be an object');
   });
 
   test('read ids: a non-empty list of distinct non-empty strings', () => {
