@@ -3,7 +3,8 @@
  * the very state object (the contract's "an event that changes nothing returns the same state"),
  * and one that changes anything, even the commit index alone, gives a new one. The leader: a reply
  * from a follower whose log is longer than the leader's, on older terms, is repaired from the last
- * index the two logs can share.
+ * index the two logs can share; a repeated reply from a follower that is behind keeps the state
+ * object, and a leadership transfer to that follower waits until it is up to date.
  */
 import { TIMER_FOLLOWER, commitAdvanced, send } from '../../src/actions.js';
 import { since } from '../../src/log.js';
@@ -59,5 +60,20 @@ describe('a leader answering an AppendEntries reply it cannot place', () => {
     const [after, actions] = step(b, appendEntriesReply('c', 2, 1, 9));
     expect(actions).toEqual([send('c', appendEntriesCall('b', 2, b.commitIndex, since(b.log, 1, 2)!))]);
     expect(after.metrics.logDivergencesDetectedByLeader).toBe(b.metrics.logDivergencesDetectedByLeader + 1);
+  });
+});
+
+describe('a leader answering a reply from a follower that is behind', () => {
+  test('a duplicate that changes nothing keeps the state object, resends what is missing, and hands over nothing', () => {
+    // a leads b and c (all hold 2); it appends 3-4, which are lost, and starts a transfer to b.
+    const net = threeNodeCluster();
+    net.step('a', { type: 'propose', count: 2 });
+    net.step('a', { type: 'transferLeadership', to: 'b' });
+    net.drop();
+    const stale = appendEntriesReply('b', 1, 1, 2); // b still holds only 2
+    const [once] = net.step('a', stale);
+    const [twice, actions] = step(once, stale);
+    expect(twice).toBe(once);
+    expect(actions).toEqual([send('b', appendEntriesCall('a', 1, 2, since(once.log, 1, 2)!))]);
   });
 });
