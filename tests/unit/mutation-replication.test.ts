@@ -3,13 +3,14 @@
  * the very state object (the contract's "an event that changes nothing returns the same state"),
  * and one that changes anything, even the commit index alone, gives a new one. The leader: a reply
  * from a follower whose log is longer than the leader's, on older terms, is repaired from the last
- * index the two logs can share; a repeated reply from a follower that is behind keeps the state
- * object, and a leadership transfer to that follower waits until it is up to date.
+ * index the two logs can share; a repeated reply from a follower that is behind (in the log or behind
+ * the snapshot) keeps the state object, and a leadership transfer to it waits until it is up to date.
  */
-import { TIMER_FOLLOWER, commitAdvanced, send } from '../../src/actions.js';
+import { TIMER_FOLLOWER, commitAdvanced, installSnapshot, send } from '../../src/actions.js';
 import { since } from '../../src/log.js';
 import { emptyEntries } from '../../src/log.js';
 import { appendEntriesCall, appendEntriesReply } from '../../src/messages.js';
+import { positionAndConfigAt } from '../../src/state.js';
 import { step } from '../../src/step.js';
 import { threeNodeCluster } from './support';
 
@@ -75,5 +76,23 @@ describe('a leader answering a reply from a follower that is behind', () => {
     const [twice, actions] = step(once, stale);
     expect(twice).toBe(once);
     expect(actions).toEqual([send('b', appendEntriesCall('a', 1, 2, since(once.log, 1, 2)!))]);
+  });
+
+  test('a repeated reply from a follower behind the snapshot keeps the state object and asks for a snapshot again', () => {
+    // b misses 3-4; a and c commit them, and a compacts its log up to 4.
+    const net = threeNodeCluster();
+    net.step('a', { type: 'propose', count: 2 });
+    net.drop((e) => e.to === 'b');
+    net.deliver();
+    const a = net.get('a');
+    expect(a.commitIndex).toBe(4);
+    const { term, config } = positionAndConfigAt(a, 4)!;
+    net.step('a', { type: 'snapshotInstalled', term, index: 4, config });
+    const stale = appendEntriesReply('b', 1, 1, 2);
+    const [once, first] = net.step('a', stale);
+    const [twice, second] = step(once, stale);
+    expect(first).toEqual([installSnapshot('b')]);
+    expect(second).toEqual([installSnapshot('b')]);
+    expect(twice).toBe(once);
   });
 });
